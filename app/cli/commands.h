@@ -1,0 +1,15 @@
+// One function per ossdesk-cli subcommand; each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ossdesk::cli {
+
+using Argv = std::vector<std::string>;
+
+int cmd_logits(const Argv& argv);
+int cmd_complete(const Argv& argv);
+int cmd_info(const Argv& argv);
+
+}  // namespace ossdesk::cli

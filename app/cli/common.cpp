@@ -1,0 +1,48 @@
+#include "common.h"
+
+#include <cstdio>
+
+namespace ossdesk::cli {
+
+const std::set<std::string> kBackendOptions = {"backend", "device", "threads", "context", "batch"};
+
+std::set<std::string> with_backend_options(std::set<std::string> more) {
+  more.insert(kBackendOptions.begin(), kBackendOptions.end());
+  return more;
+}
+
+LoadedModel load_model(const Args& args, int min_context, const std::string& default_backend, bool profile) {
+  LoadedModel lm;
+  lm.model = Model::open(args.get("model"));
+  BackendOptions opt;
+  opt.context_length = std::max(args.get_int("context", std::max(4096, min_context)), min_context);
+  opt.context_length = std::min(opt.context_length, std::max(min_context, lm.model->config().max_context));
+  opt.max_batch = args.get_int("batch", 512);
+  opt.threads = args.get_int("threads", 0);
+  const std::string device = args.get_or("device", "");
+  if (!device.empty()) {
+    if (device.find_first_not_of("0123456789") == std::string::npos)
+      opt.device_index = std::stoi(device);
+    else
+      opt.device_name = device;
+  }
+  opt.allow_software_devices = !device.empty();
+  opt.profile = profile;
+  lm.backend = create_backend(args.get_or("backend", default_backend), *lm.model, opt, LoadControl{}, &lm.choice);
+  return lm;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace ossdesk::cli

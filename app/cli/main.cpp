@@ -1,0 +1,61 @@
+// ossdesk-cli: subcommand dispatch and the one place errors become exit codes.
+// Bad input (a missing, truncated or hostile file, a wrong argument) prints one
+// line to stderr and exits 2; other failures exit 1.
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "commands.h"
+#include "ossdesk/error.h"
+
+namespace {
+
+void usage() {
+  std::fputs(
+      "usage: ossdesk-cli <command> [options]\n"
+      "commands:\n"
+      "  logits    --model PATH --tokens 1,2,3 [--backend cpu] --out FILE\n"
+      "  complete  --model PATH --tokens 1,2,3 --max-tokens N [--temperature 0] [--backend B]\n"
+      "  info      --model PATH [--context N]\n",
+      stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ossdesk;
+  const std::map<std::string, std::function<int(const cli::Argv&)>> commands = {
+      {"logits", cli::cmd_logits},
+      {"complete", cli::cmd_complete},
+      {"info", cli::cmd_info},
+  };
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = commands.find(argv[1]);
+  if (it == commands.end()) {
+    std::fprintf(stderr, "ossdesk-cli: unknown command '%s'\n", argv[1]);
+    usage();
+    return 2;
+  }
+  try {
+    return it->second(cli::Argv(argv + 2, argv + argc));
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    switch (e.kind()) {
+      case ErrorKind::BadInput:
+      case ErrorKind::Unsupported:
+      case ErrorKind::Io: return 2;
+      case ErrorKind::Cancelled: return 130;
+      default: return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

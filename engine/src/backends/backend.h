@@ -1,0 +1,113 @@
+// The one interface every compute backend (cpu, vulkan, cuda) implements.
+//
+// A backend owns everything on its device for one loaded model: the weights
+// (repacked for its kernels if it wants), the KV cache of one sequence, and
+// scratch memory. The runtime drives it with forward() over a batch of tokens
+// (prefill) or one token (decode) and either reads logits back or asks the
+// backend to sample on the device so only the chosen id crosses to the host.
+//
+// Positions are implicit: a forward() call continues at position(). The KV
+// cache can be rolled back with truncate() for prefix reuse between turns.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backends/sampling.h"
+#include "model/model.h"
+
+namespace ossdesk {
+
+struct DeviceInfo {
+  std::string backend;      // "cpu" | "vulkan" | "cuda"
+  std::string name;         // "AMD Ryzen 9 7950X (16 threads)", "NVIDIA H100 80GB HBM3"
+  std::string type;         // "cpu" | "discrete" | "integrated" | "virtual" | "software"
+  std::string driver;       // driver or runtime version when known
+  std::uint64_t memory_bytes = 0;  // device memory (system RAM for cpu)
+  int index = 0;            // position in the backend's device list
+};
+
+struct BackendOptions {
+  int context_length = 8192;  // KV cache capacity in tokens
+  int max_batch = 512;        // tokens per forward chunk; longer inputs are split
+  int threads = 0;            // cpu: worker threads (0 = all cores)
+  int device_index = -1;      // -1: the backend's default device
+  std::string device_name;    // alternatively, a substring of the device name
+  bool allow_software_devices = false;  // vulkan: offer CPU-type devices such as lavapipe
+  bool profile = false;       // collect per-op timings (see profile())
+};
+
+enum class LogitsMode { None, Last, All };
+
+// Loading reports progress (0..1) and stops early with Error(Cancelled) when
+// `cancel` becomes true.
+struct LoadControl {
+  std::function<void(double fraction, const std::string& stage)> progress;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct OpTiming {
+  std::string op;
+  double total_ms = 0;
+  std::uint64_t calls = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual const DeviceInfo& device() const = 0;
+  virtual int context_length() const = 0;
+  virtual int position() const = 0;  // tokens held in the KV cache
+  virtual int vocab_size() const = 0;
+
+  // Roll the KV cache back so that it holds the first `n` tokens (n <= position()).
+  // Returns how many it really kept (<= n): sliding-window layers keep a short
+  // ring and may not reach back that far unless a checkpoint() covers `n`. The
+  // caller re-feeds the tokens after the returned count.
+  virtual int truncate(int n) = 0;
+  // Remember the sliding-window layers' state at the current position so a
+  // later truncate() to here (typically: the end of a prompt) keeps everything.
+  virtual void checkpoint() = 0;
+
+  // Runs `tokens` at positions position() .. position()+size-1 and appends them
+  // to the KV cache. `logits` receives nothing (None), the last token's
+  // [vocab] logits (Last) or [size x vocab] (All). Throws Error(BadInput) when
+  // the context would overflow or an id is outside the vocabulary.
+  virtual void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) = 0;
+
+  // forward() of the tokens, then sampling of the last position's logits. The
+  // default reads logits back and samples on the host; GPU backends sample on
+  // the device so only the id crosses.
+  virtual TokenId forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state);
+
+  // Per-op timings since the last call (empty unless BackendOptions::profile).
+  virtual std::vector<OpTiming> take_profile() { return {}; }
+
+ private:
+  std::vector<float> host_logits_;
+  std::vector<std::pair<float, TokenId>> host_candidates_;
+};
+
+struct BackendChoice {
+  std::string name;    // the backend that will run
+  std::string reason;  // why: "requested", "no Vulkan device: ...", ...
+};
+
+// Names of the backends this build has, in order of preference (cuda, vulkan, cpu).
+std::vector<std::string> available_backends();
+// The devices a backend sees (empty with a reason when it has none).
+std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_software, std::string* why_none);
+
+// Creates and loads a backend. `name` is "cpu", "vulkan", "cuda" or "auto"
+// (the first of cuda, vulkan, cpu that has a usable device; `choice` says which
+// and why). Throws Error naming the backend and the reason.
+std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
+                                        const LoadControl& control, BackendChoice* choice = nullptr);
+
+}  // namespace ossdesk

@@ -1,0 +1,41 @@
+// The CPU backend's inner loops: one dot product and one row dequantizer per
+// weight format, plus float32 vector helpers. Two implementations exist, a
+// portable one (kernels_portable.cpp) and one for x86-64 with AVX2, FMA and
+// F16C (kernels_avx2.cpp, compiled with those flags); cpu_kernels() picks at
+// run time, so one binary runs everywhere and is fast where it can be.
+//
+// Numerics: every kernel computes in float32 exactly the values the stored
+// format encodes; only the summation order differs between implementations.
+#pragma once
+
+#include <cstdint>
+
+#include "model/weights.h"
+
+namespace ossdesk::cpu {
+
+using DotFn = float (*)(const MatrixView& w, std::int64_t row, const float* x);
+using DequantFn = void (*)(const MatrixView& w, std::int64_t row, float* out);
+
+struct Kernels {
+  const char* name;  // "avx2" | "portable"
+  DotFn dot[6];          // indexed by WeightFormat
+  DequantFn dequant[6];
+  float (*dot_f32)(const float* a, const float* b, std::int64_t n);
+  void (*axpy)(float a, const float* x, float* y, std::int64_t n);  // y += a * x
+
+  float dot_row(const MatrixView& w, std::int64_t row, const float* x) const {
+    return dot[static_cast<int>(w.format)](w, row, x);
+  }
+  void dequant_row(const MatrixView& w, std::int64_t row, float* out) const {
+    dequant[static_cast<int>(w.format)](w, row, out);
+  }
+};
+
+const Kernels& portable_kernels();
+const Kernels* avx2_kernels();  // null when not compiled in (non-x86 builds)
+// AVX2+FMA+F16C kernels when this CPU has them (and OSSDESK_CPU_KERNELS is not
+// "portable"), the portable ones otherwise.
+const Kernels& cpu_kernels();
+
+}  // namespace ossdesk::cpu

@@ -1,0 +1,121 @@
+// The conversation JSON loader: defaults, every field, and a clear error
+// naming the field for each kind of mistake.
+#include <QtTest/QtTest>
+
+#include "harmony/conversation_json.h"
+#include "harmony/renderer.h"
+#include "ossdesk/error.h"
+
+using namespace ossdesk;
+using namespace ossdesk::harmony;
+
+namespace {
+
+// The error message a bad document produces ("" when it loads).
+std::string error_of(const std::string& json) {
+  try {
+    conversation_from_json(json);
+  } catch (const ossdesk::Error& e) {
+    if (e.kind() != ErrorKind::BadInput) return "wrong kind: " + std::string(e.what());
+    return e.what();
+  }
+  return {};
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+class TestHarmonyJson : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void defaults() {
+    const Conversation c = conversation_from_json(R"({"messages": [{"role": "user", "content": "hi"}]})");
+    QVERIFY(c.system.has_value());  // left out: the default system message
+    QVERIFY(c.system->reasoning == ReasoningEffort::Medium);
+    QCOMPARE(c.system->identity, std::string("You are ChatGPT, a large language model trained by OpenAI."));
+    QVERIFY(c.system->knowledge_cutoff == std::string("2024-06"));
+    QVERIFY(!c.system->current_date);
+    QCOMPARE(c.system->channels, (std::vector<std::string>{"analysis", "commentary", "final"}));
+    QVERIFY(!c.developer);
+    QVERIFY(c.drop_analysis);
+    QCOMPARE(c.messages.size(), std::size_t(1));
+  }
+
+  void every_field() {
+    const Conversation c = conversation_from_json(R"({
+      "system": {"reasoning": "high", "knowledge_cutoff": null, "date": "2025-01-02",
+                 "channels": ["analysis", "final"], "identity": "Bot."},
+      "developer": {"instructions": "Be brief.",
+                    "tools": [{"name": "f", "description": "d", "parameters": {"type": "object", "z": 1, "a": 2}},
+                              {"name": "g"}]},
+      "messages": [{"role": "assistant", "content": "{}", "channel": "commentary",
+                    "recipient": "functions.f", "content_type": "<|constrain|>json"},
+                   {"role": "tool", "name": "functions.f", "content": "ok"}],
+      "drop_analysis": false})");
+    QVERIFY(c.system->reasoning == ReasoningEffort::High);
+    QVERIFY(!c.system->knowledge_cutoff);
+    QVERIFY(c.system->current_date == std::string("2025-01-02"));
+    QCOMPARE(c.system->channels, (std::vector<std::string>{"analysis", "final"}));
+    QCOMPARE(c.system->identity, std::string("Bot."));
+    QCOMPARE(c.developer->instructions, std::string("Be brief."));
+    QCOMPARE(c.developer->tools.size(), std::size_t(2));
+    // Key order is the schema's own: harmony renders properties in that order.
+    QCOMPARE(c.developer->tools[0].parameters_json, std::string(R"({"type":"object","z":1,"a":2})"));
+    QVERIFY(c.developer->tools[1].parameters_json.empty());
+    QVERIFY(c.developer->tools[1].description.empty());
+    QCOMPARE(c.messages[0].recipient, std::string("functions.f"));
+    QCOMPARE(c.messages[0].content_type, std::string("<|constrain|>json"));
+    QCOMPARE(c.messages[1].name, std::string("functions.f"));
+    QVERIFY(!c.drop_analysis);
+  }
+
+  void null_system_means_none() {
+    const Conversation c = conversation_from_json(R"({"system": null, "messages": []})");
+    QVERIFY(!c.system);
+    QCOMPARE(render_for_completion(c), std::string("<|start|>assistant"));
+  }
+
+  void errors_name_the_field_data() {
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QByteArray>("mentions");
+    QTest::newRow("not json") << QByteArray("{\"messages\": [") << QByteArray("not valid JSON");
+    QTest::newRow("top not object") << QByteArray("[]") << QByteArray("top level: expected an object");
+    QTest::newRow("unknown top field") << QByteArray(R"({"mesages": []})") << QByteArray("unknown field \"mesages\"");
+    QTest::newRow("bad effort") << QByteArray(R"({"system": {"reasoning": "max"}})")
+                                << QByteArray("system.reasoning: expected \"low\", \"medium\" or \"high\"");
+    QTest::newRow("channels not array") << QByteArray(R"({"system": {"channels": "final"}})")
+                                        << QByteArray("system.channels: expected an array");
+    QTest::newRow("channel not string") << QByteArray(R"({"system": {"channels": ["final", 3]}})")
+                                        << QByteArray("system.channels[1]: expected a string");
+    QTest::newRow("messages not array") << QByteArray(R"({"messages": {}})") << QByteArray("messages: expected an array");
+    QTest::newRow("bad role") << QByteArray(R"({"messages": [{"role": "bot", "content": "x"}]})")
+                              << QByteArray("messages[0].role: expected one of");
+    QTest::newRow("missing content") << QByteArray(R"({"messages": [{"role": "user"}]})")
+                                     << QByteArray("messages[0]: missing \"content\"");
+    QTest::newRow("content not string") << QByteArray(R"({"messages": [{"role": "user", "content": 5}]})")
+                                        << QByteArray("messages[0].content: expected a string, got number");
+    QTest::newRow("tool without name") << QByteArray(R"({"messages": [{"role": "tool", "content": "x"}]})")
+                                       << QByteArray("messages[0].name");
+    QTest::newRow("tool spec without name") << QByteArray(R"({"developer": {"tools": [{"description": "d"}]}})")
+                                            << QByteArray("developer.tools[0]: missing \"name\"");
+    QTest::newRow("unknown message field")
+        << QByteArray(R"({"messages": [{"role": "user", "content": "x", "chanel": "final"}]})")
+        << QByteArray("messages[0]: unknown field \"chanel\"");
+    QTest::newRow("drop_analysis not bool") << QByteArray(R"({"drop_analysis": "yes"})")
+                                            << QByteArray("drop_analysis: expected true or false");
+  }
+
+  void errors_name_the_field() {
+    QFETCH(QByteArray, json);
+    QFETCH(QByteArray, mentions);
+    const std::string err = error_of(json.toStdString());
+    QVERIFY2(!err.empty(), "document loaded without an error");
+    QVERIFY2(contains(err, "conversation JSON: "), err.c_str());
+    QVERIFY2(contains(err, mentions.toStdString()), err.c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestHarmonyJson)
+#include "test_harmony_json.moc"
