@@ -11,5 +11,9 @@ using Argv = std::vector<std::string>;
 int cmd_logits(const Argv& argv);
 int cmd_complete(const Argv& argv);
 int cmd_info(const Argv& argv);
+int cmd_synth(const Argv& argv);
+int cmd_convert(const Argv& argv);
+int cmd_tokenize(const Argv& argv);
+int cmd_detokenize(const Argv& argv);
 
 }  // namespace ossdesk::cli

@@ -17,7 +17,11 @@ void usage() {
       "commands:\n"
       "  logits    --model PATH --tokens 1,2,3 [--backend cpu] --out FILE\n"
       "  complete  --model PATH --tokens 1,2,3 --max-tokens N [--temperature 0] [--backend B]\n"
-      "  info      --model PATH [--context N]\n",
+      "  info      --model PATH [--context N]\n"
+      "  tokenize  (--model PATH | --tokenizer FILE) (--text STR | --file PATH) [--allow-special]\n"
+      "  detokenize (--model PATH | --tokenizer FILE) --ids 1,2,3\n"
+      "  convert   --model HF_DIR --out FILE.gguf\n"
+      "  synth     --preset tiny|20b|120b --format hf|gguf --out PATH [--seed N] [--tokenizer FILE] [--dense q8_0|bf16]\n",
       stderr);
 }
 
@@ -29,6 +33,10 @@ int main(int argc, char** argv) {
       {"logits", cli::cmd_logits},
       {"complete", cli::cmd_complete},
       {"info", cli::cmd_info},
+      {"synth", cli::cmd_synth},
+      {"convert", cli::cmd_convert},
+      {"tokenize", cli::cmd_tokenize},
+      {"detokenize", cli::cmd_detokenize},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage();
