@@ -15,5 +15,7 @@ int cmd_synth(const Argv& argv);
 int cmd_convert(const Argv& argv);
 int cmd_tokenize(const Argv& argv);
 int cmd_detokenize(const Argv& argv);
+int cmd_render(const Argv& argv);
+int cmd_generate(const Argv& argv);
 
 }  // namespace ossdesk::cli

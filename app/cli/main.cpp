@@ -20,6 +20,9 @@ void usage() {
       "  info      --model PATH [--context N]\n"
       "  tokenize  (--model PATH | --tokenizer FILE) (--text STR | --file PATH) [--allow-special]\n"
       "  detokenize (--model PATH | --tokenizer FILE) --ids 1,2,3\n"
+      "  render    --messages FILE.json [--ids (--model PATH | --tokenizer FILE)]\n"
+      "  generate  --model PATH --prompt STR [--system STR] [--reasoning low|medium|high] [--temperature T]\n"
+      "            [--max-tokens N] [--backend B] [--json]\n"
       "  convert   --model HF_DIR --out FILE.gguf\n"
       "  synth     --preset tiny|20b|120b --format hf|gguf --out PATH [--seed N] [--tokenizer FILE] [--dense q8_0|bf16]\n",
       stderr);
@@ -37,6 +40,8 @@ int main(int argc, char** argv) {
       {"convert", cli::cmd_convert},
       {"tokenize", cli::cmd_tokenize},
       {"detokenize", cli::cmd_detokenize},
+      {"render", cli::cmd_render},
+      {"generate", cli::cmd_generate},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage();

@@ -1,6 +1,8 @@
 // The o200k_harmony special token table; see harmony_specials.h for its sources.
 #include "tokenizer/harmony_specials.h"
 
+#include <algorithm>
+
 namespace ossdesk::harmony_specials {
 
 std::vector<std::string> texts() {
@@ -24,6 +26,25 @@ std::vector<std::string> texts() {
   return result;
 }
 
-std::vector<std::pair<std::string, TokenId>> aliases() { return {{"<|reserved_200018|>", 200018}}; }
+std::vector<std::pair<std::string, TokenId>> aliases_for(const std::vector<std::string>& token_bytes,
+                                                         const std::vector<bool>& is_special) {
+  struct Alias {
+    const char* alias;
+    TokenId id;
+    const char* text_of_id;
+  };
+  static constexpr Alias kAliases[] = {{"<|reserved_200018|>", 200018, "<|endofprompt|>"}};
+
+  std::vector<std::pair<std::string, TokenId>> result;
+  for (const Alias& a : kAliases) {
+    const auto index = static_cast<std::size_t>(a.id);
+    if (index >= token_bytes.size() || index >= is_special.size() || !is_special[index] ||
+        token_bytes[index] != a.text_of_id)
+      continue;
+    if (std::find(token_bytes.begin(), token_bytes.end(), a.alias) != token_bytes.end()) continue;
+    result.emplace_back(a.alias, a.id);
+  }
+  return result;
+}
 
 }  // namespace ossdesk::harmony_specials

@@ -9,6 +9,7 @@
 #include "ossdesk/error.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/byte_level.h"
+#include "tokenizer/harmony_specials.h"
 #include "tokenizer/printable.h"
 #include "util/mapped_file.h"
 
@@ -117,8 +118,8 @@ std::unique_ptr<Tokenizer> Tokenizer::from_hf_tokenizer_json(const std::string& 
     token_bytes.push_back(std::move(entries[id].bytes));
     is_special.push_back(entries[id].special);
   }
-  return std::make_unique<BpeTokenizer>(std::move(token_bytes), std::move(is_special),
-                                        std::vector<std::pair<std::string, TokenId>>{}, path);
+  auto aliases = harmony_specials::aliases_for(token_bytes, is_special);
+  return std::make_unique<BpeTokenizer>(std::move(token_bytes), std::move(is_special), aliases, path);
 }
 
 }  // namespace ossdesk

@@ -83,8 +83,8 @@ std::unique_ptr<Tokenizer> Tokenizer::from_tiktoken_file(const std::string& path
     token_bytes[kRankCount + i] = special_texts[i];
     is_special[kRankCount + i] = true;
   }
-  return std::make_unique<BpeTokenizer>(std::move(token_bytes), std::move(is_special),
-                                        harmony_specials::aliases(), path);
+  auto aliases = harmony_specials::aliases_for(token_bytes, is_special);
+  return std::make_unique<BpeTokenizer>(std::move(token_bytes), std::move(is_special), aliases, path);
 }
 
 }  // namespace ossdesk
