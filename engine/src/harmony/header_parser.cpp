@@ -127,7 +127,8 @@ HeaderParse parse_header(std::string_view text, std::string_view known_role) {
 HeaderParse parse_header_as_content(std::string_view text, std::string_view known_role) {
   HeaderParse out;
   const std::string without_channel = take_channel(text, out);
-  std::string_view rest = trim(without_channel);
+  std::string_view rest = without_channel;
+  while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
 
   std::size_t word_end = 0;
   while (word_end < rest.size() && !is_space(rest[word_end])) ++word_end;
@@ -144,7 +145,10 @@ HeaderParse parse_header_as_content(std::string_view text, std::string_view know
     out.problems.push_back("message names no role; assuming assistant");
     out.header.role = "assistant";
   }
-  out.leftover = std::string(trim(rest));
+  // Only leading space goes: when a long header is cut off mid-text, its
+  // trailing space belongs to the content that follows.
+  while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+  out.leftover = std::string(rest);
   return out;
 }
 

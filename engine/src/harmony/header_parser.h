@@ -39,7 +39,7 @@ HeaderParse parse_header(std::string_view text, std::string_view known_role);
 // A header that never reached <|message|> (the model went straight to its
 // text): only the role and the channel are taken, everything else is content
 // and comes back in leftover. Like harmony's non-strict recovery, except that
-// the content keeps its original spacing.
+// the content keeps its original spacing (only leading space is dropped).
 HeaderParse parse_header_as_content(std::string_view text, std::string_view known_role);
 
 }  // namespace ossdesk::harmony

@@ -31,7 +31,7 @@ class TestHarmonyJson : public QObject {
 
  private slots:
   void defaults() {
-    const Conversation c = conversation_from_json(R"({"messages": [{"role": "user", "content": "hi"}]})");
+    const Conversation c = conversation_from_json("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
     QVERIFY(c.system.has_value());  // left out: the default system message
     QVERIFY(c.system->reasoning == ReasoningEffort::Medium);
     QCOMPARE(c.system->identity, std::string("You are ChatGPT, a large language model trained by OpenAI."));
@@ -44,16 +44,16 @@ class TestHarmonyJson : public QObject {
   }
 
   void every_field() {
-    const Conversation c = conversation_from_json(R"({
-      "system": {"reasoning": "high", "knowledge_cutoff": null, "date": "2025-01-02",
-                 "channels": ["analysis", "final"], "identity": "Bot."},
-      "developer": {"instructions": "Be brief.",
-                    "tools": [{"name": "f", "description": "d", "parameters": {"type": "object", "z": 1, "a": 2}},
-                              {"name": "g"}]},
-      "messages": [{"role": "assistant", "content": "{}", "channel": "commentary",
-                    "recipient": "functions.f", "content_type": "<|constrain|>json"},
-                   {"role": "tool", "name": "functions.f", "content": "ok"}],
-      "drop_analysis": false})");
+    const Conversation c = conversation_from_json("{"
+      "\"system\": {\"reasoning\": \"high\", \"knowledge_cutoff\": null, \"date\": \"2025-01-02\","
+                 "\"channels\": [\"analysis\", \"final\"], \"identity\": \"Bot.\"},"
+      "\"developer\": {\"instructions\": \"Be brief.\","
+                    "\"tools\": [{\"name\": \"f\", \"description\": \"d\", \"parameters\": {\"type\": \"object\", \"z\": 1, \"a\": 2}},"
+                              "{\"name\": \"g\"}]},"
+      "\"messages\": [{\"role\": \"assistant\", \"content\": \"{}\", \"channel\": \"commentary\","
+                    "\"recipient\": \"functions.f\", \"content_type\": \"<|constrain|>json\"},"
+                   "{\"role\": \"tool\", \"name\": \"functions.f\", \"content\": \"ok\"}],"
+      "\"drop_analysis\": false}");
     QVERIFY(c.system->reasoning == ReasoningEffort::High);
     QVERIFY(!c.system->knowledge_cutoff);
     QVERIFY(c.system->current_date == std::string("2025-01-02"));
@@ -62,7 +62,7 @@ class TestHarmonyJson : public QObject {
     QCOMPARE(c.developer->instructions, std::string("Be brief."));
     QCOMPARE(c.developer->tools.size(), std::size_t(2));
     // Key order is the schema's own: harmony renders properties in that order.
-    QCOMPARE(c.developer->tools[0].parameters_json, std::string(R"({"type":"object","z":1,"a":2})"));
+    QCOMPARE(c.developer->tools[0].parameters_json, std::string("{\"type\":\"object\",\"z\":1,\"a\":2}"));
     QVERIFY(c.developer->tools[1].parameters_json.empty());
     QVERIFY(c.developer->tools[1].description.empty());
     QCOMPARE(c.messages[0].recipient, std::string("functions.f"));
@@ -72,7 +72,7 @@ class TestHarmonyJson : public QObject {
   }
 
   void null_system_means_none() {
-    const Conversation c = conversation_from_json(R"({"system": null, "messages": []})");
+    const Conversation c = conversation_from_json("{\"system\": null, \"messages\": []}");
     QVERIFY(!c.system);
     QCOMPARE(render_for_completion(c), std::string("<|start|>assistant"));
   }
@@ -82,28 +82,28 @@ class TestHarmonyJson : public QObject {
     QTest::addColumn<QByteArray>("mentions");
     QTest::newRow("not json") << QByteArray("{\"messages\": [") << QByteArray("not valid JSON");
     QTest::newRow("top not object") << QByteArray("[]") << QByteArray("top level: expected an object");
-    QTest::newRow("unknown top field") << QByteArray(R"({"mesages": []})") << QByteArray("unknown field \"mesages\"");
-    QTest::newRow("bad effort") << QByteArray(R"({"system": {"reasoning": "max"}})")
+    QTest::newRow("unknown top field") << QByteArray("{\"mesages\": []}") << QByteArray("unknown field \"mesages\"");
+    QTest::newRow("bad effort") << QByteArray("{\"system\": {\"reasoning\": \"max\"}}")
                                 << QByteArray("system.reasoning: expected \"low\", \"medium\" or \"high\"");
-    QTest::newRow("channels not array") << QByteArray(R"({"system": {"channels": "final"}})")
+    QTest::newRow("channels not array") << QByteArray("{\"system\": {\"channels\": \"final\"}}")
                                         << QByteArray("system.channels: expected an array");
-    QTest::newRow("channel not string") << QByteArray(R"({"system": {"channels": ["final", 3]}})")
+    QTest::newRow("channel not string") << QByteArray("{\"system\": {\"channels\": [\"final\", 3]}}")
                                         << QByteArray("system.channels[1]: expected a string");
-    QTest::newRow("messages not array") << QByteArray(R"({"messages": {}})") << QByteArray("messages: expected an array");
-    QTest::newRow("bad role") << QByteArray(R"({"messages": [{"role": "bot", "content": "x"}]})")
+    QTest::newRow("messages not array") << QByteArray("{\"messages\": {}}") << QByteArray("messages: expected an array");
+    QTest::newRow("bad role") << QByteArray("{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}")
                               << QByteArray("messages[0].role: expected one of");
-    QTest::newRow("missing content") << QByteArray(R"({"messages": [{"role": "user"}]})")
+    QTest::newRow("missing content") << QByteArray("{\"messages\": [{\"role\": \"user\"}]}")
                                      << QByteArray("messages[0]: missing \"content\"");
-    QTest::newRow("content not string") << QByteArray(R"({"messages": [{"role": "user", "content": 5}]})")
+    QTest::newRow("content not string") << QByteArray("{\"messages\": [{\"role\": \"user\", \"content\": 5}]}")
                                         << QByteArray("messages[0].content: expected a string, got number");
-    QTest::newRow("tool without name") << QByteArray(R"({"messages": [{"role": "tool", "content": "x"}]})")
+    QTest::newRow("tool without name") << QByteArray("{\"messages\": [{\"role\": \"tool\", \"content\": \"x\"}]}")
                                        << QByteArray("messages[0].name");
-    QTest::newRow("tool spec without name") << QByteArray(R"({"developer": {"tools": [{"description": "d"}]}})")
+    QTest::newRow("tool spec without name") << QByteArray("{\"developer\": {\"tools\": [{\"description\": \"d\"}]}}")
                                             << QByteArray("developer.tools[0]: missing \"name\"");
     QTest::newRow("unknown message field")
-        << QByteArray(R"({"messages": [{"role": "user", "content": "x", "chanel": "final"}]})")
+        << QByteArray("{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"chanel\": \"final\"}]}")
         << QByteArray("messages[0]: unknown field \"chanel\"");
-    QTest::newRow("drop_analysis not bool") << QByteArray(R"({"drop_analysis": "yes"})")
+    QTest::newRow("drop_analysis not bool") << QByteArray("{\"drop_analysis\": \"yes\"}")
                                             << QByteArray("drop_analysis: expected true or false");
   }
 

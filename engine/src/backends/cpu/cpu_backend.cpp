@@ -61,7 +61,7 @@ CpuBackend::CpuBackend(const Model& model, const BackendOptions& options, const 
     : config_(model.config()),
       weights_(model.weights()),
       options_(options),
-      kernels_(cpu_kernels()),
+      kernels_(options.cpu_portable_kernels ? portable_kernels() : cpu_kernels()),
       pool_(std::make_unique<ThreadPool>(options.threads > 0 ? static_cast<unsigned>(options.threads) : 0)),
       rope_(model.config()),
       cache_(model.config(), std::max(1, options.context_length), std::max(1, options.max_batch)) {
