@@ -17,5 +17,6 @@ int cmd_tokenize(const Argv& argv);
 int cmd_detokenize(const Argv& argv);
 int cmd_render(const Argv& argv);
 int cmd_generate(const Argv& argv);
+int cmd_bench(const Argv& argv);
 
 }  // namespace ossdesk::cli

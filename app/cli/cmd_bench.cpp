@@ -1,0 +1,126 @@
+// `bench`: prefill and decode speed of a model on a backend, llama-bench
+// style: `runs` repetitions of a `pp`-token prefill from an empty cache and a
+// `tg`-token greedy decode after it (optionally at a `depth` of context
+// already in the cache); mean ± sd, TTFT and peak memory; JSON with --json.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "commands.h"
+#include "common.h"
+#include "ossdesk/error.h"
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+namespace ossdesk::cli {
+
+namespace {
+
+struct MeanSd {
+  double mean = 0, sd = 0;
+};
+MeanSd mean_sd(const std::vector<double>& v) {
+  MeanSd r;
+  if (v.empty()) return r;
+  for (double x : v) r.mean += x;
+  r.mean /= static_cast<double>(v.size());
+  for (double x : v) r.sd += (x - r.mean) * (x - r.mean);
+  r.sd = v.size() > 1 ? std::sqrt(r.sd / static_cast<double>(v.size() - 1)) : 0;
+  return r;
+}
+
+std::uint64_t peak_rss_bytes() {
+#ifndef _WIN32
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;
+#else
+  return 0;
+#endif
+}
+
+}  // namespace
+
+int cmd_bench(const Argv& argv) {
+  Args args("bench", argv, with_backend_options({"model", "pp", "tg", "runs", "depth"}), {"json", "profile"});
+  const int pp = args.get_int("pp", 512), tg = args.get_int("tg", 128), runs = args.get_int("runs", 3),
+            depth = args.get_int("depth", 0);
+  if (pp < 1 || tg < 0 || runs < 1 || depth < 0) fail_input("bench: --pp and --runs must be >= 1, --tg and --depth >= 0");
+  const auto load_start = std::chrono::steady_clock::now();
+  LoadedModel lm = load_model(args, depth + pp + tg + 1, "auto", args.flag("profile"));
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  Backend& b = *lm.backend;
+  const int vocab = lm.model->config().vocab_size;
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> any_token(0, std::min(vocab, 199997) - 1);
+  std::vector<TokenId> context(static_cast<std::size_t>(depth)), prompt(static_cast<std::size_t>(pp));
+  for (auto& t : context) t = any_token(rng);
+  for (auto& t : prompt) t = any_token(rng);
+  std::vector<double> prefill_tps, decode_tps, ttft_ms;
+  const SamplingParams greedy{0.0f, 0, 1.0f, 0.0f, 0};
+  SamplerState state(0);
+  using clock = std::chrono::steady_clock;
+  for (int r = 0; r < runs; ++r) {
+    b.truncate(0);
+    if (depth > 0) b.forward(context, LogitsMode::None, nullptr);
+    const auto t0 = clock::now();
+    TokenId next = b.forward_and_sample(prompt, greedy, state);
+    const auto t1 = clock::now();
+    const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
+    prefill_tps.push_back(pp / prefill_s);
+    ttft_ms.push_back(prefill_s * 1000.0);
+    if (tg > 0) {
+      const auto d0 = clock::now();
+      for (int i = 0; i < tg; ++i) next = b.forward_and_sample(std::span<const TokenId>(&next, 1), greedy, state);
+      decode_tps.push_back(tg / std::chrono::duration<double>(clock::now() - d0).count());
+    }
+    if (!args.flag("json"))
+      std::fprintf(stderr, "run %d/%d: prefill %.1f tok/s, decode %.2f tok/s\n", r + 1, runs, prefill_tps.back(),
+                   decode_tps.empty() ? 0.0 : decode_tps.back());
+  }
+  const MeanSd p = mean_sd(prefill_tps), d = mean_sd(decode_tps), t = mean_sd(ttft_ms);
+  const std::uint64_t bytes_per_token = lm.model->weights().bytes_read_per_token(lm.model->config());
+  nlohmann::json out = {
+      {"model", lm.model->path()},
+      {"format", lm.model->format_name()},
+      {"backend", lm.choice.name},
+      {"backend_reason", lm.choice.reason},
+      {"device", b.device().name},
+      {"driver", b.device().driver},
+      {"pp", pp},
+      {"tg", tg},
+      {"depth", depth},
+      {"runs", runs},
+      {"load_s", load_s},
+      {"prefill_tokens_per_s", {{"mean", p.mean}, {"sd", p.sd}}},
+      {"decode_tokens_per_s", {{"mean", d.mean}, {"sd", d.sd}}},
+      {"ttft_ms", {{"mean", t.mean}, {"sd", t.sd}}},
+      {"weight_bytes_per_token", bytes_per_token},
+      {"decode_weight_gb_per_s", d.mean * static_cast<double>(bytes_per_token) / 1e9},
+      {"peak_host_memory_bytes", peak_rss_bytes()},
+  };
+  if (args.flag("profile")) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (const auto& op : b.take_profile()) ops.push_back({{"op", op.op}, {"ms", op.total_ms}, {"calls", op.calls}});
+    out["profile"] = ops;
+  }
+  if (args.flag("json")) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("%s on %s (%s)\n", lm.choice.name.c_str(), b.device().name.c_str(), lm.model->path().c_str());
+    std::printf("prefill %d tokens: %.1f ± %.1f tok/s (TTFT %.0f ms)\n", pp, p.mean, p.sd, t.mean);
+    std::printf("decode %d tokens at depth %d: %.2f ± %.2f tok/s (%.2f GB/s of weights)\n", tg, depth + pp, d.mean, d.sd,
+                d.mean * static_cast<double>(bytes_per_token) / 1e9);
+    std::printf("peak host memory: %s\n", human_bytes(peak_rss_bytes()).c_str());
+    if (args.flag("profile"))
+      for (const auto& op : out["profile"]) std::printf("  %-22s %10.1f ms  %llu calls\n", op["op"].get<std::string>().c_str(),
+                                                        op["ms"].get<double>(), static_cast<unsigned long long>(op["calls"].get<std::uint64_t>()));
+  }
+  return 0;
+}
+
+}  // namespace ossdesk::cli
