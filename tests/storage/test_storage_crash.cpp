@@ -61,6 +61,8 @@ class TestStorageCrash : public QObject {
       saved_content = raw.value("SELECT content" + a);
       saved_reasoning = raw.value("SELECT reasoning" + a);
     }
+    qInfo("killed after %d ms: %zu bytes of reasoning and %zu bytes of answer were saved", kill_ms,
+          saved_reasoning.size(), saved_content.size());
     // Exactly a prefix of what was streamed, channel by channel.
     QVERIFY(crash_stream::expected_text(false, saved_content.size()).rfind(saved_content, 0) == 0);
     QVERIFY(crash_stream::expected_text(true, saved_reasoning.size()).rfind(saved_reasoning, 0) == 0);

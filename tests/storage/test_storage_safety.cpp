@@ -68,7 +68,7 @@ class TestStorageSafety : public QObject {
     storage_test::write_bytes(path.string() + "-wal", "stale wal");
     Database db = Database::open(path);
     QVERIFY(db.recovery().has_value());
-    const Recovery& r = *db.recovery();
+    const Recovery r = *db.recovery();  // a copy: db is reassigned below
     QVERIFY2(storage_test::contains(r.message, "file is not a database"), r.message.c_str());
     QVERIFY(storage_test::contains(r.message, path.string()));
     QVERIFY(storage_test::contains(r.message, r.moved_to.string()));

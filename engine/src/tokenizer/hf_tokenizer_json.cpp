@@ -18,9 +18,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Ids beyond this are not a real vocabulary but a hostile file asking for a huge allocation.
-constexpr std::uint64_t kMaxId = (std::uint64_t{1} << 24) - 1;
-
 struct Entry {
   std::string bytes;
   bool special = false;
@@ -28,14 +25,17 @@ struct Entry {
   std::string origin;  // "model.vocab[...]" or "added_tokens[i]", for messages
 };
 
-std::size_t parse_id(const Json& value, const std::string& where) {
+// Ids must be 0..listed-1 (no gaps), so a larger one is an error before it can
+// make us allocate for it.
+std::size_t parse_id(const Json& value, std::size_t listed, const std::string& where) {
   if (!value.is_number_integer())
     fail_input(where + ": expected an integer id, found " + std::string(value.type_name()));
-  const bool in_range = value.is_number_unsigned() ? value.get<std::uint64_t>() <= kMaxId
+  const bool in_range = value.is_number_unsigned() ? value.get<std::uint64_t>() < listed
                                                    : value.get<std::int64_t>() >= 0 &&
-                                                         value.get<std::int64_t>() <= static_cast<std::int64_t>(kMaxId);
+                                                         static_cast<std::uint64_t>(value.get<std::int64_t>()) < listed;
   if (!in_range)
-    fail_input(where + ": id " + value.dump() + " is out of range; expected 0.." + std::to_string(kMaxId));
+    fail_input(where + ": id " + value.dump() + " is out of range; the file lists " + std::to_string(listed) +
+               " tokens, so ids must be 0.." + std::to_string(listed == 0 ? 0 : listed - 1));
   return static_cast<std::size_t>(value.get<std::uint64_t>());
 }
 
@@ -77,11 +77,17 @@ std::unique_ptr<Tokenizer> Tokenizer::from_hf_tokenizer_json(const std::string& 
   if (vocab == model->end() || !vocab->is_object())
     fail_input(path + ": missing object \"model.vocab\" (byte-level token -> id)");
 
+  const auto added = root.find("added_tokens");
+  const bool has_added = added != root.end() && !added->is_null();
+  if (has_added && !added->is_array())
+    fail_input(path + ": \"added_tokens\" is " + std::string(added->type_name()) + "; expected an array");
+  const std::size_t listed = vocab->size() + (has_added ? added->size() : 0);
+
   std::vector<Entry> entries;
-  entries.reserve(vocab->size() + 2048);
+  entries.reserve(listed);
   for (const auto& [key, value] : vocab->items()) {
     const std::string where = "model.vocab[" + printable(key) + "]";
-    const std::size_t id = parse_id(value, path + ": " + where);
+    const std::size_t id = parse_id(value, listed, path + ": " + where);
     std::string bytes;
     try {
       bytes = gpt2_bytes_to_unicode_decode(key);
@@ -91,8 +97,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_hf_tokenizer_json(const std::string& 
     place(entries, id, Entry{std::move(bytes), false, false, where}, path);
   }
 
-  if (const auto added = root.find("added_tokens"); added != root.end() && !added->is_null()) {
-    if (!added->is_array()) fail_input(path + ": \"added_tokens\" is " + std::string(added->type_name()) + "; expected an array");
+  if (has_added) {
     for (std::size_t i = 0; i < added->size(); ++i) {
       const Json& token = (*added)[i];
       const std::string where = "added_tokens[" + std::to_string(i) + "]";
@@ -102,7 +107,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_hf_tokenizer_json(const std::string& 
       if (id == token.end()) fail_input(path + ": " + where + ": missing \"id\"");
       if (content == token.end() || !content->is_string())
         fail_input(path + ": " + where + ": missing string \"content\"");
-      place(entries, parse_id(*id, path + ": " + where + ".id"),
+      place(entries, parse_id(*id, listed, path + ": " + where + ".id"),
             Entry{content->get<std::string>(), true, false, where}, path);
     }
   }

@@ -222,7 +222,11 @@ class TestTokenizerLoaders : public QObject {
     QTest::newRow("float id") << with_vocab({{"a", 1.5}}) << "expected an integer id";
     QTest::newRow("negative id") << with_vocab({{"a", -1}}) << "id -1 is out of range";
     QTest::newRow("huge id") << with_vocab({{"a", 4294967296000ull}}) << "is out of range";
-    QTest::newRow("gap") << with_vocab({{"a", 0}, {"b", 2}}) << "id 1 has no token";
+    QTest::newRow("id beyond the count") << with_vocab({{"a", 0}, {"b", 2}})
+                                         << "id 2 is out of range; the file lists 2 tokens";
+    nlohmann::json gap = nlohmann::json::parse(with_vocab({{"a", 0}, {"b", 2}}));
+    gap["added_tokens"] = nlohmann::json::array({{{"id", 0}, {"content", "a"}}});  // listed again: 3 entries
+    QTest::newRow("gap") << gap.dump() << "id 1 has no token";
     QTest::newRow("unmapped character") << with_vocab({{"\xE2\x82\xAC", 0}}) << "U+20AC at byte 0";
     QTest::newRow("missing bytes") << with_vocab({{"a", 0}, {"b", 1}}) << "no ordinary token is the single byte 0x00";
     nlohmann::json conflict = tiny_tokenizer_json();

@@ -207,7 +207,8 @@ class TestTokenizerUnits : public QObject {
     QCOMPARE(o200k_tokenizer().encode(" " + bom, false), std::vector<TokenId>{71280});
     QCOMPARE(o200k_tokenizer().encode(bom + bom, false), std::vector<TokenId>{135153});
     std::vector<std::string> pieces;
-    for (auto p : o200k::split_pieces("a" + bom + bom + "b")) pieces.emplace_back(p);
+    const std::string text = "a" + bom + bom + "b";  // outlives the pieces, which view it
+    for (auto p : o200k::split_pieces(text)) pieces.emplace_back(p);
     QCOMPARE(as_list(pieces), as_list(std::vector<std::string>{"a", bom, bom + "b"}));
   }
 
