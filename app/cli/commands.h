@@ -18,5 +18,7 @@ int cmd_detokenize(const Argv& argv);
 int cmd_render(const Argv& argv);
 int cmd_generate(const Argv& argv);
 int cmd_bench(const Argv& argv);
+int cmd_chat(const Argv& argv);
+int cmd_history(const Argv& argv);
 
 }  // namespace ossdesk::cli

@@ -23,6 +23,8 @@ void usage() {
       "  render    --messages FILE.json [--ids (--model PATH | --tokenizer FILE)]\n"
       "  generate  --model PATH --prompt STR [--system STR] [--reasoning low|medium|high] [--temperature T]\n"
       "            [--max-tokens N] [--backend B] [--json]\n"
+      "  chat      --model PATH --db FILE [--conversation ID] --message STR [--reasoning R] [--max-tokens N] [--backend B]\n"
+      "  history   --db FILE [--conversation ID] [--search STR] --json\n"
       "  bench     --model PATH [--backend B] [--pp 512] [--tg 128] [--runs 3] [--depth N] [--json] [--profile]\n"
       "  convert   --model HF_DIR --out FILE.gguf\n"
       "  synth     --preset tiny|20b|120b --format hf|gguf --out PATH [--seed N] [--tokenizer FILE] [--dense q8_0|bf16]\n",
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
       {"render", cli::cmd_render},
       {"generate", cli::cmd_generate},
       {"bench", cli::cmd_bench},
+      {"chat", cli::cmd_chat},
+      {"history", cli::cmd_history},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage();

@@ -122,6 +122,26 @@ class TestCpuKernels : public QObject {
     if (!fast) qInfo("no AVX2 on this CPU: portable kernels only");
   }
 
+  // Four rows in one pass equal four single dot products, for any length.
+  void dot4_matches_dot() {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (int n : {1, 7, 8, 33, 2880}) {
+      std::vector<float> rows(static_cast<std::size_t>(4 * n)), x(static_cast<std::size_t>(n));
+      for (auto& v : rows) v = u(rng);
+      for (auto& v : x) v = u(rng);
+      for (const Kernels* k : {&portable_kernels(), avx2_kernels()}) {
+        if (!k) continue;
+        float out[4];
+        k->dot4_f32(rows.data(), x.data(), n, out);
+        for (int r = 0; r < 4; ++r) {
+          const float one = k->dot_f32(rows.data() + r * n, x.data(), n);
+          QVERIFY2(std::abs(out[r] - one) <= 1e-5f * (1.0f + std::abs(one)), qPrintable(QString("%1: n=%2 row %3").arg(k->name).arg(n).arg(r)));
+        }
+      }
+    }
+  }
+
   // Known values: E2M1 codes and E8M0 scales decode exactly.
   void mxfp4_known_values() {
     std::uint8_t block[17] = {};

@@ -23,6 +23,9 @@ struct Kernels {
   DequantFn dequant[6];
   float (*dot_f32)(const float* a, const float* b, std::int64_t n);
   void (*axpy)(float a, const float* x, float* y, std::int64_t n);  // y += a * x
+  // out[i] = dot(rows + i * n, x) for four consecutive rows: one pass over x
+  // serves four rows (prefill, where rows are dequantized once and reused).
+  void (*dot4_f32)(const float* rows, const float* x, std::int64_t n, float* out);
 
   float dot_row(const MatrixView& w, std::int64_t row, const float* x) const {
     return dot[static_cast<int>(w.format)](w, row, x);

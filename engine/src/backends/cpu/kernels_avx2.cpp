@@ -233,6 +233,32 @@ void axpy(float a, const float* x, float* y, std::int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+void dot4_f32(const float* rows, const float* x, std::int64_t n, float* out) {
+  const float* r0 = rows;
+  const float* r1 = rows + n;
+  const float* r2 = rows + 2 * n;
+  const float* r3 = rows + 3 * n;
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, a3);
+  }
+  out[0] = hsum(a0);
+  out[1] = hsum(a1);
+  out[2] = hsum(a2);
+  out[3] = hsum(a3);
+  for (; i < n; ++i) {
+    out[0] += r0[i] * x[i];
+    out[1] += r1[i] * x[i];
+    out[2] += r2[i] * x[i];
+    out[3] += r3[i] * x[i];
+  }
+}
+
 float bf16_scalar(std::uint16_t h) { return bf16_to_f32(h); }
 
 bool cpu_has_avx2() {
@@ -254,6 +280,7 @@ const Kernels* avx2_kernels() {
        dequant_mxfp4_ggml},
       dot_f32,
       axpy,
+      dot4_f32,
   };
   static const bool ok = cpu_has_avx2();
   return ok ? &k : nullptr;

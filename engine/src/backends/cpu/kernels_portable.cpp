@@ -74,6 +74,10 @@ void axpy(float a, const float* x, float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void dot4_f32(const float* rows, const float* x, std::int64_t n, float* out) {
+  for (int r = 0; r < 4; ++r) out[r] = dot_f32(rows + r * n, x, n);
+}
+
 // Dot products through a row-sized stack buffer (rows are at most a few
 // thousand wide; larger ones are processed in 32-aligned slices).
 template <DequantFn Dequant>
@@ -103,6 +107,7 @@ const Kernels& portable_kernels() {
       {dequant_f32, dequant_f16, dequant_bf16, dequant_q8_0, dequant_mxfp4_hf, dequant_mxfp4_ggml},
       dot_f32,
       axpy,
+      dot4_f32,
   };
   return k;
 }

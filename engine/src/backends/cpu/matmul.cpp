@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -17,14 +18,30 @@ void matmul(const OpContext& ctx, const MatrixView& w, const VectorView* bias, c
     });
     return;
   }
-  // Prefill: dequantize each row once, reuse it for every token.
-  ctx.pool.parallel_for(static_cast<std::size_t>(rows), 4, [&](std::size_t r0, std::size_t r1) {
-    std::vector<float> row(static_cast<std::size_t>(cols));
-    for (std::size_t r = r0; r < r1; ++r) {
-      const auto ri = static_cast<std::int64_t>(r);
-      ctx.k.dequant_row(w, ri, row.data());
-      const float b = bias ? bias->at(ri) : 0.0f;
-      for (int t = 0; t < tokens; ++t) y[static_cast<std::size_t>(t) * rows + r] = ctx.k.dot_f32(row.data(), x + static_cast<std::size_t>(t) * cols, cols) + b;
+  // Prefill: dequantize rows once, four at a time, and reuse them for every
+  // token; each pass over a token's activations serves four rows.
+  const std::size_t groups = static_cast<std::size_t>((rows + 3) / 4);
+  ctx.pool.parallel_for(groups, 1, [&](std::size_t g0, std::size_t g1) {
+    std::vector<float> block(static_cast<std::size_t>(cols) * 4);
+    for (std::size_t g = g0; g < g1; ++g) {
+      const std::int64_t r0 = static_cast<std::int64_t>(g) * 4;
+      const int n = static_cast<int>(std::min<std::int64_t>(4, rows - r0));
+      float b[4] = {0, 0, 0, 0};
+      for (int i = 0; i < n; ++i) {
+        ctx.k.dequant_row(w, r0 + i, block.data() + static_cast<std::size_t>(i) * cols);
+        if (bias) b[i] = bias->at(r0 + i);
+      }
+      for (int t = 0; t < tokens; ++t) {
+        const float* xt = x + static_cast<std::size_t>(t) * cols;
+        float* yt = y + static_cast<std::size_t>(t) * rows + r0;
+        if (n == 4) {
+          float out[4];
+          ctx.k.dot4_f32(block.data(), xt, cols, out);
+          for (int i = 0; i < 4; ++i) yt[i] = out[i] + b[i];
+        } else {
+          for (int i = 0; i < n; ++i) yt[i] = ctx.k.dot_f32(block.data() + static_cast<std::size_t>(i) * cols, xt, cols) + b[i];
+        }
+      }
     }
   });
 }
