@@ -20,7 +20,6 @@
 
 namespace ossdesk::cli {
 
-EngineOptions engine_options(const Args& args);           // cmd_generate.cpp
 GenerationSettings generation_settings(const Args& args);  // cmd_generate.cpp
 
 namespace {

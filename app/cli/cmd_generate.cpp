@@ -31,21 +31,6 @@ nlohmann::json stats_json(const GenerationStats& s) {
 
 }  // namespace
 
-EngineOptions engine_options(const Args& args) {
-  EngineOptions o;
-  o.backend = args.get_or("backend", "auto");
-  o.context_length = args.get_int("context", 8192);
-  o.threads = args.get_int("threads", 0);
-  o.max_batch = args.get_int("batch", 512);
-  const std::string device = args.get_or("device", "");
-  if (!device.empty()) {
-    if (device.find_first_not_of("0123456789") == std::string::npos) o.device_index = std::stoi(device);
-    else o.device_name = device;
-    o.allow_software_devices = true;
-  }
-  return o;
-}
-
 GenerationSettings generation_settings(const Args& args) {
   GenerationSettings s;
   const std::string effort = args.get_or("reasoning", "medium");

@@ -11,22 +11,33 @@ std::set<std::string> with_backend_options(std::set<std::string> more) {
   return more;
 }
 
+EngineOptions engine_options(const Args& args) {
+  EngineOptions o;
+  o.backend = args.get_or("backend", "auto");
+  o.context_length = args.get_int("context", 8192);
+  o.threads = args.get_int("threads", 0);
+  o.max_batch = args.get_int("batch", 512);
+  const std::string device = args.get_or("device", "");
+  if (!device.empty()) {
+    if (device.find_first_not_of("0123456789") == std::string::npos) o.device_index = std::stoi(device);
+    else o.device_name = device;
+    o.allow_software_devices = true;  // naming a device is asking for it, lavapipe included
+  }
+  return o;
+}
+
 LoadedModel load_model(const Args& args, int min_context, const std::string& default_backend, bool profile) {
   LoadedModel lm;
   lm.model = Model::open(args.get("model"));
+  const EngineOptions eo = engine_options(args);
   BackendOptions opt;
   opt.context_length = std::max(args.get_int("context", std::max(4096, min_context)), min_context);
   opt.context_length = std::min(opt.context_length, std::max(min_context, lm.model->config().max_context));
-  opt.max_batch = args.get_int("batch", 512);
-  opt.threads = args.get_int("threads", 0);
-  const std::string device = args.get_or("device", "");
-  if (!device.empty()) {
-    if (device.find_first_not_of("0123456789") == std::string::npos)
-      opt.device_index = std::stoi(device);
-    else
-      opt.device_name = device;
-  }
-  opt.allow_software_devices = !device.empty();
+  opt.max_batch = eo.max_batch;
+  opt.threads = eo.threads;
+  opt.device_index = eo.device_index;
+  opt.device_name = eo.device_name;
+  opt.allow_software_devices = eo.allow_software_devices;
   opt.profile = profile;
   lm.backend = create_backend(args.get_or("backend", default_backend), *lm.model, opt, LoadControl{}, &lm.choice);
   return lm;

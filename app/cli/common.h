@@ -10,6 +10,7 @@
 #include "args.h"
 #include "backends/backend.h"
 #include "model/model.h"
+#include "ossdesk/engine.h"
 
 namespace ossdesk::cli {
 
@@ -26,6 +27,9 @@ struct LoadedModel {
 // Opens --model and creates the backend (--backend, default `default_backend`)
 // with room for at least `min_context` tokens.
 LoadedModel load_model(const Args& args, int min_context, const std::string& default_backend, bool profile = false);
+
+// Engine options from --backend, --device, --threads, --context, --batch.
+EngineOptions engine_options(const Args& args);
 
 std::string human_bytes(std::uint64_t bytes);  // "12.8 GiB"
 

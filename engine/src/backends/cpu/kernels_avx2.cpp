@@ -76,67 +76,47 @@ inline void unpack_ggml(const std::uint8_t* q, __m128i* v0, __m128i* v1) {
   *v1 = _mm_shuffle_epi8(fp4_lut(), _mm_and_si128(_mm_srli_epi16(bytes, 4), m4));
 }
 
-float dot_mxfp4_hf(const MatrixView& w, std::int64_t r, const float* x) {
-  const std::uint8_t* q = w.row(r);
-  const std::uint8_t* s = w.row_scales(r);
+// Both MXFP4 packings share one loop; they differ in where a block's codes and
+// scale byte live and in the nibble order (the Unpack function).
+using UnpackFn = void (*)(const std::uint8_t*, __m128i*, __m128i*);
+
+struct HfBlocks {  // codes: 16 bytes per block in the row; scales: a separate row
+  static const std::uint8_t* codes(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r) + b * 16; }
+  static std::uint8_t scale(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row_scales(r)[b]; }
+};
+struct GgmlBlocks {  // 17-byte blocks: scale byte, then 16 bytes of codes
+  static const std::uint8_t* codes(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r) + b * 17 + 1; }
+  static std::uint8_t scale(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r)[b * 17]; }
+};
+
+template <typename Blocks, UnpackFn Unpack>
+float dot_mxfp4(const MatrixView& w, std::int64_t r, const float* x) {
   const float* hs = half_scales().v;
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   const std::int64_t nb = w.cols / 32;
   std::int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
+  for (; b + 2 <= nb; b += 2) {  // two independent accumulators hide the FMA latency
     __m128i a0, a1, c0, c1;
-    unpack_hf(q + b * 16, &a0, &a1);
-    unpack_hf(q + (b + 1) * 16, &c0, &c1);
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[s[b]]), acc0);
-    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(hs[s[b + 1]]), acc1);
+    Unpack(Blocks::codes(w, r, b), &a0, &a1);
+    Unpack(Blocks::codes(w, r, b + 1), &c0, &c1);
+    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[Blocks::scale(w, r, b)]), acc0);
+    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(hs[Blocks::scale(w, r, b + 1)]), acc1);
   }
   for (; b < nb; ++b) {
     __m128i a0, a1;
-    unpack_hf(q + b * 16, &a0, &a1);
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[s[b]]), acc0);
+    Unpack(Blocks::codes(w, r, b), &a0, &a1);
+    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[Blocks::scale(w, r, b)]), acc0);
   }
   return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-float dot_mxfp4_ggml(const MatrixView& w, std::int64_t r, const float* x) {
-  const std::uint8_t* p = w.row(r);
-  const float* hs = half_scales().v;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const std::int64_t nb = w.cols / 32;
-  std::int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    __m128i a0, a1, c0, c1;
-    unpack_ggml(p + b * 17 + 1, &a0, &a1);
-    unpack_ggml(p + (b + 1) * 17 + 1, &c0, &c1);
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[p[b * 17]]), acc0);
-    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(hs[p[(b + 1) * 17]]), acc1);
-  }
-  for (; b < nb; ++b) {
-    __m128i a0, a1;
-    unpack_ggml(p + b * 17 + 1, &a0, &a1);
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[p[b * 17]]), acc0);
-  }
-  return hsum(_mm256_add_ps(acc0, acc1));
-}
-
-void dequant_mxfp4_hf(const MatrixView& w, std::int64_t r, float* out) {
-  const std::uint8_t* q = w.row(r);
-  const std::uint8_t* s = w.row_scales(r);
+template <typename Blocks, UnpackFn Unpack>
+void dequant_mxfp4(const MatrixView& w, std::int64_t r, float* out) {
   const float* hs = half_scales().v;
   for (std::int64_t b = 0; b < w.cols / 32; ++b) {
     __m128i v0, v1;
-    unpack_hf(q + b * 16, &v0, &v1);
-    fp4_block_store(v0, v1, hs[s[b]], out + b * 32);
-  }
-}
-
-void dequant_mxfp4_ggml(const MatrixView& w, std::int64_t r, float* out) {
-  const std::uint8_t* p = w.row(r);
-  const float* hs = half_scales().v;
-  for (std::int64_t b = 0; b < w.cols / 32; ++b) {
-    __m128i v0, v1;
-    unpack_ggml(p + b * 17 + 1, &v0, &v1);
-    fp4_block_store(v0, v1, hs[p[b * 17]], out + b * 32);
+    Unpack(Blocks::codes(w, r, b), &v0, &v1);
+    fp4_block_store(v0, v1, hs[Blocks::scale(w, r, b)], out + b * 32);
   }
 }
 
@@ -275,9 +255,10 @@ bool cpu_has_avx2() {
 const Kernels* avx2_kernels() {
   static const Kernels k = {
       "avx2",
-      {dot_f32_row, dot_half<f16x8, f16_to_f32>, dot_half<bf16x8, bf16_scalar>, dot_q8_0, dot_mxfp4_hf, dot_mxfp4_ggml},
-      {dequant_f32, dequant_half<f16x8, f16_to_f32>, dequant_half<bf16x8, bf16_scalar>, dequant_q8_0, dequant_mxfp4_hf,
-       dequant_mxfp4_ggml},
+      {dot_f32_row, dot_half<f16x8, f16_to_f32>, dot_half<bf16x8, bf16_scalar>, dot_q8_0, dot_mxfp4<HfBlocks, unpack_hf>,
+       dot_mxfp4<GgmlBlocks, unpack_ggml>},
+      {dequant_f32, dequant_half<f16x8, f16_to_f32>, dequant_half<bf16x8, bf16_scalar>, dequant_q8_0, dequant_mxfp4<HfBlocks, unpack_hf>,
+       dequant_mxfp4<GgmlBlocks, unpack_ggml>},
       dot_f32,
       axpy,
       dot4_f32,
