@@ -36,6 +36,7 @@
 #include "ossdesk/storage/export.h"
 #include "ossdesk/storage/messages.h"
 #include "sqlite_util.h"
+#include "text_util.h"
 
 namespace ossdesk::storage {
 using detail::Json;
@@ -100,18 +101,7 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string utc_time(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-#ifdef _WIN32
-  gmtime_s(&tm, &t);
-#else
-  gmtime_r(&t, &tm);
-#endif
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string utc_time(std::int64_t ms) { return detail::format_utc(ms / 1000, "%Y-%m-%d %H:%M UTC"); }
 
 std::string role_heading(const MessageRecord& m) {
   switch (m.role) {

@@ -9,24 +9,14 @@
 #include <system_error>
 
 #include "internal.h"
+#include "text_util.h"
 #include "ossdesk/storage/error.h"
 
 namespace ossdesk::storage::detail {
 namespace fs = std::filesystem;
 
 namespace {
-std::string utc_stamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-#ifdef _WIN32
-  gmtime_s(&tm, &t);
-#else
-  gmtime_r(&t, &tm);
-#endif
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
+std::string utc_stamp() { return format_utc(std::time(nullptr), "%Y%m%d-%H%M%S"); }
 
 fs::path with_suffix(const fs::path& p, const std::string& suffix) { return fs::path(p.string() + suffix); }
 }  // namespace

@@ -1,6 +1,8 @@
 // Internal: UTF-8 validation and base64 (see text_util.h for why).
 #include "text_util.h"
 
+#include <ctime>
+
 #include <array>
 #include <stdexcept>
 
@@ -123,6 +125,19 @@ std::string text_from_json(const nlohmann::ordered_json& value) {
   if (value.is_object() && value.size() == 1 && value.contains("base64") && value["base64"].is_string())
     return base64_decode(value["base64"].get<std::string>());
   throw std::invalid_argument("expected a string or {\"base64\": ...}");
+}
+
+std::string format_utc(std::int64_t seconds, const char* format) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+#ifdef _WIN32
+  gmtime_s(&tm, &t);
+#else
+  gmtime_r(&t, &tm);
+#endif
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
 }
 
 }  // namespace ossdesk::storage::detail

@@ -5,6 +5,8 @@
 // UTF-8. Lossless export therefore writes such text as {"base64": "..."}.
 #pragma once
 
+#include <cstdint>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -18,6 +20,9 @@ bool is_valid_utf8(std::string_view text);
 std::size_t complete_utf8_prefix(std::string_view text);
 // Number of code points (invalid bytes count one each).
 std::size_t utf8_length(std::string_view text);
+
+// `seconds` since the epoch, formatted in UTC with strftime's `format`.
+std::string format_utc(std::int64_t seconds, const char* format);
 
 std::string base64_encode(std::string_view bytes);
 // Throws std::invalid_argument on characters outside the alphabet or bad padding.
