@@ -49,4 +49,22 @@ MatrixView bind_matrix(const TensorView& t, std::uint64_t rows, std::uint64_t co
   return m;
 }
 
+void bind_dense_layer(LayerWeights& l, const ModelConfig& c, const TensorLookup& get, const DenseLayerNames& n) {
+  const auto H = static_cast<std::uint64_t>(c.hidden_size), E = static_cast<std::uint64_t>(c.num_experts),
+             Q = static_cast<std::uint64_t>(c.q_dim()), KV = static_cast<std::uint64_t>(c.kv_dim());
+  l.attn_norm = bind_vector(get(n.attn_norm), H);
+  l.wq = bind_matrix(get(n.wq), Q, H);
+  l.bq = bind_vector(get(n.bq), Q);
+  l.wk = bind_matrix(get(n.wk), KV, H);
+  l.bk = bind_vector(get(n.bk), KV);
+  l.wv = bind_matrix(get(n.wv), KV, H);
+  l.bv = bind_vector(get(n.bv), KV);
+  l.wo = bind_matrix(get(n.wo), H, Q);
+  l.bo = bind_vector(get(n.bo), H);
+  l.sinks = bind_vector(get(n.sinks), static_cast<std::uint64_t>(c.num_heads));
+  l.mlp_norm = bind_vector(get(n.mlp_norm), H);
+  l.router = bind_matrix(get(n.router), E, H);
+  l.router_bias = bind_vector(get(n.router_bias), E);
+}
+
 }  // namespace ossdesk

@@ -67,8 +67,7 @@ void Model::bind_gguf() {
   const GgufFile& g = *gguf_;
   const ModelConfig& c = config_;
   const auto H = static_cast<std::uint64_t>(c.hidden_size), I = static_cast<std::uint64_t>(c.intermediate_size),
-             E = static_cast<std::uint64_t>(c.num_experts), V = static_cast<std::uint64_t>(c.vocab_size),
-             Q = static_cast<std::uint64_t>(c.q_dim()), KV = static_cast<std::uint64_t>(c.kv_dim());
+             E = static_cast<std::uint64_t>(c.num_experts), V = static_cast<std::uint64_t>(c.vocab_size);
   weights_.embedding = bind_matrix(g.tensor("token_embd.weight"), V, H);
   weights_.final_norm = bind_vector(g.tensor("output_norm.weight"), H);
   weights_.unembedding = bind_matrix(g.tensor("output.weight"), V, H);
@@ -76,19 +75,11 @@ void Model::bind_gguf() {
   for (int i = 0; i < c.num_layers; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
     LayerWeights& l = weights_.layers[i];
-    l.attn_norm = bind_vector(g.tensor(p + "attn_norm.weight"), H);
-    l.wq = bind_matrix(g.tensor(p + "attn_q.weight"), Q, H);
-    l.bq = bind_vector(g.tensor(p + "attn_q.bias"), Q);
-    l.wk = bind_matrix(g.tensor(p + "attn_k.weight"), KV, H);
-    l.bk = bind_vector(g.tensor(p + "attn_k.bias"), KV);
-    l.wv = bind_matrix(g.tensor(p + "attn_v.weight"), KV, H);
-    l.bv = bind_vector(g.tensor(p + "attn_v.bias"), KV);
-    l.wo = bind_matrix(g.tensor(p + "attn_output.weight"), H, Q);
-    l.bo = bind_vector(g.tensor(p + "attn_output.bias"), H);
-    l.sinks = bind_vector(g.tensor(p + "attn_sinks.weight"), static_cast<std::uint64_t>(c.num_heads));
-    l.mlp_norm = bind_vector(g.tensor(p + "post_attention_norm.weight"), H);
-    l.router = bind_matrix(g.tensor(p + "ffn_gate_inp.weight"), E, H);
-    l.router_bias = bind_vector(g.tensor(p + "ffn_gate_inp.bias"), E);
+    bind_dense_layer(l, c, [&](const std::string& name) -> const TensorView& { return g.tensor(name); },
+                     {p + "attn_norm.weight", p + "attn_q.weight", p + "attn_q.bias", p + "attn_k.weight",
+                      p + "attn_k.bias", p + "attn_v.weight", p + "attn_v.bias", p + "attn_output.weight",
+                      p + "attn_output.bias", p + "attn_sinks.weight", p + "post_attention_norm.weight",
+                      p + "ffn_gate_inp.weight", p + "ffn_gate_inp.bias"});
     if (const TensorView* fused = g.find_tensor(p + "ffn_gate_up_exps.weight")) {
       l.gate = bind_experts(*fused, E, 2 * I, H, 0, I);
       l.up = bind_experts(*fused, E, 2 * I, H, I, I);

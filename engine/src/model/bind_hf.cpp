@@ -55,8 +55,7 @@ void Model::bind_hf() {
   const SafetensorsArchive& st = *safetensors_;
   const ModelConfig& c = config_;
   const auto H = static_cast<std::uint64_t>(c.hidden_size), I = static_cast<std::uint64_t>(c.intermediate_size),
-             E = static_cast<std::uint64_t>(c.num_experts), V = static_cast<std::uint64_t>(c.vocab_size),
-             Q = static_cast<std::uint64_t>(c.q_dim()), KV = static_cast<std::uint64_t>(c.kv_dim());
+             E = static_cast<std::uint64_t>(c.num_experts), V = static_cast<std::uint64_t>(c.vocab_size);
   weights_.embedding = bind_matrix(st.get("model.embed_tokens.weight"), V, H);
   weights_.final_norm = bind_vector(st.get("model.norm.weight"), H);
   weights_.unembedding = bind_matrix(st.get("lm_head.weight"), V, H);
@@ -64,19 +63,12 @@ void Model::bind_hf() {
   for (int i = 0; i < c.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     LayerWeights& l = weights_.layers[i];
-    l.attn_norm = bind_vector(st.get(p + "input_layernorm.weight"), H);
-    l.wq = bind_matrix(st.get(p + "self_attn.q_proj.weight"), Q, H);
-    l.bq = bind_vector(st.get(p + "self_attn.q_proj.bias"), Q);
-    l.wk = bind_matrix(st.get(p + "self_attn.k_proj.weight"), KV, H);
-    l.bk = bind_vector(st.get(p + "self_attn.k_proj.bias"), KV);
-    l.wv = bind_matrix(st.get(p + "self_attn.v_proj.weight"), KV, H);
-    l.bv = bind_vector(st.get(p + "self_attn.v_proj.bias"), KV);
-    l.wo = bind_matrix(st.get(p + "self_attn.o_proj.weight"), H, Q);
-    l.bo = bind_vector(st.get(p + "self_attn.o_proj.bias"), H);
-    l.sinks = bind_vector(st.get(p + "self_attn.sinks"), static_cast<std::uint64_t>(c.num_heads));
-    l.mlp_norm = bind_vector(st.get(p + "post_attention_layernorm.weight"), H);
-    l.router = bind_matrix(st.get(p + "mlp.router.weight"), E, H);
-    l.router_bias = bind_vector(st.get(p + "mlp.router.bias"), E);
+    bind_dense_layer(l, c, [&](const std::string& name) -> const TensorView& { return st.get(name); },
+                     {p + "input_layernorm.weight", p + "self_attn.q_proj.weight", p + "self_attn.q_proj.bias",
+                      p + "self_attn.k_proj.weight", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.weight",
+                      p + "self_attn.v_proj.bias", p + "self_attn.o_proj.weight", p + "self_attn.o_proj.bias",
+                      p + "self_attn.sinks", p + "post_attention_layernorm.weight", p + "mlp.router.weight",
+                      p + "mlp.router.bias"});
     const std::string x = p + "mlp.experts.";
     if (!st.find(x + "gate_up_proj_blocks") && st.find(x + "gate_up_proj"))
       fail(ErrorKind::Unsupported, st.get(x + "gate_up_proj").file + ": tensor '" + x +
