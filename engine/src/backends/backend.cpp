@@ -4,6 +4,9 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "ossdesk/error.h"
+#ifdef OSSDESK_HAVE_VULKAN
+#include "backends/vulkan/vk_device.h"
+#endif
 
 namespace ossdesk {
 
@@ -13,10 +16,17 @@ TokenId Backend::forward_and_sample(std::span<const TokenId> tokens, const Sampl
   return sample_token(host_logits_, params, state, host_candidates_);
 }
 
+// Only backends that create_backend() can make: the Vulkan device code is
+// built (list_devices("vulkan") works) but its forward pass is not complete.
 std::vector<std::string> available_backends() { return {"cpu"}; }
 
-std::vector<DeviceInfo> list_devices(const std::string& backend, bool, std::string* why_none) {
+std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_software, std::string* why_none) {
   if (backend == "cpu") return {cpu::describe_host_cpu(std::max(1u, std::thread::hardware_concurrency()))};
+#ifdef OSSDESK_HAVE_VULKAN
+  if (backend == "vulkan") return vk::list_devices(include_software, why_none);
+#else
+  (void)include_software;
+#endif
   if (why_none) *why_none = "backend '" + backend + "' is not part of this build";
   return {};
 }
@@ -28,12 +38,23 @@ std::unique_ptr<Backend> create_backend(const std::string& name, const Model& mo
   if (name == "auto") {
     // GPU backends register ahead of the CPU here as they are built.
     chosen = "cpu";
+#ifdef OSSDESK_HAVE_VULKAN
+    reason = "the Vulkan backend is not complete yet";
+#else
     reason = "no GPU backend in this build";
+#endif
   }
   if (chosen == "cpu") {
     if (choice) *choice = {chosen, reason};
     return std::make_unique<cpu::CpuBackend>(model, options, control);
   }
+#ifdef OSSDESK_HAVE_VULKAN
+  if (chosen == "vulkan")
+    fail(ErrorKind::Unsupported,
+         "backend 'vulkan' is not complete yet: device enumeration and the RMSNorm / BF16 / MXFP4 matrix-vector "
+         "shaders exist, but the forward pass (attention, RoPE, KV cache, MoE, sampling on the device) does not; "
+         "use --backend cpu");
+#endif
   fail(ErrorKind::Unsupported, "backend '" + name + "' is not available in this build (available: cpu)");
 }
 

@@ -1,0 +1,428 @@
+// The Vulkan backend's host side (device enumeration, buffers, staging copies,
+// pipelines) and every shader against the CPU backend's op on random inputs,
+// with sizes that are not multiples of the workgroup size, through both the
+// shared-memory and the subgroup reduction. Runs on lavapipe in CI (software
+// devices are requested explicitly); exits 77 (skipped) when the machine has
+// no Vulkan device at all.
+#include <QtTest>
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "backends/backend.h"
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/ops.h"
+#include "backends/vulkan/vk_device.h"
+#include "backends/vulkan/vk_memory.h"
+#include "backends/vulkan/vk_pipeline.h"
+#include "backends/vulkan/vk_runner.h"
+#include "backends/vulkan/vk_shaders.h"
+#include "model/model.h"
+#include "ossdesk/error.h"
+#include "util/half.h"
+#include "util/thread_pool.h"
+
+using namespace ossdesk;
+
+namespace {
+
+struct MatvecPush {
+  std::uint32_t rows, cols, row_stride, has_bias;
+};
+
+struct RmsnormPush {
+  std::uint32_t dim, rows;
+  float eps;
+};
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& f : v) f = u(rng);
+  return v;
+}
+
+// Max over outputs of |gpu - cpu| / bound, where bound = tol * sum_c |w_c x_c| + tol:
+// a float32 dot product differs from another summation order by at most a small
+// multiple of eps times the sum of magnitudes.
+struct Comparison {
+  float max_abs = 0;
+  float worst_ratio = 0;  // <= 1 passes
+};
+
+}  // namespace
+
+class TestVulkanOps : public QObject {
+  Q_OBJECT
+
+ private:
+  std::shared_ptr<vk::Instance> instance_;
+  std::unique_ptr<vk::Device> device_;
+  std::unique_ptr<vk::OpRunner> runner_;
+  ThreadPool pool_{4};
+
+  vk::Buffer device_buffer(const void* data, std::size_t bytes) {
+    vk::Buffer b(*device_, std::max<std::size_t>(bytes, 4), vk::MemoryKind::DeviceLocal);
+    if (bytes) runner_->upload(b, data, bytes);
+    return b;
+  }
+
+  std::unique_ptr<vk::ComputePipeline> pipeline(const char* shader, std::uint32_t buffers, std::uint32_t push,
+                                                std::vector<std::uint32_t> spec, bool subgroup) {
+    vk::PipelineDesc d;
+    d.shader = shader;
+    d.buffers = buffers;
+    d.push_constant_bytes = push;
+    d.specialization = std::move(spec);
+    d.prefer_subgroup = subgroup;
+    auto p = std::make_unique<vk::ComputePipeline>(*device_, d);
+    const bool is_subgroup = p->module_name().ends_with("_subgroup");
+    if (is_subgroup != subgroup) return nullptr;  // device lacks subgroup arithmetic
+    return p;
+  }
+
+  // Runs a matvec shader and compares with cpu::matmul on the same view.
+  Comparison run_matvec(const char* shader, const MatrixView& w, const std::vector<std::uint8_t>& bytes, bool with_bias,
+                        int tokens, std::uint32_t rows_per_group, bool subgroup, std::uint32_t push_stride,
+                        std::mt19937& rng) {
+    const auto x = random_floats(static_cast<std::size_t>(w.cols) * tokens, rng);
+    const auto bias = random_floats(static_cast<std::size_t>(w.rows), rng, -4.0f, 4.0f);
+    VectorView bias_view;
+    bias_view.format = WeightFormat::F32;
+    bias_view.n = w.rows;
+    bias_view.data = reinterpret_cast<const std::uint8_t*>(bias.data());
+    bias_view.stride = 4;
+
+    std::vector<float> ref(static_cast<std::size_t>(w.rows) * tokens);
+    const cpu::OpContext ctx{pool_, cpu::cpu_kernels()};
+    cpu::matmul(ctx, w, with_bias ? &bias_view : nullptr, x.data(), tokens, ref.data());
+
+    // Per-output bound from the dequantized rows.
+    std::vector<float> bound(ref.size());
+    std::vector<float> rowbuf(static_cast<std::size_t>(w.cols));
+    for (std::int64_t r = 0; r < w.rows; ++r) {
+      cpu::portable_kernels().dequant_row(w, r, rowbuf.data());
+      for (int t = 0; t < tokens; ++t) {
+        double s = with_bias ? std::abs(bias[static_cast<std::size_t>(r)]) : 0.0;
+        for (std::int64_t c = 0; c < w.cols; ++c)
+          s += std::abs(static_cast<double>(rowbuf[static_cast<std::size_t>(c)]) * x[static_cast<std::size_t>(t * w.cols + c)]);
+        bound[static_cast<std::size_t>(t * w.rows + r)] = static_cast<float>(s);
+      }
+    }
+
+    auto p = pipeline(shader, 4, sizeof(MatvecPush), {device_->workgroup_size(128), rows_per_group}, subgroup);
+    if (!p) return {-1, -1};
+    vk::Buffer wb = device_buffer(bytes.data(), bytes.size());
+    vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
+    vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
+    vk::Buffer yb(*device_, ref.size() * 4, vk::MemoryKind::DeviceLocal);
+    const MatvecPush push{static_cast<std::uint32_t>(w.rows), static_cast<std::uint32_t>(w.cols), push_stride,
+                          with_bias ? 1u : 0u};
+    const std::uint64_t groups = (static_cast<std::uint64_t>(w.rows) + rows_per_group - 1) / rows_per_group;
+    runner_->dispatch(*p, {&wb, &xb, &bb, &yb}, &push, sizeof push,
+                      vk::flat_groups(*device_, groups, static_cast<std::uint32_t>(tokens)));
+    std::vector<float> got(ref.size());
+    runner_->download(yb, got.data(), got.size() * 4);
+
+    Comparison c;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      const float err = std::abs(got[i] - ref[i]);
+      c.max_abs = std::max(c.max_abs, err);
+      c.worst_ratio = std::max(c.worst_ratio, err / (2e-6f * bound[i] + 1e-6f));
+      if (!(err <= 2e-6f * bound[i] + 1e-6f) && c.worst_ratio > 1) {
+        qWarning("output %zu: gpu %g cpu %g bound %g", i, static_cast<double>(got[i]), static_cast<double>(ref[i]),
+                 static_cast<double>(bound[i]));
+        break;
+      }
+    }
+    return c;
+  }
+
+ private slots:
+  void initTestCase() {
+    instance_ = std::make_shared<vk::Instance>();
+    BackendOptions o;
+    o.allow_software_devices = true;
+    const vk::PhysicalDevice pd = vk::select_device(*instance_, o);
+    device_ = std::make_unique<vk::Device>(instance_, pd);
+    runner_ = std::make_unique<vk::OpRunner>(*device_);
+    qInfo("device: %s (%s; %s), %llu MiB, max storage buffer %llu MiB, subgroup arithmetic %s", pd.info.name.c_str(),
+          pd.info.type.c_str(), pd.info.driver.c_str(), static_cast<unsigned long long>(pd.info.memory_bytes >> 20),
+          static_cast<unsigned long long>(vk::max_storage_buffer_bytes(*device_) >> 20),
+          pd.subgroup_arithmetic ? "yes" : "no");
+  }
+
+  void lists_devices() {
+    std::string why;
+    const auto all = list_devices("vulkan", true, &why);
+    QVERIFY2(!all.empty(), why.c_str());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      QCOMPARE(all[i].backend, std::string("vulkan"));
+      QCOMPARE(all[i].index, static_cast<int>(i));
+      QVERIFY(!all[i].name.empty());
+      QVERIFY(!all[i].driver.empty());
+      QVERIFY(all[i].driver.find("subgroup") != std::string::npos);
+    }
+    // Software devices are only offered on request, and never ahead of a GPU.
+    std::string why_gpu;
+    const auto gpus = list_devices("vulkan", false, &why_gpu);
+    for (const auto& d : gpus) QVERIFY(d.type != "software");
+    if (gpus.empty()) QVERIFY(!why_gpu.empty());
+    bool seen_software = false;
+    for (const auto& d : all) {
+      if (d.type == "software") seen_software = true;
+      else QVERIFY2(!seen_software, "a GPU is listed after a software device");
+    }
+    // Listed devices, but not yet a backend to create (its forward pass is not complete).
+    const auto names = available_backends();
+    QVERIFY(std::find(names.begin(), names.end(), "vulkan") == names.end());
+  }
+
+  void selects_devices() {
+    BackendOptions o;
+    o.allow_software_devices = true;
+    o.device_index = 99;
+    QVERIFY_THROWS_EXCEPTION(Error, vk::select_device(*instance_, o));
+    o.device_index = -1;
+    o.device_name = "no such device, surely";
+    QVERIFY_THROWS_EXCEPTION(Error, vk::select_device(*instance_, o));
+    o.device_name = device_->physical().info.name.substr(0, 4);
+    QVERIFY(vk::select_device(*instance_, o).info.name.find(o.device_name) != std::string::npos);
+  }
+
+  void backend_not_claimed_yet() {
+    auto model = Model::open(std::string(OSSDESK_TEST_DATA_DIR) + "/golden/tiny-a");
+    BackendOptions o;
+    o.allow_software_devices = true;
+    o.context_length = 64;
+    try {
+      create_backend("vulkan", *model, o, {});
+      QFAIL("create_backend(\"vulkan\") must fail until the forward pass exists");
+    } catch (const Error& e) {
+      QCOMPARE(e.kind(), ErrorKind::Unsupported);
+      QVERIFY(std::string(e.what()).find("not complete") != std::string::npos);
+    }
+    BackendChoice choice;
+    auto b = create_backend("auto", *model, o, {}, &choice);
+    QCOMPARE(choice.name, std::string("cpu"));
+  }
+
+  void shaders_embedded() {
+    for (const char* name : {"rmsnorm", "matvec_bf16", "matvec_mxfp4"}) {
+      for (const std::string& key : {std::string(name), std::string(name) + "_subgroup"}) {
+        const auto words = vk::find_spirv(key);
+        QVERIFY2(words.size() > 5, key.c_str());
+        QCOMPARE(words[0], 0x07230203u);  // SPIR-V magic
+      }
+    }
+    QVERIFY(vk::find_spirv("no_such_shader").empty());
+  }
+
+  void buffers_round_trip_and_limits() {
+    std::mt19937 rng(7);
+    // Odd size, several staging chunks not needed: checks offsets and partial words.
+    std::vector<std::uint8_t> data((1 << 20) + 3);
+    for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+    vk::Buffer b(*device_, data.size() + 100, vk::MemoryKind::DeviceLocal);
+    runner_->upload(b, data.data(), data.size(), 100);
+    std::vector<std::uint8_t> back(data.size());
+    runner_->download(b, back.data(), back.size(), 100);
+    QVERIFY(back == data);
+    QVERIFY_THROWS_EXCEPTION(Error, runner_->upload(b, data.data(), data.size(), b.size() - data.size() + 1));
+    // Over the storage-buffer limit: a clear OutOfMemory error, not a driver failure.
+    try {
+      vk::Buffer too_big(*device_, vk::max_storage_buffer_bytes(*device_) + 256, vk::MemoryKind::DeviceLocal);
+      QFAIL("a buffer over maxStorageBufferRange was created");
+    } catch (const Error& e) {
+      QCOMPARE(e.kind(), ErrorKind::OutOfMemory);
+      QVERIFY(std::string(e.what()).find("maxStorageBufferRange") != std::string::npos);
+    }
+  }
+
+  void rmsnorm_data() {
+    QTest::addColumn<int>("dim");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<bool>("subgroup");
+    for (bool sg : {false, true}) {
+      const char* v = sg ? "subgroup" : "shared";
+      for (auto [dim, rows] : std::vector<std::pair<int, int>>{{1, 1}, {7, 3}, {64, 2}, {255, 5}, {2880, 4}, {3001, 1}})
+        QTest::addRow("%s dim=%d rows=%d", v, dim, rows) << dim << rows << sg;
+    }
+  }
+
+  void rmsnorm() {
+    QFETCH(int, dim);
+    QFETCH(int, rows);
+    QFETCH(bool, subgroup);
+    std::mt19937 rng(static_cast<unsigned>(dim * 31 + rows));
+    const auto x = random_floats(static_cast<std::size_t>(dim) * rows, rng, -3.0f, 3.0f);
+    // The model stores norm scales in BF16; the GPU gets them as float32.
+    std::vector<std::uint16_t> scale_bf16(static_cast<std::size_t>(dim));
+    std::vector<float> scale(static_cast<std::size_t>(dim));
+    for (int i = 0; i < dim; ++i) {
+      scale_bf16[static_cast<std::size_t>(i)] = f32_to_bf16(random_floats(1, rng, 0.2f, 2.0f)[0]);
+      scale[static_cast<std::size_t>(i)] = bf16_to_f32(scale_bf16[static_cast<std::size_t>(i)]);
+    }
+    VectorView sv;
+    sv.format = WeightFormat::BF16;
+    sv.n = dim;
+    sv.data = reinterpret_cast<const std::uint8_t*>(scale_bf16.data());
+    sv.stride = 2;
+    const double eps = 1e-5;
+    std::vector<float> ref(x.size());
+    cpu::rmsnorm(x.data(), sv, eps, rows, dim, ref.data());
+
+    auto p = pipeline("rmsnorm", 3, sizeof(RmsnormPush), {device_->workgroup_size(256)}, subgroup);
+    if (!p) QSKIP("the device has no subgroup arithmetic");
+    vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
+    vk::Buffer sb = device_buffer(scale.data(), scale.size() * 4);
+    vk::Buffer ob(*device_, x.size() * 4, vk::MemoryKind::DeviceLocal);
+    const RmsnormPush push{static_cast<std::uint32_t>(dim), static_cast<std::uint32_t>(rows), static_cast<float>(eps)};
+    runner_->dispatch(*p, {&xb, &sb, &ob}, &push, sizeof push, vk::flat_groups(*device_, static_cast<std::uint64_t>(rows)));
+    std::vector<float> got(x.size());
+    runner_->download(ob, got.data(), got.size() * 4);
+    float max_err = 0, max_rel = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const float err = std::abs(got[i] - ref[i]);
+      max_err = std::max(max_err, err);
+      max_rel = std::max(max_rel, err / std::max(std::abs(ref[i]), 1e-3f));
+    }
+    qInfo("rmsnorm %s dim %d rows %d: max abs err %.3g, max rel err %.3g", p->module_name().c_str(), dim, rows,
+          static_cast<double>(max_err), static_cast<double>(max_rel));
+    QVERIFY2(max_rel < 2e-6f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+  }
+
+  void matvec_bf16_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("pad");  // extra elements per row (stride > cols); keeps the stride even
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<int>("rows_per_group");
+    QTest::addColumn<bool>("bias");
+    QTest::addColumn<bool>("subgroup");
+    struct Shape {
+      int rows, cols, pad, tokens, rpg;
+      bool bias;
+    };
+    const std::vector<Shape> shapes = {{1, 2, 0, 1, 1, false},    {5, 17, 1, 1, 1, true},   {37, 130, 0, 1, 2, true},
+                                       {64, 2880, 0, 1, 4, true}, {201, 1001, 3, 3, 3, true}, {70000, 6, 0, 1, 1, true}};
+    for (bool sg : {false, true})
+      for (const Shape& s : shapes)
+        QTest::addRow("%s %dx%d pad %d tokens %d rows/group %d", sg ? "subgroup" : "shared", s.rows, s.cols, s.pad,
+                      s.tokens, s.rpg)
+            << s.rows << s.cols << s.pad << s.tokens << s.rpg << s.bias << sg;
+  }
+
+  void matvec_bf16() {
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, pad);
+    QFETCH(int, tokens);
+    QFETCH(int, rows_per_group);
+    QFETCH(bool, bias);
+    QFETCH(bool, subgroup);
+    std::mt19937 rng(static_cast<unsigned>(rows * 7 + cols));
+    const int stride = cols + pad;
+    QVERIFY(stride % 2 == 0);
+    std::vector<std::uint16_t> w(static_cast<std::size_t>(rows) * stride);
+    for (auto& v : w) v = f32_to_bf16(random_floats(1, rng, -2.0f, 2.0f)[0]);
+    MatrixView view;
+    view.format = WeightFormat::BF16;
+    view.rows = rows;
+    view.cols = cols;
+    view.data = reinterpret_cast<const std::uint8_t*>(w.data());
+    view.row_stride = static_cast<std::uint64_t>(stride) * 2;
+    std::vector<std::uint8_t> bytes(w.size() * 2);
+    std::memcpy(bytes.data(), w.data(), bytes.size());
+    const Comparison c = run_matvec("matvec_bf16", view, bytes, bias, tokens, static_cast<std::uint32_t>(rows_per_group),
+                                    subgroup, static_cast<std::uint32_t>(stride), rng);
+    if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
+    qInfo("matvec_bf16 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows,
+          cols, tokens, static_cast<double>(c.max_abs), static_cast<double>(c.worst_ratio));
+    QVERIFY(c.worst_ratio <= 1.0f);
+  }
+
+  void matvec_mxfp4_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("blocks");
+    QTest::addColumn<int>("pad");  // extra bytes per row
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<int>("rows_per_group");
+    QTest::addColumn<bool>("bias");
+    QTest::addColumn<bool>("subgroup");
+    struct Shape {
+      int rows, blocks, pad, tokens, rpg;
+      bool bias;
+    };
+    const std::vector<Shape> shapes = {{1, 1, 0, 1, 1, false}, {7, 3, 0, 1, 1, true},  {33, 90, 0, 1, 2, true},
+                                       {130, 5, 3, 2, 4, true}, {64, 37, 1, 1, 3, false}};
+    for (bool sg : {false, true})
+      for (const Shape& s : shapes)
+        QTest::addRow("%s %dx%d pad %d tokens %d rows/group %d", sg ? "subgroup" : "shared", s.rows, s.blocks * 32, s.pad,
+                      s.tokens, s.rpg)
+            << s.rows << s.blocks << s.pad << s.tokens << s.rpg << s.bias << sg;
+  }
+
+  void matvec_mxfp4() {
+    QFETCH(int, rows);
+    QFETCH(int, blocks);
+    QFETCH(int, pad);
+    QFETCH(int, tokens);
+    QFETCH(int, rows_per_group);
+    QFETCH(bool, bias);
+    QFETCH(bool, subgroup);
+    std::mt19937 rng(static_cast<unsigned>(rows * 13 + blocks));
+    const int stride = blocks * 17 + pad;
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(rows) * stride);
+    std::uniform_int_distribution<int> byte(0, 255), exponent(118, 130);
+    for (int r = 0; r < rows; ++r)
+      for (int b = 0; b < blocks; ++b) {
+        std::uint8_t* blk = bytes.data() + static_cast<std::size_t>(r) * stride + static_cast<std::size_t>(b) * 17;
+        blk[0] = static_cast<std::uint8_t>(exponent(rng));
+        for (int j = 1; j < 17; ++j) blk[j] = static_cast<std::uint8_t>(byte(rng));
+      }
+    MatrixView view;
+    view.format = WeightFormat::MXFP4_GGML;
+    view.rows = rows;
+    view.cols = blocks * 32;
+    view.data = bytes.data();
+    view.row_stride = static_cast<std::uint64_t>(stride);
+    const Comparison c = run_matvec("matvec_mxfp4", view, bytes, bias, tokens, static_cast<std::uint32_t>(rows_per_group),
+                                    subgroup, static_cast<std::uint32_t>(stride), rng);
+    if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
+    qInfo("matvec_mxfp4 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows,
+          blocks * 32, tokens, static_cast<double>(c.max_abs), static_cast<double>(c.worst_ratio));
+    QVERIFY(c.worst_ratio <= 1.0f);
+  }
+
+  void cleanupTestCase() {
+    runner_.reset();
+    device_.reset();
+    instance_.reset();
+  }
+};
+
+int main(int argc, char** argv) {
+  // Without XDG_RUNTIME_DIR the loader and Mesa print warnings; give them a private one.
+  if (!std::getenv("XDG_RUNTIME_DIR")) {
+    const std::string dir = std::string(OSSDESK_TEST_WORK_DIR) + "/xdg-runtime";
+    std::filesystem::create_directories(dir);
+    ::chmod(dir.c_str(), 0700);
+    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  }
+  std::string why;
+  if (list_devices("vulkan", true, &why).empty()) {
+    std::printf("SKIP: no Vulkan device: %s\n", why.c_str());
+    return 77;
+  }
+  TestVulkanOps t;
+  return QTest::qExec(&t, argc, argv);
+}
+
+#include "test_vulkan_ops.moc"
