@@ -70,6 +70,27 @@ storage::MessageStatus status_of(FinishReason f) {
   return storage::MessageStatus::Error;
 }
 
+// Sampling: what the command line says, else what the conversation keeps.
+void apply_conversation_sampling(const Args& args, const storage::SamplingSettings& kept, GenerationSettings& g) {
+  if (!args.has("temperature") && kept.temperature) g.temperature = static_cast<float>(*kept.temperature);
+  if (!args.has("top-p") && kept.top_p) g.top_p = static_cast<float>(*kept.top_p);
+  if (!args.has("top-k") && kept.top_k) g.top_k = static_cast<int>(*kept.top_k);
+  if (!args.has("min-p") && kept.min_p) g.min_p = static_cast<float>(*kept.min_p);
+  if (!args.has("max-tokens") && kept.max_tokens) g.max_tokens = static_cast<int>(*kept.max_tokens);
+  if (!args.has("seed") && kept.seed) g.seed = static_cast<std::uint64_t>(*kept.seed);
+}
+
+// The sampling options given on the command line, to keep with a new conversation.
+storage::SamplingSettings sampling_given(const Args& args, const GenerationSettings& g) {
+  storage::SamplingSettings s;
+  if (args.has("temperature")) s.temperature = g.temperature;
+  if (args.has("top-p")) s.top_p = g.top_p;
+  if (args.has("top-k")) s.top_k = g.top_k;
+  if (args.has("min-p")) s.min_p = g.min_p;
+  if (args.has("seed")) s.seed = static_cast<std::int64_t>(g.seed);
+  return s;
+}
+
 }  // namespace
 
 int cmd_chat(const Argv& argv) {
@@ -88,9 +109,11 @@ int cmd_chat(const Argv& argv) {
       conversation_id = args.get_int("conversation", 0);
       conv_settings = storage::get_conversation(db, conversation_id).settings;
       if (!args.has("reasoning")) settings.reasoning = parse_reasoning_effort(conv_settings.reasoning_effort).value_or(settings.reasoning);
+      apply_conversation_sampling(args, conv_settings.sampling, settings);
     } else {
       conv_settings.model = model_path;
       conv_settings.reasoning_effort = to_string(settings.reasoning);
+      conv_settings.sampling = sampling_given(args, settings);
       conversation_id = storage::create_conversation(db, {storage::derive_title(message), conv_settings, {}});
     }
     Conversation conversation = to_conversation(storage::visible_thread(db, conversation_id), conv_settings);

@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "ossdesk/storage/conversations.h"
 #include "ossdesk/storage/database.h"
 #include "ossdesk/storage/messages.h"
 #include "storage_test_support.h"
@@ -133,6 +134,10 @@ class TestCliChatCrash : public QObject {
     QCOMPARE(thread.back().stats.generated_tokens.value_or(0) > 0, true);
     QCOMPARE(thread.back().stats.backend, std::string("cpu"));
     QCOMPARE(thread[thread.size() - 2].content, std::string("Please continue."));
+    // The conversation keeps the sampling it was started with.
+    const ConversationRecord record = get_conversation(after, conversation);
+    QCOMPARE(record.settings.sampling.seed.value_or(-1), 7LL);
+    QCOMPARE(record.settings.sampling.temperature.value_or(-1.0), 1.0);
   }
 };
 
