@@ -19,6 +19,9 @@ class YarnRope {
   // Rotates `heads` vectors of head_dim in place with the given tables.
   void apply(float* x, int heads, const float* cos_t, const float* sin_t) const;
   int half_dim() const { return half_; }
+  // What the tables are made of (the GPU backends evaluate cos/sin themselves).
+  const std::vector<float>& inv_freq() const { return inv_freq_; }
+  float concentration() const { return concentration_; }
 
  private:
   int half_ = 0;

@@ -1,0 +1,87 @@
+#version 450
+// YaRN rotary embedding applied in place to q [tokens x q_heads*head_dim] and
+// k [tokens x kv_heads*head_dim]; token t sits at position `position + t`
+// (workgroup z). Halves are rotated (NeoX style): for i < half,
+//   x[i]' = x[i] cos - x[i+half] sin,   x[i+half]' = x[i+half] cos + x[i] sin,
+// with angle = float(pos) * inv_freq[i] (inv_freq as the host's cpu::YarnRope
+// computes it) and cos/sin scaled by the concentration. One invocation per
+// rotated pair; pairs are spread over workgroups x and y.
+//
+// cos/sin are evaluated here, not with the built-ins: GLSL's sin/cos are only
+// specified to 2^-11 absolute error on [-pi, pi] and positions reach 131072,
+// so the angle is reduced modulo pi/2 exactly (Cody-Waite, pi/2 in six 7-bit
+// pieces, each k*piece exact since k < 2^17) and a Taylor polynomial on
+// [-pi/4, pi/4] finishes it, within a few float ulps of the exact value.
+#extension GL_GOOGLE_include_directive : require
+
+layout(local_size_x_id = 0) in;
+
+layout(std430, binding = 0) buffer Q { float q[]; };
+layout(std430, binding = 1) buffer K { float k[]; };
+layout(std430, binding = 2) readonly buffer InvFreq { float inv_freq[]; };
+
+layout(push_constant) uniform Params {
+  uint q_heads;
+  uint kv_heads;
+  uint half_dim;
+  uint position;  // of token 0 (workgroup z)
+  float concentration;
+} p;
+
+uint flat_workgroup_id() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
+
+// cos and sin of a non-negative angle below 2^17 * pi/2.
+void cos_sin(float x, out float c, out float s) {
+  const float n = floor(x * 0.63661977236758134 + 0.5);  // nearest multiple of pi/2
+  precise float r = x - n * 1.5625;
+  r = r - n * 8.17871093750000000000e-03;
+  r = r - n * 1.17301940917968750000e-04;
+  r = r - n * 3.12924385070800781250e-07;
+  r = r - n * 9.89530235528945922852e-10;
+  r = r - n * 2.55795384873636066914e-12;
+  const float r2 = r * r;
+  // Taylor to r^9 / r^10: truncation below 2e-9 on |r| <= pi/4.
+  const float sr = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))));
+  const float cr =
+      1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))));
+  const uint quadrant = uint(n) & 3u;
+  if (quadrant == 0u) {
+    c = cr;
+    s = sr;
+  } else if (quadrant == 1u) {
+    c = -sr;
+    s = cr;
+  } else if (quadrant == 2u) {
+    c = -cr;
+    s = -sr;
+  } else {
+    c = sr;
+    s = -cr;
+  }
+}
+
+void main() {
+  const uint id = flat_workgroup_id() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint half_dim = p.half_dim;
+  const uint pairs = (p.q_heads + p.kv_heads) * half_dim;
+  if (id >= pairs) return;
+  const uint token = gl_WorkGroupID.z;
+  const uint head = id / half_dim;
+  const uint i = id - head * half_dim;
+  precise const float angle = float(p.position + token) * inv_freq[i];
+  float c, s;
+  cos_sin(angle, c, s);
+  c *= p.concentration;
+  s *= p.concentration;
+  if (head < p.q_heads) {
+    const uint base = (token * p.q_heads + head) * 2u * half_dim + i;
+    const float x1 = q[base], x2 = q[base + half_dim];
+    q[base] = x1 * c - x2 * s;
+    q[base + half_dim] = x2 * c + x1 * s;
+  } else {
+    const uint base = (token * p.kv_heads + (head - p.q_heads)) * 2u * half_dim + i;
+    const float x1 = k[base], x2 = k[base + half_dim];
+    k[base] = x1 * c - x2 * s;
+    k[base + half_dim] = x2 * c + x1 * s;
+  }
+}

@@ -1,0 +1,460 @@
+// The Vulkan backend's attention-side and MoE-side shaders against the CPU
+// backend's ops on random inputs: YaRN RoPE (cpu::YarnRope), single-token
+// attention with sinks, GQA and windows (cpu::attention on a real
+// cpu::KvCache), router top-k with softmax and the clamped SwiGLU (both as
+// cpu::moe computes them: they are private to moe.cpp, so the test spells the
+// same loop out). Sizes are not multiples of the workgroup size. Runs on
+// lavapipe in CI (software devices are requested explicitly); exits 77
+// (skipped) when the machine has no Vulkan device at all.
+#include <QtTest>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "backends/backend.h"
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/kv_cache.h"
+#include "backends/cpu/ops.h"
+#include "backends/cpu/rope.h"
+#include "backends/vulkan/vk_device.h"
+#include "backends/vulkan/vk_memory.h"
+#include "backends/vulkan/vk_pipeline.h"
+#include "backends/vulkan/vk_runner.h"
+#include "backends/vulkan/vk_shaders.h"
+#include "model/config.h"
+#include "ossdesk/error.h"
+#include "util/thread_pool.h"
+
+using namespace ossdesk;
+
+namespace {
+
+struct RopePush {
+  std::uint32_t q_heads, kv_heads, half_dim, position;
+  float concentration;
+};
+
+struct AttentionPush {
+  std::uint32_t heads, kv_heads, position, window;
+  float scale;
+};
+
+struct RouterPush {
+  std::uint32_t experts, k, tokens;
+};
+
+struct SwigluPush {
+  std::uint32_t n;
+  float limit;
+};
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& f : v) f = u(rng);
+  return v;
+}
+
+// cpu::moe's activation (moe.cpp keeps it private).
+float reference_swiglu(float glu, float lin, float limit) {
+  glu = std::min(glu, limit);
+  lin = std::clamp(lin, -limit, limit);
+  return glu / (1.0f + std::exp(-1.702f * glu)) * (lin + 1.0f);
+}
+
+}  // namespace
+
+class TestVulkanOps2 : public QObject {
+  Q_OBJECT
+
+ private:
+  std::shared_ptr<vk::Instance> instance_;
+  std::unique_ptr<vk::Device> device_;
+  std::unique_ptr<vk::OpRunner> runner_;
+  ThreadPool pool_{4};
+
+  vk::Buffer device_buffer(const void* data, std::size_t bytes) {
+    vk::Buffer b(*device_, std::max<std::size_t>(bytes, 4), vk::MemoryKind::DeviceLocal);
+    if (bytes) runner_->upload(b, data, bytes);
+    return b;
+  }
+
+  std::unique_ptr<vk::ComputePipeline> pipeline(const char* shader, std::uint32_t buffers, std::uint32_t push,
+                                                std::vector<std::uint32_t> spec, bool subgroup) {
+    vk::PipelineDesc d;
+    d.shader = shader;
+    d.buffers = buffers;
+    d.push_constant_bytes = push;
+    d.specialization = std::move(spec);
+    d.prefer_subgroup = subgroup;
+    auto p = std::make_unique<vk::ComputePipeline>(*device_, d);
+    const bool is_subgroup = p->module_name().ends_with("_subgroup");
+    if (is_subgroup != subgroup) return nullptr;  // device lacks subgroup arithmetic
+    return p;
+  }
+
+  std::uint32_t groups_of(std::uint64_t n, std::uint32_t wg) { return static_cast<std::uint32_t>((n + wg - 1) / wg); }
+
+ private slots:
+  void initTestCase() {
+    instance_ = std::make_shared<vk::Instance>();
+    BackendOptions o;
+    o.allow_software_devices = true;
+    const vk::PhysicalDevice pd = vk::select_device(*instance_, o);
+    device_ = std::make_unique<vk::Device>(instance_, pd);
+    runner_ = std::make_unique<vk::OpRunner>(*device_);
+    qInfo("device: %s (%s; %s), subgroup arithmetic %s", pd.info.name.c_str(), pd.info.type.c_str(),
+          pd.info.driver.c_str(), pd.subgroup_arithmetic ? "yes" : "no");
+  }
+
+  void shaders_embedded() {
+    for (const char* name : {"rope", "attention_decode", "router_topk", "swiglu"}) {
+      for (const std::string& key : {std::string(name), std::string(name) + "_subgroup"}) {
+        const auto words = vk::find_spirv(key);
+        QVERIFY2(words.size() > 5, key.c_str());
+        QCOMPARE(words[0], 0x07230203u);  // SPIR-V magic
+      }
+    }
+  }
+
+  void rope_data() {
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("kv_heads");
+    QTest::addColumn<int>("head_dim");
+    QTest::addColumn<int>("position");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<bool>("yarn");
+    struct Shape {
+      int heads, kv, hd, pos, tokens;
+      bool yarn;
+    };
+    const std::vector<Shape> shapes = {
+        {64, 8, 64, 0, 1, true},      {64, 8, 64, 1, 1, true},       {64, 8, 64, 37, 3, true},
+        {64, 8, 64, 4095, 2, true},   {64, 8, 64, 100003, 1, true},  {64, 8, 64, 131068, 4, true},
+        {5, 1, 10, 777, 2, true},     {3, 3, 6, 65537, 1, false},    {7, 2, 64, 12345, 5, false},
+    };
+    for (const Shape& s : shapes)
+      QTest::addRow("%s %dq/%dkv x %d pos %d tokens %d", s.yarn ? "yarn" : "plain", s.heads, s.kv, s.hd, s.pos,
+                    s.tokens)
+          << s.heads << s.kv << s.hd << s.pos << s.tokens << s.yarn;
+  }
+
+  void rope() {
+    QFETCH(int, heads);
+    QFETCH(int, kv_heads);
+    QFETCH(int, head_dim);
+    QFETCH(int, position);
+    QFETCH(int, tokens);
+    QFETCH(bool, yarn);
+    ModelConfig c;
+    c.num_heads = heads;
+    c.num_kv_heads = kv_heads;
+    c.head_dim = head_dim;
+    if (!yarn) c.rope_scaling_factor = 1.0;
+    const cpu::YarnRope rope(c);
+    const int half = rope.half_dim();
+    std::mt19937 rng(static_cast<unsigned>(position * 3 + heads));
+    const std::size_t qn = static_cast<std::size_t>(tokens) * heads * head_dim;
+    const std::size_t kn = static_cast<std::size_t>(tokens) * kv_heads * head_dim;
+    const auto q = random_floats(qn, rng, -3.0f, 3.0f);
+    const auto k = random_floats(kn, rng, -3.0f, 3.0f);
+    std::vector<float> q_ref = q, k_ref = k;
+    std::vector<float> cos_t(static_cast<std::size_t>(half)), sin_t(static_cast<std::size_t>(half));
+    for (int t = 0; t < tokens; ++t) {
+      rope.tables(position + t, cos_t.data(), sin_t.data());
+      rope.apply(q_ref.data() + static_cast<std::size_t>(t) * heads * head_dim, heads, cos_t.data(), sin_t.data());
+      rope.apply(k_ref.data() + static_cast<std::size_t>(t) * kv_heads * head_dim, kv_heads, cos_t.data(),
+                 sin_t.data());
+    }
+
+    const std::uint32_t wg = device_->workgroup_size(64);
+    auto p = pipeline("rope", 3, sizeof(RopePush), {wg}, false);
+    QVERIFY(p);
+    vk::Buffer qb = device_buffer(q.data(), qn * 4);
+    vk::Buffer kb = device_buffer(k.data(), kn * 4);
+    vk::Buffer fb = device_buffer(rope.inv_freq().data(), rope.inv_freq().size() * 4);
+    const RopePush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+                        static_cast<std::uint32_t>(half), static_cast<std::uint32_t>(position), rope.concentration()};
+    const std::uint64_t pairs = static_cast<std::uint64_t>(heads + kv_heads) * half;
+    runner_->dispatch(*p, {&qb, &kb, &fb}, &push, sizeof push,
+                      vk::flat_groups(*device_, groups_of(pairs, wg), static_cast<std::uint32_t>(tokens)));
+    std::vector<float> q_got(qn), k_got(kn);
+    runner_->download(qb, q_got.data(), qn * 4);
+    runner_->download(kb, k_got.data(), kn * 4);
+
+    // Error relative to the rotated pair's magnitude (a rotation's output can
+    // cancel to near zero; its error scales with the inputs).
+    float max_abs = 0, max_rel = 0;
+    auto compare = [&](const std::vector<float>& in, const std::vector<float>& ref, const std::vector<float>& got) {
+      for (std::size_t v = 0; v < in.size() / static_cast<std::size_t>(2 * half); ++v)
+        for (int i = 0; i < half; ++i) {
+          const std::size_t a = v * 2 * static_cast<std::size_t>(half) + static_cast<std::size_t>(i);
+          const std::size_t b = a + static_cast<std::size_t>(half);
+          const float mag = rope.concentration() * std::hypot(in[a], in[b]);
+          for (std::size_t e : {a, b}) {
+            const float err = std::abs(got[e] - ref[e]);
+            max_abs = std::max(max_abs, err);
+            max_rel = std::max(max_rel, err / std::max(mag, 1e-6f));
+          }
+        }
+    };
+    compare(q, q_ref, q_got);
+    compare(k, k_ref, k_got);
+    qInfo("rope pos %d: max abs err %.3g, max err relative to the pair %.3g", position, static_cast<double>(max_abs),
+          static_cast<double>(max_rel));
+    QVERIFY2(max_rel < 1e-5f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+  }
+
+  void attention_decode_data() {
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("kv_heads");
+    QTest::addColumn<int>("head_dim");
+    QTest::addColumn<int>("position");
+    QTest::addColumn<int>("window");
+    QTest::addColumn<int>("workgroup");
+    QTest::addColumn<float>("q_range");  // larger: sharper softmax
+    QTest::addColumn<bool>("subgroup");
+    struct Shape {
+      int heads, kv, hd, pos, window, wg;
+      float q_range = 2.0f;
+    };
+    const std::vector<Shape> shapes = {
+        {64, 8, 64, 0, 0, 128},   {64, 8, 64, 0, 128, 64},  {64, 8, 64, 200, 128, 128}, {64, 8, 64, 300, 0, 128},
+        {64, 8, 64, 1000, 0, 256}, {8, 2, 48, 130, 0, 128}, {4, 4, 80, 77, 5, 64},      {2, 1, 200, 50, 0, 64},
+        {6, 3, 64, 127, 128, 64}, {6, 3, 64, 128, 128, 64}, {3, 1, 17, 9, 1, 32},
+        {2, 1, 100, 40, 0, 32},   {8, 1, 64, 4000, 0, 64},   {64, 8, 64, 500, 128, 128, 12.0f},
+        {16, 2, 64, 2100, 0, 128, 12.0f},
+    };
+    for (bool sg : {false, true})
+      for (const Shape& s : shapes)
+        QTest::addRow("%s %dq/%dkv x %d pos %d window %d wg %d q range %g", sg ? "subgroup" : "shared", s.heads, s.kv,
+                      s.hd, s.pos, s.window, s.wg, static_cast<double>(s.q_range))
+            << s.heads << s.kv << s.hd << s.pos << s.window << s.wg << s.q_range << sg;
+  }
+
+  void attention_decode() {
+    QFETCH(int, heads);
+    QFETCH(int, kv_heads);
+    QFETCH(int, head_dim);
+    QFETCH(int, position);
+    QFETCH(int, window);
+    QFETCH(int, workgroup);
+    QFETCH(float, q_range);
+    QFETCH(bool, subgroup);
+    ModelConfig c;
+    c.num_layers = 1;
+    c.layer_is_sliding = {false};
+    c.num_heads = heads;
+    c.num_kv_heads = kv_heads;
+    c.head_dim = head_dim;
+    const int positions = position + 1;
+    cpu::KvCache cache(c, positions, 1);
+    const int kv_dim = kv_heads * head_dim;
+    std::mt19937 rng(static_cast<unsigned>(position * 5 + heads * 7 + head_dim));
+    std::vector<float> keys(static_cast<std::size_t>(positions) * kv_dim), values(keys.size());
+    for (int pos = 0; pos < positions; ++pos) {
+      const auto kr = random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
+      const auto vr = random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
+      std::copy(kr.begin(), kr.end(), cache.key(0, pos));
+      std::copy(vr.begin(), vr.end(), cache.value(0, pos));
+      std::copy(kr.begin(), kr.end(), keys.begin() + static_cast<std::ptrdiff_t>(pos) * kv_dim);
+      std::copy(vr.begin(), vr.end(), values.begin() + static_cast<std::ptrdiff_t>(pos) * kv_dim);
+    }
+    cache.set_position(positions);
+    const auto q = random_floats(static_cast<std::size_t>(heads) * head_dim, rng, -q_range, q_range);
+    const auto sinks = random_floats(static_cast<std::size_t>(heads), rng, -3.0f, 3.0f);
+    VectorView sv;
+    sv.format = WeightFormat::F32;
+    sv.n = heads;
+    sv.data = reinterpret_cast<const std::uint8_t*>(sinks.data());
+    sv.stride = 4;
+    std::vector<float> ref(q.size());
+    const cpu::OpContext ctx{pool_, cpu::cpu_kernels()};
+    cpu::attention(ctx, cache, 0, cpu::AttentionShape{heads, kv_heads, head_dim, window}, sv, q.data(), position, 1,
+                   ref.data());
+
+    const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
+    QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
+    auto p = pipeline("attention_decode", 5, sizeof(AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)},
+                      subgroup);
+    if (!p) QSKIP("the device has no subgroup arithmetic");
+    vk::Buffer qb = device_buffer(q.data(), q.size() * 4);
+    vk::Buffer kb = device_buffer(keys.data(), keys.size() * 4);
+    vk::Buffer vb = device_buffer(values.data(), values.size() * 4);
+    vk::Buffer sb = device_buffer(sinks.data(), sinks.size() * 4);
+    vk::Buffer ob(*device_, q.size() * 4, vk::MemoryKind::DeviceLocal);
+    const AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+                             static_cast<std::uint32_t>(position), static_cast<std::uint32_t>(window),
+                             1.0f / std::sqrt(static_cast<float>(head_dim))};
+    runner_->dispatch(*p, {&qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
+                      vk::GroupCount{static_cast<std::uint32_t>(heads), 1, 1});
+    std::vector<float> got(q.size());
+    runner_->download(ob, got.data(), got.size() * 4);
+    // The output is a sub-convex combination of values in [-2, 2]: errors are
+    // measured against that scale. Two float32 dot products in different
+    // orders give scores that differ in proportion to sum_d |q_d k_d|, and a
+    // score error e moves the weights by a factor exp(e): the tolerance is
+    // 1e-5 up to scores bounded by 16 and grows in proportion beyond.
+    float score_bound = 0;
+    for (int h = 0; h < heads; ++h)
+      for (int pos = 0; pos < positions; ++pos) {
+        double m = 0;
+        for (int d = 0; d < head_dim; ++d)
+          m += std::abs(static_cast<double>(q[static_cast<std::size_t>(h * head_dim + d)]) *
+                        keys[static_cast<std::size_t>(pos * kv_dim + (h / (heads / kv_heads)) * head_dim + d)]);
+        score_bound = std::max(score_bound, static_cast<float>(m / std::sqrt(head_dim)));
+      }
+    const float tolerance = 1e-5f * std::max(1.0f, score_bound / 16.0f);
+    float max_abs = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) max_abs = std::max(max_abs, std::abs(got[i] - ref[i]));
+    const float rel = max_abs / 2.0f;
+    qInfo("attention_decode %s wg %u pos %d window %d: max abs err %.3g (relative to max |v| %.3g, tolerance %.3g)",
+          p->module_name().c_str(), wg, position, window, static_cast<double>(max_abs), static_cast<double>(rel),
+          static_cast<double>(tolerance));
+    QVERIFY2(rel < tolerance, qPrintable(QString("max relative error %1").arg(static_cast<double>(rel))));
+  }
+
+  void router_topk_data() {
+    QTest::addColumn<int>("experts");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<bool>("ties");
+    QTest::addColumn<int>("workgroup");
+    struct Shape {
+      int e, k, tokens;
+      bool ties;
+      int wg;
+    };
+    const std::vector<Shape> shapes = {{32, 4, 1, false, 64},  {32, 4, 5, true, 64},   {128, 8, 3, false, 64},
+                                       {128, 4, 70, true, 32}, {7, 3, 2, false, 64},   {1, 1, 1, false, 64},
+                                       {128, 1, 2, true, 128}, {100, 8, 9, true, 64},  {8, 8, 4, true, 32}};
+    for (const Shape& s : shapes)
+      QTest::addRow("E %d k %d tokens %d%s wg %d", s.e, s.k, s.tokens, s.ties ? " ties" : "", s.wg)
+          << s.e << s.k << s.tokens << s.ties << s.wg;
+  }
+
+  void router_topk() {
+    QFETCH(int, experts);
+    QFETCH(int, k);
+    QFETCH(int, tokens);
+    QFETCH(bool, ties);
+    QFETCH(int, workgroup);
+    std::mt19937 rng(static_cast<unsigned>(experts * 11 + k * 3 + tokens));
+    auto logits = random_floats(static_cast<std::size_t>(experts) * tokens, rng, -4.0f, 4.0f);
+    if (ties)
+      for (auto& v : logits) v = std::round(v * 2.0f) / 2.0f;  // 17 distinct values: many ties
+    // The selection and weighting of cpu::moe.
+    std::vector<std::uint32_t> ref_index(static_cast<std::size_t>(tokens) * k);
+    std::vector<float> ref_weight(ref_index.size());
+    std::vector<int> order(static_cast<std::size_t>(experts));
+    std::vector<float> w(static_cast<std::size_t>(k));
+    for (int t = 0; t < tokens; ++t) {
+      const float* l = logits.data() + static_cast<std::size_t>(t) * experts;
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+      const float top = l[order[0]];
+      float sum = 0;
+      for (int i = 0; i < k; ++i) sum += w[static_cast<std::size_t>(i)] = std::exp(l[order[static_cast<std::size_t>(i)]] - top);
+      for (int i = 0; i < k; ++i) {
+        ref_index[static_cast<std::size_t>(t * k + i)] = static_cast<std::uint32_t>(order[static_cast<std::size_t>(i)]);
+        ref_weight[static_cast<std::size_t>(t * k + i)] = w[static_cast<std::size_t>(i)] / sum;
+      }
+    }
+
+    const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
+    auto p = pipeline("router_topk", 3, sizeof(RouterPush), {wg}, false);
+    QVERIFY(p);
+    vk::Buffer lb = device_buffer(logits.data(), logits.size() * 4);
+    vk::Buffer ib(*device_, ref_index.size() * 4, vk::MemoryKind::DeviceLocal);
+    vk::Buffer wb(*device_, ref_weight.size() * 4, vk::MemoryKind::DeviceLocal);
+    const RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k),
+                          static_cast<std::uint32_t>(tokens)};
+    runner_->dispatch(*p, {&lb, &ib, &wb}, &push, sizeof push,
+                      vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens)));
+    std::vector<std::uint32_t> got_index(ref_index.size());
+    std::vector<float> got_weight(ref_weight.size());
+    runner_->download(ib, got_index.data(), got_index.size() * 4);
+    runner_->download(wb, got_weight.data(), got_weight.size() * 4);
+    QCOMPARE(got_index, ref_index);
+    float max_rel = 0;
+    for (std::size_t i = 0; i < got_weight.size(); ++i)
+      max_rel = std::max(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
+    qInfo("router_topk E %d k %d: indices equal, max weight rel err %.3g", experts, k, static_cast<double>(max_rel));
+    QVERIFY2(max_rel < 1e-5f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+  }
+
+  void swiglu_data() {
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("workgroup");
+    for (auto [n, wg] : std::vector<std::pair<int, int>>{{1, 64}, {255, 64}, {2880, 256}, {2880 * 4 + 3, 128},
+                                                         {70000 * 64 + 13, 64}})
+      QTest::addRow("n %d wg %d", n, wg) << n << wg;
+  }
+
+  void swiglu() {
+    QFETCH(int, n);
+    QFETCH(int, workgroup);
+    std::mt19937 rng(static_cast<unsigned>(n));
+    const auto gate = random_floats(static_cast<std::size_t>(n), rng, -12.0f, 12.0f);
+    const auto up = random_floats(static_cast<std::size_t>(n), rng, -12.0f, 12.0f);
+    const float limit = 7.0f;
+    std::vector<float> ref(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < ref.size(); ++i) ref[i] = reference_swiglu(gate[i], up[i], limit);
+
+    const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
+    auto p = pipeline("swiglu", 3, sizeof(SwigluPush), {wg}, false);
+    QVERIFY(p);
+    vk::Buffer gb = device_buffer(gate.data(), gate.size() * 4);
+    vk::Buffer ub = device_buffer(up.data(), up.size() * 4);
+    vk::Buffer ob(*device_, ref.size() * 4, vk::MemoryKind::DeviceLocal);
+    const SwigluPush push{static_cast<std::uint32_t>(n), limit};
+    runner_->dispatch(*p, {&gb, &ub, &ob}, &push, sizeof push, vk::flat_groups(*device_, groups_of(static_cast<std::uint64_t>(n), wg)));
+    std::vector<float> got(ref.size());
+    runner_->download(ob, got.data(), got.size() * 4);
+    // Relative to the magnitude of the factors (the (u + 1) factor can cancel to zero).
+    float max_abs = 0, max_rel = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const float g = std::min(gate[i], limit);
+      const float scale = std::abs(g) * (std::abs(std::clamp(up[i], -limit, limit)) + 1.0f);
+      const float err = std::abs(got[i] - ref[i]);
+      max_abs = std::max(max_abs, err);
+      max_rel = std::max(max_rel, err / std::max(scale, 1e-30f));
+    }
+    qInfo("swiglu n %d: max abs err %.3g, max rel err %.3g", n, static_cast<double>(max_abs),
+          static_cast<double>(max_rel));
+    QVERIFY2(max_rel < 1e-5f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+  }
+
+  void cleanupTestCase() {
+    runner_.reset();
+    device_.reset();
+    instance_.reset();
+  }
+};
+
+int main(int argc, char** argv) {
+  // Without XDG_RUNTIME_DIR the loader and Mesa print warnings; give them a private one.
+  if (!std::getenv("XDG_RUNTIME_DIR")) {
+    const std::string dir = std::string(OSSDESK_TEST_WORK_DIR) + "/xdg-runtime";
+    std::filesystem::create_directories(dir);
+    ::chmod(dir.c_str(), 0700);
+    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  }
+  std::string why;
+  if (list_devices("vulkan", true, &why).empty()) {
+    std::printf("SKIP: no Vulkan device: %s\n", why.c_str());
+    return 77;
+  }
+  TestVulkanOps2 t;
+  return QTest::qExec(&t, argc, argv);
+}
+
+#include "test_vulkan_ops2.moc"
