@@ -28,11 +28,13 @@
 #include "backends/vulkan/vk_pipeline.h"
 #include "backends/vulkan/vk_runner.h"
 #include "backends/vulkan/vk_shaders.h"
+#include "vulkan_test_support.h"
 #include "model/config.h"
 #include "ossdesk/error.h"
 #include "util/thread_pool.h"
 
 using namespace ossdesk;
+using vk_test::random_floats;
 
 namespace {
 
@@ -55,13 +57,6 @@ struct SwigluPush {
   float limit;
 };
 
-std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& f : v) f = u(rng);
-  return v;
-}
-
 // cpu::moe's activation (moe.cpp keeps it private).
 float reference_swiglu(float glu, float lin, float limit) {
   glu = std::min(glu, limit);
@@ -71,45 +66,15 @@ float reference_swiglu(float glu, float lin, float limit) {
 
 }  // namespace
 
-class TestVulkanOps2 : public QObject {
+class TestVulkanOps2 : public vk_test::VulkanOpTest {
   Q_OBJECT
 
  private:
-  std::shared_ptr<vk::Instance> instance_;
-  std::unique_ptr<vk::Device> device_;
-  std::unique_ptr<vk::OpRunner> runner_;
-  ThreadPool pool_{4};
-
-  vk::Buffer device_buffer(const void* data, std::size_t bytes) {
-    vk::Buffer b(*device_, std::max<std::size_t>(bytes, 4), vk::MemoryKind::DeviceLocal);
-    if (bytes) runner_->upload(b, data, bytes);
-    return b;
-  }
-
-  std::unique_ptr<vk::ComputePipeline> pipeline(const char* shader, std::uint32_t buffers, std::uint32_t push,
-                                                std::vector<std::uint32_t> spec, bool subgroup) {
-    vk::PipelineDesc d;
-    d.shader = shader;
-    d.buffers = buffers;
-    d.push_constant_bytes = push;
-    d.specialization = std::move(spec);
-    d.prefer_subgroup = subgroup;
-    auto p = std::make_unique<vk::ComputePipeline>(*device_, d);
-    const bool is_subgroup = p->module_name().ends_with("_subgroup");
-    if (is_subgroup != subgroup) return nullptr;  // device lacks subgroup arithmetic
-    return p;
-  }
-
   std::uint32_t groups_of(std::uint64_t n, std::uint32_t wg) { return static_cast<std::uint32_t>((n + wg - 1) / wg); }
 
  private slots:
   void initTestCase() {
-    instance_ = std::make_shared<vk::Instance>();
-    BackendOptions o;
-    o.allow_software_devices = true;
-    const vk::PhysicalDevice pd = vk::select_device(*instance_, o);
-    device_ = std::make_unique<vk::Device>(instance_, pd);
-    runner_ = std::make_unique<vk::OpRunner>(*device_);
+    const vk::PhysicalDevice pd = open_device();
     qInfo("device: %s (%s; %s), subgroup arithmetic %s", pd.info.name.c_str(), pd.info.type.c_str(),
           pd.info.driver.c_str(), pd.subgroup_arithmetic ? "yes" : "no");
   }
@@ -441,20 +406,8 @@ class TestVulkanOps2 : public QObject {
 };
 
 int main(int argc, char** argv) {
-  // Without XDG_RUNTIME_DIR the loader and Mesa print warnings; give them a private one.
-  if (!std::getenv("XDG_RUNTIME_DIR")) {
-    const std::string dir = std::string(OSSDESK_TEST_WORK_DIR) + "/xdg-runtime";
-    std::filesystem::create_directories(dir);
-    ::chmod(dir.c_str(), 0700);
-    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
-  }
-  std::string why;
-  if (list_devices("vulkan", true, &why).empty()) {
-    std::printf("SKIP: no Vulkan device: %s\n", why.c_str());
-    return 77;
-  }
   TestVulkanOps2 t;
-  return QTest::qExec(&t, argc, argv);
+  return vk_test::run_vulkan_test(t, argc, argv);
 }
 
 #include "test_vulkan_ops2.moc"
