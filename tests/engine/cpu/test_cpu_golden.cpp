@@ -55,6 +55,7 @@ class TestCpuGolden : public QObject {
     for (const char* f : {"tiny-a", "tiny-b"}) {
       QTest::newRow(qPrintable(QString("%1 one batch").arg(f))) << f << 512 << "auto";
       QTest::newRow(qPrintable(QString("%1 batches of 7").arg(f))) << f << 7 << "auto";
+      QTest::newRow(qPrintable(QString("%1 default batch (0)").arg(f))) << f << 0 << "auto";
       QTest::newRow(qPrintable(QString("%1 portable kernels").arg(f))) << f << 512 << "portable";
     }
   }

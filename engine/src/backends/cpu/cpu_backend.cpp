@@ -34,6 +34,13 @@ class ScopedTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The forward chunk and the sliding rings must agree on it: a ring holds the
+// window behind a chunk plus the chunk.
+BackendOptions with_default_batch(BackendOptions o) {
+  if (o.max_batch <= 0) o.max_batch = 512;
+  return o;
+}
+
 }  // namespace
 
 DeviceInfo describe_host_cpu(unsigned threads) {
@@ -60,14 +67,13 @@ DeviceInfo describe_host_cpu(unsigned threads) {
 CpuBackend::CpuBackend(const Model& model, const BackendOptions& options, const LoadControl& control)
     : config_(model.config()),
       weights_(model.weights()),
-      options_(options),
+      options_(with_default_batch(options)),
       kernels_(options.cpu_portable_kernels ? portable_kernels() : cpu_kernels()),
       pool_(std::make_unique<ThreadPool>(options.threads > 0 ? static_cast<unsigned>(options.threads) : 0)),
       rope_(model.config()),
-      cache_(model.config(), std::max(1, options.context_length), std::max(1, options.max_batch)) {
+      cache_(model.config(), std::max(1, options.context_length), options_.max_batch) {
   device_ = describe_host_cpu(pool_->size());
   device_.driver = std::string("kernels: ") + kernels_.name;
-  if (options_.max_batch <= 0) options_.max_batch = 512;
   // The weights stay memory-mapped; nothing to upload. Touching them here
   // would only move page faults from the first token to load time.
   if (control.progress) control.progress(1.0, "ready");
