@@ -231,17 +231,8 @@ RowId insert_imported_message(Database& db, RowId conversation_id, std::optional
       .bind(10, m.interrupted)
       .bind(11, m.error)
       .bind(12, m.created_ms)
-      .bind(13, m.updated_ms)
-      .bind_text_or_null(14, m.stats.model)
-      .bind_text_or_null(15, m.stats.backend)
-      .bind_text_or_null(16, m.stats.device)
-      .bind_text_or_null(17, m.stats.reasoning_effort)
-      .bind(18, m.stats.prompt_tokens)
-      .bind(19, m.stats.generated_tokens)
-      .bind(20, m.stats.ttft_ms)
-      .bind(21, m.stats.decode_tokens_per_s)
-      .bind(22, m.stats.thinking_ms)
-      .run();
+      .bind(13, m.updated_ms);
+  bind_message_stats(st, 14, m.stats).run();
   return sqlite3_last_insert_rowid(db.handle());
 }
 

@@ -36,6 +36,9 @@ class Statement;
 // --- messages.cpp: the SELECT column list and row reader shared by every message query.
 std::string message_columns(std::string_view table_prefix = "");  // "id, conversation_id, ..."
 MessageRecord read_message(const Statement& st, int first_column = 0);
+// Binds the nine stats columns (model, backend, device, reasoning_effort, prompt_tokens,
+// generated_tokens, ttft_ms, decode_tokens_per_s, thinking_ms) at first..first+8, in that order.
+Statement& bind_message_stats(Statement& st, int first, const MessageStats& stats);
 std::string tool_calls_to_column(const std::vector<ToolCall>& calls);
 // A cell that is not valid JSON comes back as one call whose arguments hold the raw text.
 std::vector<ToolCall> tool_calls_from_column(const std::string& text);

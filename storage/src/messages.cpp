@@ -93,6 +93,18 @@ std::vector<RowId> subtree_deepest_first(Database& db, RowId conversation_id, st
   return ids;
 }
 
+Statement& bind_message_stats(Statement& st, int first, const MessageStats& s) {
+  return st.bind_text_or_null(first, s.model)
+      .bind_text_or_null(first + 1, s.backend)
+      .bind_text_or_null(first + 2, s.device)
+      .bind_text_or_null(first + 3, s.reasoning_effort)
+      .bind(first + 4, s.prompt_tokens)
+      .bind(first + 5, s.generated_tokens)
+      .bind(first + 6, s.ttft_ms)
+      .bind(first + 7, s.decode_tokens_per_s)
+      .bind(first + 8, s.thinking_ms);
+}
+
 }  // namespace detail
 
 namespace {
@@ -155,17 +167,8 @@ RowId add_message(Database& db, RowId conversation_id, std::optional<RowId> pare
       .bind(9, to_string(m.status))
       .bind(10, m.error)
       .bind(11, created)
-      .bind(12, created)
-      .bind_text_or_null(13, m.stats.model)
-      .bind_text_or_null(14, m.stats.backend)
-      .bind_text_or_null(15, m.stats.device)
-      .bind_text_or_null(16, m.stats.reasoning_effort)
-      .bind(17, m.stats.prompt_tokens)
-      .bind(18, m.stats.generated_tokens)
-      .bind(19, m.stats.ttft_ms)
-      .bind(20, m.stats.decode_tokens_per_s)
-      .bind(21, m.stats.thinking_ms)
-      .run();
+      .bind(12, created);
+  detail::bind_message_stats(st, 13, m.stats).run();
   const RowId id = sqlite3_last_insert_rowid(db.handle());
   Statement conv(db, "UPDATE conversations SET current_leaf_id = ?, updated_ms = max(updated_ms, ?) WHERE id = ?",
                  "saving a message");

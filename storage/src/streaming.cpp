@@ -162,18 +162,8 @@ void StreamingAnswerWriter::finish(MessageStatus status, const MessageStats& sta
       .bind(3, detail::tool_calls_to_column(tool_calls_))
       .bind(4, to_string(status))
       .bind(5, error_message)
-      .bind(6, now)
-      .bind_text_or_null(7, s.model)
-      .bind_text_or_null(8, s.backend)
-      .bind_text_or_null(9, s.device)
-      .bind_text_or_null(10, s.reasoning_effort)
-      .bind(11, s.prompt_tokens)
-      .bind(12, s.generated_tokens)
-      .bind(13, s.ttft_ms)
-      .bind(14, s.decode_tokens_per_s)
-      .bind(15, s.thinking_ms)
-      .bind(16, message_id_)
-      .run();
+      .bind(6, now);
+  detail::bind_message_stats(st, 7, s).bind(16, message_id_).run();
   if (sqlite3_changes(db_.handle()) == 0)
     throw StorageError(StorageErrorKind::NotFound, detail::where(db_) + "message " + std::to_string(message_id_) +
                                                        " was deleted while its answer was being written");
