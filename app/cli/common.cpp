@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "runtime/engine_impl.h"
+
 namespace ossdesk::cli {
 
 const std::set<std::string> kBackendOptions = {"backend", "device", "threads", "context", "batch"};
@@ -29,15 +31,9 @@ EngineOptions engine_options(const Args& args) {
 LoadedModel load_model(const Args& args, int min_context, const std::string& default_backend, bool profile) {
   LoadedModel lm;
   lm.model = Model::open(args.get("model"));
-  const EngineOptions eo = engine_options(args);
-  BackendOptions opt;
+  BackendOptions opt = to_backend_options(engine_options(args));
   opt.context_length = std::max(args.get_int("context", std::max(4096, min_context)), min_context);
   opt.context_length = std::min(opt.context_length, std::max(min_context, lm.model->config().max_context));
-  opt.max_batch = eo.max_batch;
-  opt.threads = eo.threads;
-  opt.device_index = eo.device_index;
-  opt.device_name = eo.device_name;
-  opt.allow_software_devices = eo.allow_software_devices;
   opt.profile = profile;
   lm.backend = create_backend(args.get_or("backend", default_backend), *lm.model, opt, LoadControl{}, &lm.choice);
   return lm;

@@ -86,6 +86,18 @@ const Tokenizer& EngineImpl::tokenizer() const {
   return *model_->tokenizer();
 }
 
+BackendOptions to_backend_options(const EngineOptions& o) {
+  BackendOptions bo;
+  bo.context_length = o.context_length;
+  bo.max_batch = o.max_batch;
+  bo.threads = o.threads;
+  bo.device_index = o.device_index;
+  bo.device_name = o.device_name;
+  bo.allow_software_devices = o.allow_software_devices;
+  bo.profile = o.profile;
+  return bo;
+}
+
 Conversation with_reasoning_effort(Conversation conversation, ReasoningEffort effort) {
   if (!conversation.system) conversation.system = SystemSpec{};
   conversation.system->reasoning = effort;
@@ -103,14 +115,8 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_path, const Engine
   if (progress) progress(0.0, "opening " + model_path);
   auto model = Model::open(model_path);
   if (cancel && cancel->load()) fail(ErrorKind::Cancelled, "loading " + model_path + " was cancelled");
-  BackendOptions bo;
+  BackendOptions bo = to_backend_options(o);
   bo.context_length = std::max(256, std::min(o.context_length, model->config().max_context));
-  bo.max_batch = o.max_batch;
-  bo.threads = o.threads;
-  bo.device_index = o.device_index;
-  bo.device_name = o.device_name;
-  bo.allow_software_devices = o.allow_software_devices;
-  bo.profile = o.profile;
   LoadControl control{progress, cancel};
   BackendChoice choice;
   auto backend = create_backend(o.backend, *model, bo, control, &choice);

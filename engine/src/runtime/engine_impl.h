@@ -51,6 +51,9 @@ class EngineImpl {
 void run_chat_turn(EngineImpl& engine, const Conversation& conversation, const GenerationSettings& settings,
                    const std::atomic<bool>& cancel, const EventCallback& emit);
 
+// The backend settings an EngineOptions asks for (context length as given).
+BackendOptions to_backend_options(const EngineOptions& options);
+
 // The conversation with `effort` in its system message (a default system
 // message is added when it has none).
 Conversation with_reasoning_effort(Conversation conversation, ReasoningEffort effort);

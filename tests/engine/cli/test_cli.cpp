@@ -85,6 +85,7 @@ class TestCli : public QObject {
     QCOMPARE(d.out.trimmed(), QString("Hello, world! <|start|>"));
     const QString model = QString::fromStdString(test::tiny_chat_model());
     QCOMPARE(cli({"tokenize", "--model", model, "--text", "Hello, world! <|start|>"}).last_line(), t.last_line());
+    QCOMPARE(cli({"tokenize", "--tokenizer", model, "--text", "Hello, world! <|start|>"}).last_line(), t.last_line());
   }
 
   void render_prints_harmony_text_and_ids() {
