@@ -1,13 +1,11 @@
-// The CPU backend's KV cache: float32 keys and values per layer. Full-attention
-// layers keep every position; sliding-window layers keep a ring of
-// window + max_batch positions (a batch writes all its keys before attending,
-// so the ring must hold the window behind the batch's first token plus the
-// batch). A checkpoint copies the rings so a rollback to the end of a prompt
-// keeps working after the answer has wrapped them.
+// The CPU backend's KV cache: float32 keys and values per layer, laid out as
+// KvRings says (full layers: every position; sliding layers: a ring), with a
+// copy of the rings for checkpoints.
 #pragma once
 
 #include <vector>
 
+#include "backends/kv_rings.h"
 #include "model/config.h"
 
 namespace ossdesk::cpu {
@@ -16,9 +14,9 @@ class KvCache {
  public:
   KvCache(const ModelConfig& config, int context, int max_batch);
 
-  int position() const { return position_; }
-  int capacity() const { return context_; }
-  void set_position(int p) { position_ = p; }
+  int position() const { return rings_.position(); }
+  int capacity() const { return rings_.capacity(); }
+  void set_position(int p) { rings_.set_position(p); }
 
   float* key(int layer, int pos) { return slot(keys_[layer], layer, pos); }
   float* value(int layer, int pos) { return slot(values_[layer], layer, pos); }
@@ -31,19 +29,14 @@ class KvCache {
 
  private:
   float* slot(std::vector<float>& store, int layer, int pos) {
-    const int s = ring_[layer] ? pos % ring_[layer] : pos;
+    const int r = rings_.ring(layer);
+    const int s = r ? pos % r : pos;
     return store.data() + static_cast<std::size_t>(s) * kv_dim_;
   }
-  bool rings_hold(int n, int written_up_to) const;
 
   int kv_dim_;
-  int window_;
-  int context_;
-  int position_ = 0;
-  std::vector<int> ring_;  // per layer: ring size, 0 for full layers
+  KvRings rings_;
   std::vector<std::vector<float>> keys_, values_;
-  // Checkpoint of the rings.
-  int checkpoint_position_ = -1;
   std::vector<std::vector<float>> checkpoint_keys_, checkpoint_values_;
 };
 
