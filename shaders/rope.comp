@@ -1,7 +1,7 @@
 #version 450
 // YaRN rotary embedding applied in place to q [tokens x q_heads*head_dim] and
-// k [tokens x kv_heads*head_dim]; token t sits at position `position + t`
-// (workgroup z). Halves are rotated (NeoX style): for i < half,
+// k [tokens x kv_heads*head_dim]; token t (workgroup z) sits at position
+// step[0] + t. Halves are rotated (NeoX style): for i < half,
 //   x[i]' = x[i] cos - x[i+half] sin,   x[i+half]' = x[i+half] cos + x[i] sin,
 // with angle = float(pos) * inv_freq[i] (inv_freq as the host's cpu::YarnRope
 // computes it) and cos/sin scaled by the concentration. One invocation per
@@ -19,12 +19,12 @@ layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) buffer Q { float q[]; };
 layout(std430, binding = 1) buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer InvFreq { float inv_freq[]; };
+layout(std430, binding = 3) readonly buffer Step { uint step[]; };  // [0] = position of token 0
 
 layout(push_constant) uniform Params {
   uint q_heads;
   uint kv_heads;
   uint half_dim;
-  uint position;  // of token 0 (workgroup z)
   float concentration;
 } p;
 
@@ -68,7 +68,7 @@ void main() {
   const uint token = gl_WorkGroupID.z;
   const uint head = id / half_dim;
   const uint i = id - head * half_dim;
-  precise const float angle = float(p.position + token) * inv_freq[i];
+  precise const float angle = float(step[0] + token) * inv_freq[i];
   float c, s;
   cos_sin(angle, c, s);
   c *= p.concentration;

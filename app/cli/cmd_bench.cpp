@@ -2,6 +2,7 @@
 // style: `runs` repetitions of a `pp`-token prefill from an empty cache and a
 // `tg`-token greedy decode after it (optionally at a `depth` of context
 // already in the cache); mean ± sd, TTFT and peak memory; JSON with --json.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -61,15 +62,26 @@ int cmd_bench(const Argv& argv) {
   for (auto& t : context) t = any_token(rng);
   for (auto& t : prompt) t = any_token(rng);
   std::vector<double> prefill_tps, decode_tps, ttft_ms;
+  // Per-op GPU/CPU time, prefill and decode apart (they stress different kernels).
+  std::vector<OpTiming> prefill_ops, decode_ops;
+  auto add_ops = [&b](std::vector<OpTiming>& sink) {
+    for (const OpTiming& op : b.take_profile()) {
+      auto it = std::find_if(sink.begin(), sink.end(), [&](const OpTiming& o) { return o.op == op.op; });
+      if (it == sink.end()) sink.push_back(op);
+      else it->total_ms += op.total_ms, it->calls += op.calls;
+    }
+  };
   const SamplingParams greedy{0.0f, 0, 1.0f, 0.0f, 0};
   SamplerState state(0);
   using clock = std::chrono::steady_clock;
   for (int r = 0; r < runs; ++r) {
     b.truncate(0);
     if (depth > 0) b.forward(context, LogitsMode::None, nullptr);
+    b.take_profile();
     const auto t0 = clock::now();
     TokenId next = b.forward_and_sample(prompt, greedy, state);
     const auto t1 = clock::now();
+    add_ops(prefill_ops);
     const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
     prefill_tps.push_back(pp / prefill_s);
     ttft_ms.push_back(prefill_s * 1000.0);
@@ -77,6 +89,7 @@ int cmd_bench(const Argv& argv) {
       const auto d0 = clock::now();
       for (int i = 0; i < tg; ++i) next = b.forward_and_sample(std::span<const TokenId>(&next, 1), greedy, state);
       decode_tps.push_back(tg / std::chrono::duration<double>(clock::now() - d0).count());
+      add_ops(decode_ops);
     }
     if (!args.flag("json"))
       std::fprintf(stderr, "run %d/%d: prefill %.1f tok/s, decode %.2f tok/s\n", r + 1, runs, prefill_tps.back(),
@@ -103,10 +116,15 @@ int cmd_bench(const Argv& argv) {
       {"decode_weight_gb_per_s", d.mean * static_cast<double>(bytes_per_token) / 1e9},
       {"peak_host_memory_bytes", peak_rss_bytes()},
   };
+  if (b.device_memory_bytes() > 0) out["device_memory_bytes"] = b.device_memory_bytes();
   if (args.flag("profile")) {
-    nlohmann::json ops = nlohmann::json::array();
-    for (const auto& op : b.take_profile()) ops.push_back({{"op", op.op}, {"ms", op.total_ms}, {"calls", op.calls}});
-    out["profile"] = ops;
+    auto table = [](std::vector<OpTiming> ops) {
+      std::sort(ops.begin(), ops.end(), [](const OpTiming& a, const OpTiming& c) { return a.total_ms > c.total_ms; });
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& op : ops) j.push_back({{"op", op.op}, {"ms", op.total_ms}, {"calls", op.calls}});
+      return j;
+    };
+    out["profile"] = {{"prefill", table(prefill_ops)}, {"decode", table(decode_ops)}};
   }
   if (args.flag("json")) {
     std::printf("%s\n", out.dump(2).c_str());
@@ -116,9 +134,14 @@ int cmd_bench(const Argv& argv) {
     std::printf("decode %d tokens at depth %d: %.2f ± %.2f tok/s (%.2f GB/s of weights)\n", tg, depth + pp, d.mean, d.sd,
                 d.mean * static_cast<double>(bytes_per_token) / 1e9);
     std::printf("peak host memory: %s\n", human_bytes(peak_rss_bytes()).c_str());
+    if (b.device_memory_bytes() > 0) std::printf("device memory: %s\n", human_bytes(b.device_memory_bytes()).c_str());
     if (args.flag("profile"))
-      for (const auto& op : out["profile"]) std::printf("  %-22s %10.1f ms  %llu calls\n", op["op"].get<std::string>().c_str(),
-                                                        op["ms"].get<double>(), static_cast<unsigned long long>(op["calls"].get<std::uint64_t>()));
+      for (const char* phase : {"prefill", "decode"}) {
+        std::printf("%s, per op (all runs):\n", phase);
+        for (const auto& op : out["profile"][phase])
+          std::printf("  %-22s %10.1f ms  %llu calls\n", op["op"].get<std::string>().c_str(), op["ms"].get<double>(),
+                      static_cast<unsigned long long>(op["calls"].get<std::uint64_t>()));
+      }
   }
   return 0;
 }

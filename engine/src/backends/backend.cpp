@@ -5,6 +5,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "ossdesk/error.h"
 #ifdef OSSDESK_HAVE_VULKAN
+#include "backends/vulkan/vk_backend.h"
 #include "backends/vulkan/vk_device.h"
 #endif
 
@@ -16,9 +17,13 @@ TokenId Backend::forward_and_sample(std::span<const TokenId> tokens, const Sampl
   return sample_token(host_logits_, params, state, host_candidates_);
 }
 
-// Only backends that create_backend() can make: the Vulkan device code is
-// built (list_devices("vulkan") works) but its forward pass is not complete.
-std::vector<std::string> available_backends() { return {"cpu"}; }
+std::vector<std::string> available_backends() {
+#ifdef OSSDESK_HAVE_VULKAN
+  return {"vulkan", "cpu"};
+#else
+  return {"cpu"};
+#endif
+}
 
 std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_software, std::string* why_none) {
   if (backend == "cpu") return {cpu::describe_host_cpu(std::max(1u, std::thread::hardware_concurrency()))};
@@ -36,10 +41,16 @@ std::unique_ptr<Backend> create_backend(const std::string& name, const Model& mo
   std::string chosen = name;
   std::string reason = "requested";
   if (name == "auto") {
-    // GPU backends register ahead of the CPU here as they are built.
     chosen = "cpu";
 #ifdef OSSDESK_HAVE_VULKAN
-    reason = "the Vulkan backend is not complete yet";
+    // A GPU when there is one; software Vulkan devices only when asked for.
+    std::string why;
+    if (!vk::list_devices(options.allow_software_devices, &why).empty()) {
+      chosen = "vulkan";
+      reason = "the first Vulkan GPU";
+    } else {
+      reason = "no Vulkan GPU: " + why;
+    }
 #else
     reason = "no GPU backend in this build";
 #endif
@@ -49,13 +60,14 @@ std::unique_ptr<Backend> create_backend(const std::string& name, const Model& mo
     return std::make_unique<cpu::CpuBackend>(model, options, control);
   }
 #ifdef OSSDESK_HAVE_VULKAN
-  if (chosen == "vulkan")
-    fail(ErrorKind::Unsupported,
-         "backend 'vulkan' is not complete yet: device enumeration and the RMSNorm / BF16 / MXFP4 matrix-vector "
-         "shaders exist, but the forward pass (attention, RoPE, KV cache, MoE, sampling on the device) does not; "
-         "use --backend cpu");
+  if (chosen == "vulkan") {
+    if (choice) *choice = {chosen, reason};
+    return std::make_unique<vk::VulkanBackend>(model, options, control);
+  }
 #endif
-  fail(ErrorKind::Unsupported, "backend '" + name + "' is not available in this build (available: cpu)");
+  std::string names;
+  for (const std::string& b : available_backends()) names += (names.empty() ? "" : ", ") + b;
+  fail(ErrorKind::Unsupported, "backend '" + name + "' is not available in this build (available: " + names + ")");
 }
 
 }  // namespace ossdesk

@@ -89,6 +89,9 @@ class Backend {
 
   // Per-op timings since the last call (empty unless BackendOptions::profile).
   virtual std::vector<OpTiming> take_profile() { return {}; }
+  // Device memory this backend allocated (weights, KV cache, scratch); 0 for
+  // the CPU backend, whose weights stay memory-mapped.
+  virtual std::uint64_t device_memory_bytes() const { return 0; }
 
  private:
   std::vector<float> host_logits_;

@@ -31,6 +31,7 @@
 #include "vulkan_test_support.h"
 #include "model/config.h"
 #include "ossdesk/error.h"
+#include "util/half.h"
 #include "util/thread_pool.h"
 
 using namespace ossdesk;
@@ -39,14 +40,24 @@ using vk_test::random_floats;
 namespace {
 
 struct RopePush {
-  std::uint32_t q_heads, kv_heads, half_dim, position;
+  std::uint32_t q_heads, kv_heads, half_dim;
   float concentration;
 };
 
 struct AttentionPush {
-  std::uint32_t heads, kv_heads, position, window;
+  std::uint32_t heads, kv_heads, window, ring;
   float scale;
+  std::uint32_t split_keys, splits;  // 0, 1: one workgroup per head
 };
+
+// The step buffer the forward pass keeps on the device: [0] = position of token 0.
+std::vector<std::uint32_t> step_words(int position, int tokens) {
+  std::vector<std::uint32_t> s(4 + static_cast<std::size_t>(tokens), 0);
+  s[0] = static_cast<std::uint32_t>(position);
+  return s;
+}
+
+float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
 
 struct RouterPush {
   std::uint32_t experts, k, tokens;
@@ -80,7 +91,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
   }
 
   void shaders_embedded() {
-    for (const char* name : {"rope", "attention_decode", "router_topk", "swiglu"}) {
+    for (const char* name : {"rope", "attention", "router_topk", "swiglu"}) {
       for (const std::string& key : {std::string(name), std::string(name) + "_subgroup"}) {
         const auto words = vk::find_spirv(key);
         QVERIFY2(words.size() > 5, key.c_str());
@@ -140,15 +151,17 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     }
 
     const std::uint32_t wg = device_->workgroup_size(64);
-    auto p = pipeline("rope", 3, sizeof(RopePush), {wg}, false);
+    auto p = pipeline("rope", 4, sizeof(RopePush), {wg}, false);
     QVERIFY(p);
     vk::Buffer qb = device_buffer(q.data(), qn * 4);
     vk::Buffer kb = device_buffer(k.data(), kn * 4);
     vk::Buffer fb = device_buffer(rope.inv_freq().data(), rope.inv_freq().size() * 4);
+    const auto step = step_words(position, tokens);
+    vk::Buffer stb = device_buffer(step.data(), step.size() * 4);
     const RopePush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
-                        static_cast<std::uint32_t>(half), static_cast<std::uint32_t>(position), rope.concentration()};
+                        static_cast<std::uint32_t>(half), rope.concentration()};
     const std::uint64_t pairs = static_cast<std::uint64_t>(heads + kv_heads) * half;
-    runner_->dispatch(*p, {&qb, &kb, &fb}, &push, sizeof push,
+    runner_->dispatch(*p, {&qb, &kb, &fb, &stb}, &push, sizeof push,
                       vk::flat_groups(*device_, groups_of(pairs, wg), static_cast<std::uint32_t>(tokens)));
     std::vector<float> q_got(qn), k_got(kn);
     runner_->download(qb, q_got.data(), qn * 4);
@@ -177,7 +190,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QVERIFY2(max_rel < 1e-5f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
   }
 
-  void attention_decode_data() {
+  void attention_data() {
     QTest::addColumn<int>("heads");
     QTest::addColumn<int>("kv_heads");
     QTest::addColumn<int>("head_dim");
@@ -193,7 +206,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     const std::vector<Shape> shapes = {
         {64, 8, 64, 0, 0, 128},   {64, 8, 64, 0, 128, 64},  {64, 8, 64, 200, 128, 128}, {64, 8, 64, 300, 0, 128},
         {64, 8, 64, 1000, 0, 256}, {8, 2, 48, 130, 0, 128}, {4, 4, 80, 77, 5, 64},      {2, 1, 200, 50, 0, 64},
-        {6, 3, 64, 127, 128, 64}, {6, 3, 64, 128, 128, 64}, {3, 1, 17, 9, 1, 32},
+        {6, 3, 64, 127, 128, 64}, {6, 3, 64, 128, 128, 64}, {3, 1, 18, 9, 1, 32},
         {2, 1, 100, 40, 0, 32},   {8, 1, 64, 4000, 0, 64},   {64, 8, 64, 500, 128, 128, 12.0f},
         {16, 2, 64, 2100, 0, 128, 12.0f},
     };
@@ -204,7 +217,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
             << s.heads << s.kv << s.hd << s.pos << s.window << s.wg << s.q_range << sg;
   }
 
-  void attention_decode() {
+  void attention() {
     QFETCH(int, heads);
     QFETCH(int, kv_heads);
     QFETCH(int, head_dim);
@@ -223,10 +236,22 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     cpu::KvCache cache(c, positions, 1);
     const int kv_dim = kv_heads * head_dim;
     std::mt19937 rng(static_cast<unsigned>(position * 5 + heads * 7 + head_dim));
+    // The device cache holds f16: the reference gets the same rounded values.
+    // Sliding windows use a ring of window + 3 slots when the positions wrap it.
+    const int ring = window > 0 && positions > window + 3 ? window + 3 : 0;
+    const int slot_total = ring ? ring : positions;
     std::vector<float> keys(static_cast<std::size_t>(positions) * kv_dim), values(keys.size());
+    std::vector<std::uint16_t> key_slots(static_cast<std::size_t>(slot_total) * kv_dim), value_slots(key_slots.size());
     for (int pos = 0; pos < positions; ++pos) {
-      const auto kr = random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
-      const auto vr = random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
+      auto kr = random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
+      auto vr = random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
+      for (auto* v : {&kr, &vr})
+        for (float& f : *v) f = round_to_f16(f);
+      const std::size_t slot = static_cast<std::size_t>(ring ? pos % ring : pos) * kv_dim;
+      for (int i = 0; i < kv_dim; ++i) {
+        key_slots[slot + static_cast<std::size_t>(i)] = f32_to_f16(kr[static_cast<std::size_t>(i)]);
+        value_slots[slot + static_cast<std::size_t>(i)] = f32_to_f16(vr[static_cast<std::size_t>(i)]);
+      }
       std::copy(kr.begin(), kr.end(), cache.key(0, pos));
       std::copy(vr.begin(), vr.end(), cache.value(0, pos));
       std::copy(kr.begin(), kr.end(), keys.begin() + static_cast<std::ptrdiff_t>(pos) * kv_dim);
@@ -247,18 +272,19 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
     QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
-    auto p = pipeline("attention_decode", 5, sizeof(AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)},
-                      subgroup);
+    auto p = pipeline("attention", 6, sizeof(AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)}, subgroup);
     if (!p) QSKIP("the device has no subgroup arithmetic");
+    const auto step = step_words(position, 1);
+    vk::Buffer stb = device_buffer(step.data(), step.size() * 4);
     vk::Buffer qb = device_buffer(q.data(), q.size() * 4);
-    vk::Buffer kb = device_buffer(keys.data(), keys.size() * 4);
-    vk::Buffer vb = device_buffer(values.data(), values.size() * 4);
+    vk::Buffer kb = device_buffer(key_slots.data(), key_slots.size() * 2);
+    vk::Buffer vb = device_buffer(value_slots.data(), value_slots.size() * 2);
     vk::Buffer sb = device_buffer(sinks.data(), sinks.size() * 4);
     vk::Buffer ob(*device_, q.size() * 4, vk::MemoryKind::DeviceLocal);
     const AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
-                             static_cast<std::uint32_t>(position), static_cast<std::uint32_t>(window),
-                             1.0f / std::sqrt(static_cast<float>(head_dim))};
-    runner_->dispatch(*p, {&qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
+                             static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring),
+                             1.0f / std::sqrt(static_cast<float>(head_dim)), 0, 1};
+    runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
                       vk::GroupCount{static_cast<std::uint32_t>(heads), 1, 1});
     std::vector<float> got(q.size());
     runner_->download(ob, got.data(), got.size() * 4);
@@ -280,8 +306,8 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     float max_abs = 0;
     for (std::size_t i = 0; i < got.size(); ++i) max_abs = std::max(max_abs, std::abs(got[i] - ref[i]));
     const float rel = max_abs / 2.0f;
-    qInfo("attention_decode %s wg %u pos %d window %d: max abs err %.3g (relative to max |v| %.3g, tolerance %.3g)",
-          p->module_name().c_str(), wg, position, window, static_cast<double>(max_abs), static_cast<double>(rel),
+    qInfo("attention %s ring %d wg %u pos %d window %d: max abs err %.3g (relative to max |v| %.3g, tolerance %.3g)",
+          p->module_name().c_str(), ring, wg, position, window, static_cast<double>(max_abs), static_cast<double>(rel),
           static_cast<double>(tolerance));
     QVERIFY2(rel < tolerance, qPrintable(QString("max relative error %1").arg(static_cast<double>(rel))));
   }

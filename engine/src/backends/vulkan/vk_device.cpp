@@ -112,6 +112,8 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
   out.max_push_constants_size = props.limits.maxPushConstantsSize;
   out.min_storage_buffer_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
   out.device_local_bytes = local;
+  out.timestamp_period_ns = props.limits.timestampPeriod;
+  out.timestamps = queues[static_cast<std::size_t>(family)].timestampValidBits > 0 && props.limits.timestampPeriod > 0;
 
   out.info.backend = "vulkan";
   out.info.name = props.deviceName;

@@ -36,6 +36,8 @@ struct PhysicalDevice {
   std::uint32_t max_push_constants_size = 0;
   std::uint64_t min_storage_buffer_offset_alignment = 0;
   std::uint64_t device_local_bytes = 0;  // sum of DEVICE_LOCAL heaps
+  float timestamp_period_ns = 0;         // nanoseconds per timestamp tick
+  bool timestamps = false;               // the compute queue writes timestamps
 };
 
 class Instance {

@@ -137,6 +137,21 @@ void OpRunner::download(const Buffer& src, void* dst, std::uint64_t bytes, std::
   }
 }
 
+void OpRunner::copy(const Buffer& src, const Buffer& dst, std::uint64_t bytes) {
+  if (bytes > src.size() || bytes > dst.size()) fail(ErrorKind::Internal, "vulkan: copy past the end of a buffer");
+  if (bytes == 0) return;
+  VkCommandBuffer cmd = begin();
+  VkMemoryBarrier before{};
+  before.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  before.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  before.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                       VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, nullptr, 0, nullptr);
+  VkBufferCopy region{0, 0, bytes};
+  vkCmdCopyBuffer(cmd, src.handle(), dst.handle(), 1, &region);
+  submit_and_wait(cmd);
+}
+
 void OpRunner::dispatch(const ComputePipeline& pipeline, std::initializer_list<const Buffer*> buffers, const void* push,
                         std::uint32_t push_bytes, GroupCount groups) {
   const PipelineDesc& desc = pipeline.desc();

@@ -35,6 +35,8 @@ class OpRunner {
   // Host <-> device copies through a reusable host-visible staging buffer.
   void upload(const Buffer& dst, const void* src, std::uint64_t bytes, std::uint64_t dst_offset = 0);
   void download(const Buffer& src, void* dst, std::uint64_t bytes, std::uint64_t src_offset = 0);
+  // Device-to-device copy of the first `bytes` of `src` into `dst`.
+  void copy(const Buffer& src, const Buffer& dst, std::uint64_t bytes);
 
   // Binds `buffers` at bindings 0.., pushes `push` and dispatches `groups`; returns when done.
   void dispatch(const ComputePipeline& pipeline, std::initializer_list<const Buffer*> buffers, const void* push,

@@ -1,0 +1,552 @@
+#include "backends/vulkan/vk_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "backends/cpu/rope.h"
+#include "backends/vulkan/vk_check.h"
+#include "ossdesk/error.h"
+
+namespace ossdesk::vk {
+namespace {
+
+// Step buffer layout (uint words), written by the host before each chunk:
+//   [0] position of the chunk's first token, [1] the sampled id (written by
+//   argmax), [4 + t] token t of the chunk.
+constexpr std::uint32_t kStepHeader = 4;
+
+constexpr std::uint32_t kDecodeRows = 4;     // matvec rows per workgroup, one token
+constexpr std::uint32_t kPrefillRows = 2;    // ... with kPrefillTokens tokens per workgroup
+constexpr std::uint32_t kPrefillTokens = 8;
+constexpr std::uint32_t kGateUpPairs = 2;
+constexpr std::uint32_t kDownRows = 2;
+// Batched (prefill) experts: assignments grouped by expert in tiles.
+constexpr std::uint32_t kMoeTile = 8;
+constexpr std::uint32_t kGroupedPairs = 2;
+constexpr std::uint32_t kGroupedDownRows = 4;
+constexpr std::uint32_t kRouteTiles = 4;  // common/moe_route.glsl: ROUTE_TILES
+constexpr std::uint32_t kArgmaxPerGroup = 4096;
+
+std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
+std::uint32_t div_up(std::uint64_t a, std::uint64_t b) { return static_cast<std::uint32_t>((a + b - 1) / b); }
+VkDescriptorBufferInfo whole(const Buffer& b) { return {b.handle(), 0, VK_WHOLE_SIZE}; }
+
+struct RmsNormPush {
+  std::uint32_t dim, rows;
+  float eps;
+};
+struct EmbedPush {
+  std::uint32_t rows, row0, cols, row_stride;
+};
+struct MatvecPush {
+  std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
+};
+struct RopePush {
+  std::uint32_t q_heads, kv_heads, half_dim;
+  float concentration;
+};
+struct KvWritePush {
+  std::uint32_t kv_dim, ring, tokens;
+};
+struct AttentionPush {
+  std::uint32_t heads, kv_heads, window, ring;
+  float scale;
+  std::uint32_t split_keys, splits;
+};
+struct CombineAttentionPush {
+  std::uint32_t heads, splits;
+};
+// Decode attention spreads one head's keys over at most this many workgroups.
+constexpr std::uint32_t kMaxAttentionSplits = 64;
+struct TopKPush {
+  std::uint32_t experts, k, tokens;
+};
+struct GateUpPush {
+  std::uint32_t hidden, inter, k, e0, count;
+  float limit;
+};
+struct DownPush {
+  std::uint32_t hidden, inter, k, e0, count;
+};
+struct RoutePush {
+  std::uint32_t assignments, experts, entry_base;
+};
+struct GateUpGroupedPush {
+  std::uint32_t hidden, inter, k, e0, count;
+  float limit;
+  std::uint32_t entry_base;
+};
+struct DownGroupedPush {
+  std::uint32_t hidden, inter, k, e0, count, entry_base;
+};
+struct CombinePush {
+  std::uint32_t hidden, k, tokens;
+};
+struct ArgmaxPush {
+  std::uint32_t n, per_group, offset;
+};
+
+std::string gib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+}  // namespace
+
+struct VulkanBackend::Pipelines {
+  std::unique_ptr<ComputePipeline> rmsnorm, rope, kv_write, attention, topk, gate_up, down, argmax0, argmax1;
+  std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine;
+  std::uint32_t wg_attention = 0;
+  std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed;  // by weight format
+  std::uint32_t wg_embed = 0, wg_rope = 0, wg_kv = 0, wg_combine = 0;
+};
+
+VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, const LoadControl& control)
+    : config_(model.config()),
+      options_(options),
+      rings_(model.config(), std::max(1, options.context_length), options.max_batch > 0 ? options.max_batch : 512) {
+  const ModelConfig& c = config_;
+  batch_ = options.max_batch > 0 ? options.max_batch : 512;
+  instance_ = std::make_shared<Instance>();
+  const PhysicalDevice physical = select_device(*instance_, options);
+  device_ = std::make_unique<Device>(instance_, physical);
+  info_ = physical.info;
+  if (c.head_dim % 2 || c.kv_dim() % 2) fail(ErrorKind::Unsupported, "vulkan: head_dim must be even");
+  if (c.num_experts > 128 || c.experts_per_token > 8)
+    fail(ErrorKind::Unsupported, "vulkan: the router kernel handles at most 128 experts and top-8");
+
+  const std::uint64_t limit = max_storage_buffer_bytes(*device_);
+  const std::uint64_t V = static_cast<std::uint64_t>(c.vocab_size);
+  logits_rows_ = static_cast<int>(std::clamp<std::uint64_t>(limit / (V * 4), 1, static_cast<std::uint64_t>(batch_)));
+
+  // Plan everything, then check it fits before allocating a byte.
+  weights_ = std::make_unique<GpuWeights>(*device_, c, model.weights());
+  std::uint64_t kv_bytes = 0;
+  for (int l = 0; l < c.num_layers; ++l) {
+    const std::uint64_t layer = static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) * 2;
+    if (layer > limit)
+      fail(ErrorKind::OutOfMemory, "vulkan: a context of " + std::to_string(rings_.capacity()) +
+                                       " tokens needs " + std::to_string(layer) + "-byte KV buffers, over " +
+                                       info_.name + "'s " + std::to_string(limit) + "-byte limit; use a shorter context");
+    kv_bytes += 2 * layer;
+  }
+  const std::uint64_t need = weights_->bytes() + kv_bytes + activation_bytes();
+  const std::uint64_t have = physical.device_local_bytes;
+  if (have && need > have)
+    fail(ErrorKind::OutOfMemory, "the model needs " + gib(need) + " of device memory (weights " + gib(weights_->bytes()) +
+                                     ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " + gib(have) +
+                                     "; use a shorter context, a smaller model or --backend cpu");
+
+  const auto f32 = [this](std::uint64_t n) { return Buffer(*device_, std::max<std::uint64_t>(n * 4, 4), MemoryKind::DeviceLocal); };
+  const std::uint64_t B = static_cast<std::uint64_t>(batch_);
+  const std::uint64_t H = static_cast<std::uint64_t>(c.hidden_size), K = static_cast<std::uint64_t>(c.experts_per_token);
+  step_ = f32(kStepHeader + B);
+  x_ = f32(B * H);
+  normed_ = f32(B * H);
+  q_ = f32(B * static_cast<std::uint64_t>(c.q_dim()));
+  attn_ = f32(B * static_cast<std::uint64_t>(c.q_dim()));
+  k_ = f32(B * static_cast<std::uint64_t>(c.kv_dim()));
+  v_ = f32(B * static_cast<std::uint64_t>(c.kv_dim()));
+  router_logits_ = f32(B * static_cast<std::uint64_t>(c.num_experts));
+  choice_ = f32(B * K);
+  route_weight_ = f32(B * K);
+  act_ = f32(B * K * static_cast<std::uint64_t>(c.intermediate_size));
+  route_ = f32(route_entry_base(batch_) + B * K);
+  attention_partial_ = f32(std::uint64_t{kMaxAttentionSplits} * static_cast<std::uint64_t>(c.num_heads) *
+                           static_cast<std::uint64_t>(c.head_dim + 2));
+  expert_out_ = f32(B * K * H);
+  logits_ = f32(static_cast<std::uint64_t>(logits_rows_) * V);
+  partial_ = f32(2 * (V / kArgmaxPerGroup + 1));
+  dummy_ = f32(1);
+  for (int l = 0; l < c.num_layers; ++l) {
+    const std::uint64_t words = static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) / 2;
+    keys_.push_back(f32(words));
+    values_.push_back(f32(words));
+  }
+  io_step_ = Buffer(*device_, (kStepHeader + B) * 4, MemoryKind::Staging);
+  io_logits_ = Buffer(*device_, static_cast<std::uint64_t>(logits_rows_) * V * 4, MemoryKind::Staging);
+
+  {
+    OpRunner runner(*device_);
+    const cpu::YarnRope rope(c);
+    inv_freq_ = f32(rope.inv_freq().size());
+    runner.upload(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4);
+  }
+
+  VkCommandPoolCreateInfo pi{};
+  pi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+  pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+  pi.queueFamilyIndex = physical.compute_queue_family;
+  check(vkCreateCommandPool(device_->handle(), &pi, nullptr, &command_pool_), "vkCreateCommandPool");
+  VkFenceCreateInfo fi{};
+  fi.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+  check(vkCreateFence(device_->handle(), &fi, nullptr, &fence_), "vkCreateFence");
+
+  auto make = [this](const char* shader, std::uint32_t buffers, std::uint32_t push, std::vector<std::uint32_t> spec) {
+    PipelineDesc d;
+    d.shader = shader;
+    d.buffers = buffers;
+    d.push_constant_bytes = push;
+    d.specialization = std::move(spec);
+    return std::make_unique<ComputePipeline>(*device_, d);
+  };
+  pipelines_ = std::make_unique<Pipelines>();
+  Pipelines& p = *pipelines_;
+  p.wg_embed = device_->workgroup_size(64);
+  p.wg_rope = device_->workgroup_size(64);
+  p.wg_kv = device_->workgroup_size(64);
+  p.rmsnorm = make("rmsnorm", 3, sizeof(RmsNormPush), {device_->workgroup_size(256)});
+  p.rope = make("rope", 4, sizeof(RopePush), {p.wg_rope});
+  p.kv_write = make("kv_write", 5, sizeof(KvWritePush), {p.wg_kv});
+  const std::uint32_t wg_attn = device_->workgroup_size(128);
+  if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
+  p.attention = make("attention", 6, sizeof(AttentionPush), {wg_attn, static_cast<std::uint32_t>(c.head_dim)});
+  p.wg_attention = wg_attn;
+  p.attention_combine = make("attention_combine", 3, sizeof(CombineAttentionPush),
+                             {device_->workgroup_size(64), static_cast<std::uint32_t>(c.head_dim)});
+  p.topk = make("router_topk", 3, sizeof(TopKPush), {device_->workgroup_size(64)});
+  p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
+  p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
+  p.wg_combine = device_->workgroup_size(256);
+  p.route = make("moe_route", 2, sizeof(RoutePush), {device_->workgroup_size(256), kMoeTile});
+  p.gate_up_grouped = make("moe_gate_up_grouped", 6, sizeof(GateUpGroupedPush),
+                           {device_->workgroup_size(32), kGroupedPairs, kMoeTile});
+  p.down_grouped = make("moe_down_grouped", 7, sizeof(DownGroupedPush),
+                        {device_->workgroup_size(32), kGroupedDownRows, kMoeTile});
+  p.combine = make("moe_combine", 2, sizeof(CombinePush), {p.wg_combine});
+  p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
+  p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
+  for (const GpuMatrix* m : {&weights_->embedding})
+    p.embed[m->format] = make("embed", 4, sizeof(EmbedPush), {p.wg_embed, 0, m->format});
+
+  weights_->upload(control);
+}
+
+VulkanBackend::~VulkanBackend() {
+  if (device_) vkDeviceWaitIdle(device_->handle());
+  recordings_.clear();
+  if (fence_) vkDestroyFence(device_->handle(), fence_, nullptr);
+  if (command_pool_) vkDestroyCommandPool(device_->handle(), command_pool_, nullptr);
+}
+
+std::uint64_t VulkanBackend::activation_bytes() const {
+  const ModelConfig& c = config_;
+  const std::uint64_t B = static_cast<std::uint64_t>(batch_);
+  const std::uint64_t per_token = 2 * static_cast<std::uint64_t>(c.hidden_size) + 2 * static_cast<std::uint64_t>(c.q_dim()) +
+                                  2 * static_cast<std::uint64_t>(c.kv_dim()) + static_cast<std::uint64_t>(c.num_experts) +
+                                  2 * static_cast<std::uint64_t>(c.experts_per_token) +
+                                  static_cast<std::uint64_t>(c.experts_per_token) * static_cast<std::uint64_t>(c.intermediate_size);
+  const std::uint64_t experts_out = B * static_cast<std::uint64_t>(c.experts_per_token) * static_cast<std::uint64_t>(c.hidden_size);
+  return 4 * (B * per_token + experts_out + route_entry_base(batch_) +
+              static_cast<std::uint64_t>(logits_rows_) * static_cast<std::uint64_t>(c.vocab_size));
+}
+
+// Routing table layout (common/moe_route.glsl) for a chunk of `tokens`: the
+// tiles first, then the assignments grouped by expert.
+std::uint32_t VulkanBackend::max_tiles(int tokens) const {
+  return div_up(static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(config_.experts_per_token), kMoeTile) +
+         u32(config_.num_experts);
+}
+std::uint32_t VulkanBackend::route_entry_base(int tokens) const { return kRouteTiles + 3 * max_tiles(tokens); }
+
+const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool batched) {
+  auto& slot = matvec_pipelines_[{format, batched}];
+  if (!slot) {
+    PipelineDesc d;
+    d.shader = "matvec";
+    d.buffers = 5;
+    d.push_constant_bytes = sizeof(MatvecPush);
+    d.specialization = {device_->workgroup_size(batched ? 64 : 128), batched ? kPrefillRows : kDecodeRows, format,
+                        batched ? kPrefillTokens : 1};
+    slot = std::make_unique<ComputePipeline>(*device_, d);
+  }
+  return *slot;
+}
+
+void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
+                           const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate) {
+  const bool batched = tokens > 1;
+  const ComputePipeline& pipe = matvec_pipeline(m.format, batched);
+  const std::uint32_t rows_per_group = batched ? kPrefillRows : kDecodeRows;
+  const std::uint32_t tokens_per_group = batched ? kPrefillTokens : 1;
+  const VkDescriptorBufferInfo bias_info = bias ? weights_->info(*bias) : whole(dummy_);
+  for (const GpuMatrix::Part& part : m.parts) {
+    const MatvecPush push{part.rows,          m.cols, m.row_stride, part.row0, y_stride, x_offset, u32(tokens),
+                          (bias ? 1u : 0u) | (accumulate ? 2u : 0u)};
+    const VkDescriptorBufferInfo scales = m.format == 3 ? weights_->info(part.scales) : whole(dummy_);
+    r.dispatch(pipe, {weights_->info(part.words), scales, whole(x), bias_info, whole(y)}, push,
+               flat_groups(*device_, div_up(part.rows, rows_per_group), div_up(u32(tokens), tokens_per_group)));
+  }
+}
+
+void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sample) {
+  const ModelConfig& c = config_;
+  const Pipelines& p = *pipelines_;
+  const GpuWeights& w = *weights_;
+  const std::uint32_t T = u32(tokens), H = u32(c.hidden_size), Q = u32(c.q_dim()), KV = u32(c.kv_dim());
+  const std::uint32_t E = u32(c.num_experts), K = u32(c.experts_per_token), I = u32(c.intermediate_size);
+  const std::uint32_t V = u32(c.vocab_size);
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  const cpu::YarnRope rope(c);
+
+  r.copy(io_step_.handle(), 0, step_.handle(), 0, (kStepHeader + T) * 4);
+  r.barrier();
+  for (const GpuMatrix::Part& part : w.embedding.parts) {
+    const EmbedPush push{part.rows, part.row0, w.embedding.cols, w.embedding.row_stride};
+    const VkDescriptorBufferInfo scales = w.embedding.format == 3 ? w.info(part.scales) : whole(dummy_);
+    r.dispatch(*p.embed.at(w.embedding.format), {whole(step_), w.info(part.words), scales, whole(x_)}, push,
+               GroupCount{div_up(w.embedding.row_stride, p.wg_embed), 1, T});
+  }
+  r.barrier();
+  r.mark("embed");
+
+  for (int l = 0; l < c.num_layers; ++l) {
+    const GpuLayer& L = w.layers[static_cast<std::size_t>(l)];
+    const std::uint32_t ring = u32(rings_.ring(l));
+    const std::uint32_t window = c.layer_is_sliding[static_cast<std::size_t>(l)] ? u32(c.sliding_window) : 0;
+
+    r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.attn_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
+    r.barrier();
+    matvec(r, L.wq, normed_, 0, &L.bq, q_, Q, tokens, false);
+    matvec(r, L.wk, normed_, 0, &L.bk, k_, KV, tokens, false);
+    matvec(r, L.wv, normed_, 0, &L.bv, v_, KV, tokens, false);
+    r.barrier();
+    r.mark("attn_norm+qkv");
+
+    const std::uint32_t half = u32(c.head_dim / 2);
+    r.dispatch(*p.rope, {whole(q_), whole(k_), whole(inv_freq_), whole(step_)},
+               RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope.concentration()},
+               flat_groups(*device_, div_up(static_cast<std::uint64_t>(c.num_heads + c.num_kv_heads) * half, p.wg_rope), T));
+    r.barrier();
+    r.dispatch(*p.kv_write, {whole(step_), whole(k_), whole(v_), whole(keys_[l]), whole(values_[l])},
+               KvWritePush{KV, ring, T}, GroupCount{div_up(KV / 2, p.wg_kv), 1, T});
+    r.barrier();
+    r.mark("rope+kv_write");
+
+    const float attn_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
+    if (T == 1) {  // decode: the keys split over workgroups, then combined with the sink
+      const std::uint64_t keys = window ? std::min<std::uint64_t>(window, u32(rings_.capacity())) : u32(rings_.capacity());
+      const std::uint32_t wg = p.wg_attention;
+      const std::uint32_t split_keys = wg * std::max<std::uint32_t>(1, div_up(keys, std::uint64_t{wg} * kMaxAttentionSplits));
+      const std::uint32_t splits = div_up(keys, split_keys);
+      r.dispatch(*p.attention,
+                 {whole(step_), whole(q_), whole(keys_[l]), whole(values_[l]), w.info(L.sinks), whole(attention_partial_)},
+                 AttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, split_keys, splits},
+                 GroupCount{u32(c.num_heads), splits, 1});
+      r.barrier();
+      r.dispatch(*p.attention_combine, {whole(attention_partial_), w.info(L.sinks), whole(attn_)},
+                 CombineAttentionPush{u32(c.num_heads), splits}, GroupCount{u32(c.num_heads), 1, 1});
+    } else {
+      r.dispatch(*p.attention,
+                 {whole(step_), whole(q_), whole(keys_[l]), whole(values_[l]), w.info(L.sinks), whole(attn_)},
+                 AttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, 0, 1},
+                 GroupCount{u32(c.num_heads), 1, T});
+    }
+    r.barrier();
+    r.mark("attention");
+
+    matvec(r, L.wo, attn_, 0, &L.bo, x_, H, tokens, true);
+    r.barrier();
+    r.mark("attn_out+residual");
+
+    r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.mlp_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
+    r.barrier();
+    matvec(r, L.router, normed_, 0, &L.router_bias, router_logits_, E, tokens, false);
+    r.barrier();
+    r.dispatch(*p.topk, {whole(router_logits_), whole(choice_), whole(route_weight_)}, TopKPush{E, K, T},
+               flat_groups(*device_, T));
+    r.barrier();
+    r.mark("moe_norm+router");
+
+    const float limit = static_cast<float>(c.swiglu_limit);
+    if (T == 1) {  // decode: the token's k experts, fused down + weighted sum + residual
+      for (const GpuExpertGroup& g : L.experts)
+        r.dispatch(*p.gate_up,
+                   {whole(choice_), w.info(g.gate_up_qs), w.info(g.gate_up_scales), whole(normed_),
+                    w.info(L.gate_up_bias), whole(act_)},
+                   GateUpPush{H, I, K, g.e0, g.count, limit}, GroupCount{div_up(I, kGateUpPairs), K, T});
+      r.barrier();
+      r.mark("moe_gate_up");
+      for (const GpuExpertGroup& g : L.experts) {
+        r.dispatch(*p.down,
+                   {whole(choice_), whole(route_weight_), w.info(g.down_qs), w.info(g.down_scales), whole(act_),
+                    w.info(L.down_bias), whole(x_)},
+                   DownPush{H, I, K, g.e0, g.count}, flat_groups(*device_, div_up(H, kDownRows), T));
+        r.barrier();  // the groups add into the same residual rows
+      }
+    } else {  // prefill: assignments grouped by expert, each tile reads its expert's weights once
+      const std::uint32_t entry_base = route_entry_base(tokens);
+      const std::uint32_t tiles = max_tiles(tokens);
+      r.dispatch(*p.route, {whole(choice_), whole(route_)}, RoutePush{T * K, E, entry_base}, GroupCount{1, 1, 1});
+      r.barrier();
+      for (const GpuExpertGroup& g : L.experts)
+        r.dispatch(*p.gate_up_grouped,
+                   {whole(route_), w.info(g.gate_up_qs), w.info(g.gate_up_scales), whole(normed_),
+                    w.info(L.gate_up_bias), whole(act_)},
+                   GateUpGroupedPush{H, I, K, g.e0, g.count, limit, entry_base},
+                   GroupCount{div_up(I, kGroupedPairs), tiles, 1});
+      r.barrier();
+      r.mark("moe_gate_up");
+      for (const GpuExpertGroup& g : L.experts)
+        r.dispatch(*p.down_grouped,
+                   {whole(route_), whole(route_weight_), w.info(g.down_qs), w.info(g.down_scales), whole(act_),
+                    w.info(L.down_bias), whole(expert_out_)},
+                   DownGroupedPush{H, I, K, g.e0, g.count, entry_base},
+                   GroupCount{div_up(H, kGroupedDownRows), tiles, 1});
+      r.barrier();
+      r.dispatch(*p.combine, {whole(expert_out_), whole(x_)}, CombinePush{H, K, T},
+                 flat_groups(*device_, div_up(std::uint64_t{T} * H, p.wg_combine)));
+      r.barrier();
+    }
+    r.mark("moe_down+residual");
+  }
+
+  if (mode == LogitsMode::None && !sample) {
+    r.finish();
+    return;
+  }
+  const std::uint32_t rows = mode == LogitsMode::All ? T : 1;
+  const std::uint32_t first = T - rows;
+  r.dispatch(*p.rmsnorm, {whole(x_), w.info(w.final_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
+  r.barrier();
+  matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
+  r.barrier();
+  r.mark("final_norm+unembed");
+  if (sample) {
+    const std::uint32_t groups = div_up(V, kArgmaxPerGroup);
+    r.dispatch(*p.argmax0, {whole(logits_), whole(partial_), whole(step_)}, ArgmaxPush{V, kArgmaxPerGroup, (rows - 1) * V},
+               GroupCount{groups, 1, 1});
+    r.barrier();
+    r.dispatch(*p.argmax1, {whole(logits_), whole(partial_), whole(step_)}, ArgmaxPush{groups, 0, 0}, GroupCount{1, 1, 1});
+    r.barrier();
+    r.copy(step_.handle(), 0, io_step_.handle(), 0, kStepHeader * 4);
+    r.mark("argmax");
+  }
+  if (mode != LogitsMode::None) r.copy(logits_.handle(), 0, io_logits_.handle(), 0, std::uint64_t{rows} * V * 4);
+  r.finish();
+}
+
+Recording& VulkanBackend::recording(int tokens, LogitsMode mode, bool sample) {
+  const auto key = std::make_tuple(tokens, static_cast<int>(mode), sample);
+  auto it = recordings_.find(key);
+  if (it != recordings_.end()) return *it->second;
+  // Prefill chunks of odd sizes come and go; keep the cache small.
+  if (recordings_.size() >= 8) recordings_.clear();
+  std::uint32_t groups = 0;
+  for (const GpuLayer& L : weights_->layers) groups += u32(L.experts.size());
+  const std::uint32_t parts = u32(weights_->embedding.parts.size() + weights_->unembedding.parts.size());
+  const std::uint32_t dense_parts = 16;  // q/k/v/o/router parts per layer, generously
+  const std::uint32_t max_dispatches = 16 + parts + u32(config_.num_layers) * (14 + dense_parts) + 2 * groups;
+  auto rec = std::make_unique<Recording>(*device_, command_pool_, max_dispatches, options_.profile);
+  record(*rec, tokens, mode, sample);
+  return *recordings_.emplace(key, std::move(rec)).first->second;
+}
+
+void VulkanBackend::check_input(std::span<const TokenId> tokens) const {
+  if (static_cast<std::size_t>(rings_.position()) + tokens.size() > static_cast<std::size_t>(rings_.capacity()))
+    fail_input("context full: " + std::to_string(rings_.position()) + " + " + std::to_string(tokens.size()) +
+               " tokens exceed the context length of " + std::to_string(rings_.capacity()));
+  for (TokenId t : tokens)
+    if (t < 0 || t >= config_.vocab_size)
+      fail_input("token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")");
+}
+
+TokenId VulkanBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, bool sample) {
+  auto* io = static_cast<std::uint32_t*>(io_step_.mapped());
+  io[0] = static_cast<std::uint32_t>(rings_.position());
+  io[1] = 0;
+  for (std::size_t t = 0; t < tokens.size(); ++t) io[kStepHeader + t] = static_cast<std::uint32_t>(tokens[t]);
+  Recording& r = recording(static_cast<int>(tokens.size()), mode, sample);
+  r.submit_and_wait(fence_);
+  if (options_.profile) r.add_timings(profile_);
+  rings_.set_position(rings_.position() + static_cast<int>(tokens.size()));
+  if (mode != LogitsMode::None && logits) {
+    const std::size_t rows = mode == LogitsMode::All ? tokens.size() : 1;
+    std::memcpy(logits, io_logits_.mapped(), rows * static_cast<std::size_t>(config_.vocab_size) * 4);
+  }
+  return sample ? static_cast<TokenId>(io[1]) : -1;
+}
+
+void VulkanBackend::forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) {
+  if (tokens.empty()) return;
+  check_input(tokens);
+  const std::size_t chunk = static_cast<std::size_t>(mode == LogitsMode::All ? std::min(batch_, logits_rows_) : batch_);
+  const std::size_t V = static_cast<std::size_t>(config_.vocab_size);
+  for (std::size_t begin = 0; begin < tokens.size(); begin += chunk) {
+    const std::size_t n = std::min(chunk, tokens.size() - begin);
+    const bool last = begin + n == tokens.size();
+    const LogitsMode m = mode == LogitsMode::All ? LogitsMode::All : (last ? mode : LogitsMode::None);
+    run_chunk(tokens.subspan(begin, n), m, mode == LogitsMode::All ? logits + begin * V : logits, false);
+  }
+}
+
+TokenId VulkanBackend::forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state) {
+  // Greedy decoding picks the token on the device; other sampling reads the
+  // last logits back and samples on the host with the shared reference rules.
+  if (params.temperature > 0.0f || tokens.empty()) return Backend::forward_and_sample(tokens, params, state);
+  check_input(tokens);
+  const std::size_t chunk = static_cast<std::size_t>(batch_);
+  TokenId id = -1;
+  for (std::size_t begin = 0; begin < tokens.size(); begin += chunk) {
+    const std::size_t n = std::min(chunk, tokens.size() - begin);
+    const bool last = begin + n == tokens.size();
+    id = run_chunk(tokens.subspan(begin, n), LogitsMode::None, nullptr, last);
+  }
+  return id;
+}
+
+void VulkanBackend::copy_rings(bool to_checkpoint) {
+  OpRunner runner(*device_);
+  for (int l = 0; l < config_.num_layers; ++l) {
+    if (!rings_.ring(l)) continue;
+    const std::size_t i = static_cast<std::size_t>(l);
+    if (to_checkpoint) {
+      runner.copy(keys_[i], checkpoint_keys_[i], keys_[i].size());
+      runner.copy(values_[i], checkpoint_values_[i], values_[i].size());
+    } else {
+      runner.copy(checkpoint_keys_[i], keys_[i], keys_[i].size());
+      runner.copy(checkpoint_values_[i], values_[i], values_[i].size());
+    }
+  }
+}
+
+void VulkanBackend::checkpoint() {
+  if (rings_.any_ring()) {
+    if (checkpoint_keys_.empty()) {
+      for (int l = 0; l < config_.num_layers; ++l) {
+        const std::size_t i = static_cast<std::size_t>(l);
+        const std::uint64_t bytes = rings_.ring(l) ? keys_[i].size() : 4;
+        checkpoint_keys_.emplace_back(*device_, bytes, MemoryKind::DeviceLocal);
+        checkpoint_values_.emplace_back(*device_, bytes, MemoryKind::DeviceLocal);
+      }
+    }
+    copy_rings(true);
+  }
+  rings_.checkpoint();
+}
+
+int VulkanBackend::truncate(int n) {
+  const KvRings::Rollback r = rings_.truncate(n);
+  if (r.restore_checkpoint) copy_rings(false);
+  return r.kept;
+}
+
+std::uint64_t VulkanBackend::device_memory_bytes() const {
+  std::uint64_t total = weights_->bytes();
+  for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &router_logits_, &choice_, &route_weight_, &act_,
+                          &logits_, &partial_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_})
+    total += b->size();
+  for (const auto* list : {&keys_, &values_, &checkpoint_keys_, &checkpoint_values_})
+    for (const Buffer& b : *list) total += b.size();
+  return total;
+}
+
+std::vector<OpTiming> VulkanBackend::take_profile() {
+  std::vector<OpTiming> out;
+  out.swap(profile_);
+  return out;
+}
+
+}  // namespace ossdesk::vk

@@ -1,0 +1,83 @@
+// The Vulkan backend: the whole gpt-oss forward pass in compute shaders.
+//
+// Each forward chunk of T tokens is one recorded command buffer (see
+// record()): embedding, then per layer RMSNorm, q/k/v projections, RoPE, the
+// f16 KV-cache append, attention, output projection + residual, RMSNorm,
+// router + top-k, the fused expert kernels, and at the end the final norm,
+// unembedding and greedy sampling. Recordings are cached by (T, logits, sample),
+// so decode replays one command buffer per token: the host writes the
+// position and token into a small host-visible buffer, submits, and waits
+// for the sampled id (or the logits) - no other host work per token.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include "backends/backend.h"
+#include "backends/kv_rings.h"
+#include "backends/vulkan/vk_device.h"
+#include "backends/vulkan/vk_memory.h"
+#include "backends/vulkan/vk_pipeline.h"
+#include "backends/vulkan/vk_recording.h"
+#include "backends/vulkan/vk_weights.h"
+
+namespace ossdesk::vk {
+
+class VulkanBackend final : public Backend {
+ public:
+  VulkanBackend(const Model& model, const BackendOptions& options, const LoadControl& control);
+  ~VulkanBackend() override;
+
+  const DeviceInfo& device() const override { return info_; }
+  int context_length() const override { return rings_.capacity(); }
+  int position() const override { return rings_.position(); }
+  int vocab_size() const override { return config_.vocab_size; }
+  int truncate(int n) override;
+  void checkpoint() override;
+  void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) override;
+  TokenId forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state) override;
+  std::vector<OpTiming> take_profile() override;
+  std::uint64_t device_memory_bytes() const override;
+
+ private:
+  struct Pipelines;
+  void check_input(std::span<const TokenId> tokens) const;
+  // Runs one chunk (at most batch_ tokens); returns the sampled id when `sample`.
+  TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, bool sample);
+  Recording& recording(int tokens, LogitsMode mode, bool sample);
+  void record(Recording& r, int tokens, LogitsMode mode, bool sample);
+  void matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
+              const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate);
+  const ComputePipeline& matvec_pipeline(std::uint32_t format, bool batched);
+  void copy_rings(bool to_checkpoint);
+  std::uint64_t activation_bytes() const;
+  std::uint32_t max_tiles(int tokens) const;
+  std::uint32_t route_entry_base(int tokens) const;
+
+  const ModelConfig& config_;
+  BackendOptions options_;
+  std::shared_ptr<Instance> instance_;
+  std::unique_ptr<Device> device_;
+  DeviceInfo info_;
+  int batch_ = 0;        // tokens per chunk
+  int logits_rows_ = 0;  // rows of logits one chunk can return (All mode)
+  KvRings rings_;
+  std::unique_ptr<GpuWeights> weights_;
+  std::unique_ptr<Pipelines> pipelines_;
+  std::map<std::pair<std::uint32_t, bool>, std::unique_ptr<ComputePipeline>> matvec_pipelines_;
+
+  // Activations for one chunk, the per-step inputs, and the KV cache.
+  Buffer step_, x_, normed_, q_, k_, v_, attn_, router_logits_, choice_, route_weight_, act_, logits_, partial_;
+  Buffer route_, expert_out_, attention_partial_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
+  Buffer inv_freq_, dummy_;
+  std::vector<Buffer> keys_, values_, checkpoint_keys_, checkpoint_values_;
+  Buffer io_step_, io_logits_;  // host-visible mirrors
+
+  VkCommandPool command_pool_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  std::map<std::tuple<int, int, bool>, std::unique_ptr<Recording>> recordings_;
+  std::vector<OpTiming> profile_;
+};
+
+}  // namespace ossdesk::vk

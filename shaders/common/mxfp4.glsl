@@ -1,0 +1,38 @@
+// MXFP4 expert weights in the GPU layout of vk_weights: for each row, cols/32
+// blocks of 16 bytes (a uvec4; the low nibbles are elements 0..15 of the block,
+// the high nibbles elements 16..31, FP4 E2M1), and separately one E8M0 scale
+// byte per block, packed four to a word. Include after declaring
+// `uvec4 qs[]` and `uint scales[]`.
+//
+// FP4 values are built with integer ops rather than looked up in a constant
+// array: lanes of a subgroup index such a table divergently, which some GPUs
+// serialize.
+
+// E2M1: sign bit 3, exponent bits 1-2, mantissa bit 0; exponent 0 is 0 or 0.5.
+float fp4(uint n) {
+  const uint e = (n >> 1) & 3u;
+  const uint m = n & 1u;
+  const uint bits = e != 0u ? (((e + 126u) << 23) | (m << 22)) : m * 0x3f000000u;
+  return uintBitsToFloat(bits | ((n & 8u) << 28));
+}
+
+// 2^(e-127) exactly; 0 is the subnormal 2^-127 and 255 is NaN, as E8M0 defines.
+float e8m0(uint e) {
+  if (e == 0u) return uintBitsToFloat(0x00400000u);
+  if (e == 255u) return uintBitsToFloat(0x7fc00000u);
+  return uintBitsToFloat(e << 23);
+}
+
+float block_scale(uint block) { return e8m0((scales[block >> 2] >> ((block & 3u) * 8u)) & 0xffu); }
+
+// dot(one block's 32 weights, x) unscaled, with x[4j .. 4j+3] in xs[j].
+float block_dot(uvec4 q4, vec4 xs[8]) {
+  float s = 0.0;
+  for (uint w = 0; w < 4u; ++w) {
+    const uint word = q4[w];
+    const vec4 lo = vec4(fp4(word & 15u), fp4((word >> 8) & 15u), fp4((word >> 16) & 15u), fp4((word >> 24) & 15u));
+    const vec4 hi = vec4(fp4((word >> 4) & 15u), fp4((word >> 12) & 15u), fp4((word >> 20) & 15u), fp4(word >> 28));
+    s += dot(lo, xs[w]) + dot(hi, xs[4u + w]);
+  }
+  return s;
+}

@@ -1,0 +1,80 @@
+#version 450
+// moe_down for a batch of tokens, grouped by expert (see moe_gate_up_grouped):
+// out[a][r] = w[a] * (W_down[e][r] . act[a] + b[e][r]) for each assignment a
+// of a tile. moe_combine then adds each token's k outputs to the residual, so
+// no two workgroups write the same value.
+#ifdef OSSDESK_SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+#extension GL_GOOGLE_include_directive : require
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint ROWS = 1;  // 1..4
+layout(constant_id = 2) const uint TILE = 8;  // 1..8
+const uint MAX_ROWS = 4;
+const uint MAX_TILE = 8;
+
+layout(std430, binding = 0) readonly buffer Route { uint route[]; };
+layout(std430, binding = 1) readonly buffer Weight { float weight[]; };  // [tokens x k]
+layout(std430, binding = 2) readonly buffer Qs { uvec4 qs[]; };
+layout(std430, binding = 3) readonly buffer Scales { uint scales[]; };
+layout(std430, binding = 4) readonly buffer Act { vec4 act4[]; };       // [tokens x k x inter]
+layout(std430, binding = 5) readonly buffer Bias { float bias[]; };     // [experts x hidden]
+layout(std430, binding = 6) writeonly buffer Out { float out_[]; };     // [tokens x k x hidden]
+
+layout(push_constant) uniform Params {
+  uint hidden;
+  uint inter;
+  uint k;
+  uint e0;
+  uint count;
+  uint entry_base;
+} p;
+
+#include "common/reduce.glsl"
+#include "common/mxfp4.glsl"
+#include "common/moe_route.glsl"
+
+void main() {
+  const uint r0 = gl_WorkGroupID.x * ROWS;
+  const uint tile = gl_WorkGroupID.y;
+  if (tile >= route[0] || r0 >= p.hidden) return;  // uniform
+  const uint e = route[ROUTE_TILES + 3u * tile];
+  if (e < p.e0 || e - p.e0 >= p.count) return;  // uniform
+  const uint first = route[ROUTE_TILES + 3u * tile + 1u];
+  const uint n = route[ROUTE_TILES + 3u * tile + 2u];
+  const uint tid = gl_LocalInvocationID.x;
+  const uint blocks = p.inter / 32u;
+
+  uint entry[MAX_TILE];
+  for (uint j = 0; j < TILE; ++j) entry[j] = route[p.entry_base + first + min(j, n - 1u)];
+
+  float acc[MAX_ROWS][MAX_TILE];
+  for (uint r = 0; r < MAX_ROWS; ++r)
+    for (uint j = 0; j < MAX_TILE; ++j) acc[r][j] = 0.0;
+  for (uint b = tid; b < blocks; b += gl_WorkGroupSize.x) {
+    uvec4 q[MAX_ROWS];
+    float sc[MAX_ROWS];
+    for (uint r = 0; r < ROWS; ++r) {
+      const uint row = min(r0 + r, p.hidden - 1u);
+      const uint block = ((e - p.e0) * p.hidden + row) * blocks + b;
+      q[r] = qs[block];
+      sc[r] = block_scale(block);
+    }
+    for (uint j = 0; j < TILE; ++j) {
+      const uint ab = entry[j] * (p.inter / 4u) + b * 8u;
+      vec4 xs[8];
+      for (uint c = 0; c < 8u; ++c) xs[c] = act4[ab + c];
+      for (uint r = 0; r < ROWS; ++r) acc[r][j] += block_dot(q[r], xs) * sc[r];
+    }
+  }
+  for (uint j = 0; j < TILE; ++j) {
+    for (uint r = 0; r < ROWS; ++r) {
+      const float total = workgroup_sum(acc[r][j]);
+      const uint row = r0 + r;
+      if (tid == 0 && row < p.hidden && j < n)
+        out_[entry[j] * p.hidden + row] = weight[entry[j]] * (total + bias[e * p.hidden + row]);
+    }
+  }
+}
