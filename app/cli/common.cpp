@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "common.h"
 
 #include <cstdio>
@@ -50,6 +51,17 @@ std::string human_bytes(std::uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
   return buf;
+}
+
+void print_profile(Backend& backend) {
+  std::vector<OpTiming> ops = backend.take_profile();
+  std::sort(ops.begin(), ops.end(), [](const OpTiming& a, const OpTiming& b) { return a.total_ms > b.total_ms; });
+  double total = 0;
+  for (const OpTiming& op : ops) total += op.total_ms;
+  std::fprintf(stderr, "profile (%s on %s):\n", backend.device().backend.c_str(), backend.device().name.c_str());
+  for (const OpTiming& op : ops)
+    std::fprintf(stderr, "  %-22s %10.3f ms  %5.1f%%  %llu calls\n", op.op.c_str(), op.total_ms,
+                 total > 0 ? 100.0 * op.total_ms / total : 0.0, static_cast<unsigned long long>(op.calls));
 }
 
 }  // namespace ossdesk::cli

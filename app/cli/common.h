@@ -33,4 +33,7 @@ EngineOptions engine_options(const Args& args);
 
 std::string human_bytes(std::uint64_t bytes);  // "12.8 GiB"
 
+// With --profile: the backend's per-op times (GPU timestamps on Vulkan) to stderr, slowest first.
+void print_profile(Backend& backend);
+
 }  // namespace ossdesk::cli

@@ -175,60 +175,69 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     runner.upload(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4);
   }
 
-  VkCommandPoolCreateInfo pi{};
-  pi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
-  pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-  pi.queueFamilyIndex = physical.compute_queue_family;
-  check(vkCreateCommandPool(device_->handle(), &pi, nullptr, &command_pool_), "vkCreateCommandPool");
-  VkFenceCreateInfo fi{};
-  fi.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
-  check(vkCreateFence(device_->handle(), &fi, nullptr, &fence_), "vkCreateFence");
+  try {  // from here on raw handles exist, and a throw must release them
+    VkCommandPoolCreateInfo pi{};
+    pi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+    pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pi.queueFamilyIndex = physical.compute_queue_family;
+    check(vkCreateCommandPool(device_->handle(), &pi, nullptr, &command_pool_), "vkCreateCommandPool");
+    VkFenceCreateInfo fi{};
+    fi.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+    check(vkCreateFence(device_->handle(), &fi, nullptr, &fence_), "vkCreateFence");
 
-  auto make = [this](const char* shader, std::uint32_t buffers, std::uint32_t push, std::vector<std::uint32_t> spec) {
-    PipelineDesc d;
-    d.shader = shader;
-    d.buffers = buffers;
-    d.push_constant_bytes = push;
-    d.specialization = std::move(spec);
-    return std::make_unique<ComputePipeline>(*device_, d);
-  };
-  pipelines_ = std::make_unique<Pipelines>();
-  Pipelines& p = *pipelines_;
-  p.wg_embed = device_->workgroup_size(64);
-  p.wg_rope = device_->workgroup_size(64);
-  p.wg_kv = device_->workgroup_size(64);
-  p.rmsnorm = make("rmsnorm", 3, sizeof(RmsNormPush), {device_->workgroup_size(256)});
-  p.rope = make("rope", 4, sizeof(RopePush), {p.wg_rope});
-  p.kv_write = make("kv_write", 5, sizeof(KvWritePush), {p.wg_kv});
-  const std::uint32_t wg_attn = device_->workgroup_size(128);
-  if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
-  p.attention = make("attention", 6, sizeof(AttentionPush), {wg_attn, static_cast<std::uint32_t>(c.head_dim)});
-  p.wg_attention = wg_attn;
-  p.attention_combine = make("attention_combine", 3, sizeof(CombineAttentionPush),
-                             {device_->workgroup_size(64), static_cast<std::uint32_t>(c.head_dim)});
-  p.topk = make("router_topk", 3, sizeof(TopKPush), {device_->workgroup_size(64)});
-  p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
-  p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
-  p.wg_combine = device_->workgroup_size(256);
-  p.route = make("moe_route", 2, sizeof(RoutePush), {device_->workgroup_size(256), kMoeTile});
-  p.gate_up_grouped = make("moe_gate_up_grouped", 6, sizeof(GateUpGroupedPush),
-                           {device_->workgroup_size(32), kGroupedPairs, kMoeTile});
-  p.down_grouped = make("moe_down_grouped", 7, sizeof(DownGroupedPush),
-                        {device_->workgroup_size(32), kGroupedDownRows, kMoeTile});
-  p.combine = make("moe_combine", 2, sizeof(CombinePush), {p.wg_combine});
-  p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
-  p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
-  for (const GpuMatrix* m : {&weights_->embedding})
-    p.embed[m->format] = make("embed", 4, sizeof(EmbedPush), {p.wg_embed, 0, m->format});
+    auto make = [this](const char* shader, std::uint32_t buffers, std::uint32_t push, std::vector<std::uint32_t> spec) {
+      PipelineDesc d;
+      d.shader = shader;
+      d.buffers = buffers;
+      d.push_constant_bytes = push;
+      d.specialization = std::move(spec);
+      return std::make_unique<ComputePipeline>(*device_, d);
+    };
+    pipelines_ = std::make_unique<Pipelines>();
+    Pipelines& p = *pipelines_;
+    p.wg_embed = device_->workgroup_size(64);
+    p.wg_rope = device_->workgroup_size(64);
+    p.wg_kv = device_->workgroup_size(64);
+    p.rmsnorm = make("rmsnorm", 3, sizeof(RmsNormPush), {device_->workgroup_size(256)});
+    p.rope = make("rope", 4, sizeof(RopePush), {p.wg_rope});
+    p.kv_write = make("kv_write", 5, sizeof(KvWritePush), {p.wg_kv});
+    const std::uint32_t wg_attn = device_->workgroup_size(128);
+    if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
+    p.attention = make("attention", 6, sizeof(AttentionPush), {wg_attn, static_cast<std::uint32_t>(c.head_dim)});
+    p.wg_attention = wg_attn;
+    p.attention_combine = make("attention_combine", 3, sizeof(CombineAttentionPush),
+                               {device_->workgroup_size(64), static_cast<std::uint32_t>(c.head_dim)});
+    p.topk = make("router_topk", 3, sizeof(TopKPush), {device_->workgroup_size(64)});
+    p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
+    p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
+    p.wg_combine = device_->workgroup_size(256);
+    p.route = make("moe_route", 2, sizeof(RoutePush), {device_->workgroup_size(256), kMoeTile});
+    p.gate_up_grouped = make("moe_gate_up_grouped", 6, sizeof(GateUpGroupedPush),
+                             {device_->workgroup_size(32), kGroupedPairs, kMoeTile});
+    p.down_grouped = make("moe_down_grouped", 7, sizeof(DownGroupedPush),
+                          {device_->workgroup_size(32), kGroupedDownRows, kMoeTile});
+    p.combine = make("moe_combine", 2, sizeof(CombinePush), {p.wg_combine});
+    p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
+    p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
+    p.embed[weights_->embedding.format] = make("embed", 4, sizeof(EmbedPush), {p.wg_embed, 0, weights_->embedding.format});
 
-  weights_->upload(control);
+    weights_->upload(control);
+  } catch (...) {
+    release();  // e.g. a cancelled upload: the destructor will not run
+    throw;
+  }
 }
 
-VulkanBackend::~VulkanBackend() {
-  if (device_) vkDeviceWaitIdle(device_->handle());
+VulkanBackend::~VulkanBackend() { release(); }
+
+void VulkanBackend::release() {
+  if (!device_) return;
+  vkDeviceWaitIdle(device_->handle());
   recordings_.clear();
   if (fence_) vkDestroyFence(device_->handle(), fence_, nullptr);
   if (command_pool_) vkDestroyCommandPool(device_->handle(), command_pool_, nullptr);
+  fence_ = VK_NULL_HANDLE;
+  command_pool_ = VK_NULL_HANDLE;
 }
 
 std::uint64_t VulkanBackend::activation_bytes() const {
