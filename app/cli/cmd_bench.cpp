@@ -65,11 +65,7 @@ int cmd_bench(const Argv& argv) {
   // Per-op GPU/CPU time, prefill and decode apart (they stress different kernels).
   std::vector<OpTiming> prefill_ops, decode_ops;
   auto add_ops = [&b](std::vector<OpTiming>& sink) {
-    for (const OpTiming& op : b.take_profile()) {
-      auto it = std::find_if(sink.begin(), sink.end(), [&](const OpTiming& o) { return o.op == op.op; });
-      if (it == sink.end()) sink.push_back(op);
-      else it->total_ms += op.total_ms, it->calls += op.calls;
-    }
+    for (const OpTiming& op : b.take_profile()) add_timing(sink, op.op, op.total_ms, op.calls);
   };
   const SamplingParams greedy{0.0f, 0, 1.0f, 0.0f, 0};
   SamplerState state(0);

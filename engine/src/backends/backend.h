@@ -98,6 +98,19 @@ class Backend {
   std::vector<std::pair<float, TokenId>> host_candidates_;
 };
 
+// What every backend's forward() checks before touching its cache: room in the
+// context and ids inside the vocabulary. Throws Error(BadInput).
+void check_forward_input(const Backend& backend, std::span<const TokenId> tokens);
+
+// forward() over chunks of at most `chunk` tokens: `run` gets each chunk with
+// the logits mode it must produce (None for all but the last chunk unless
+// `mode` is All) and where its logits go.
+void forward_in_chunks(std::span<const TokenId> tokens, LogitsMode mode, float* logits, std::size_t chunk,
+                       std::size_t vocab, const std::function<void(std::span<const TokenId>, LogitsMode, float*)>& run);
+
+// Adds `ms` over `calls` to the entry for `op` in `sink`, creating it if needed.
+void add_timing(std::vector<OpTiming>& sink, const std::string& op, double ms, std::uint64_t calls);
+
 struct BackendChoice {
   std::string name;    // the backend that will run
   std::string reason;  // why: "requested", "no Vulkan device: ...", ...

@@ -88,21 +88,10 @@ std::vector<OpTiming> CpuBackend::take_profile() {
 
 void CpuBackend::forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) {
   if (tokens.empty()) return;
-  if (static_cast<std::size_t>(cache_.position()) + tokens.size() > static_cast<std::size_t>(cache_.capacity()))
-    fail_input("context full: " + std::to_string(cache_.position()) + " + " + std::to_string(tokens.size()) +
-               " tokens exceed the context length of " + std::to_string(cache_.capacity()));
-  for (TokenId t : tokens)
-    if (t < 0 || t >= config_.vocab_size)
-      fail_input("token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")");
-  const std::size_t chunk = static_cast<std::size_t>(options_.max_batch);
-  const std::size_t V = static_cast<std::size_t>(config_.vocab_size);
-  for (std::size_t begin = 0; begin < tokens.size(); begin += chunk) {
-    const std::size_t n = std::min(chunk, tokens.size() - begin);
-    const bool last_chunk = begin + n == tokens.size();
-    LogitsMode m = mode == LogitsMode::All ? LogitsMode::All : (last_chunk ? mode : LogitsMode::None);
-    float* out = mode == LogitsMode::All ? logits + begin * V : logits;
-    forward_chunk(tokens.subspan(begin, n), m, out);
-  }
+  check_forward_input(*this, tokens);
+  forward_in_chunks(tokens, mode, logits, static_cast<std::size_t>(options_.max_batch),
+                    static_cast<std::size_t>(config_.vocab_size),
+                    [this](std::span<const TokenId> chunk, LogitsMode m, float* out) { forward_chunk(chunk, m, out); });
 }
 
 void CpuBackend::forward_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits) {

@@ -453,15 +453,6 @@ Recording& VulkanBackend::recording(int tokens, LogitsMode mode, bool sample) {
   return *recordings_.emplace(key, std::move(rec)).first->second;
 }
 
-void VulkanBackend::check_input(std::span<const TokenId> tokens) const {
-  if (static_cast<std::size_t>(rings_.position()) + tokens.size() > static_cast<std::size_t>(rings_.capacity()))
-    fail_input("context full: " + std::to_string(rings_.position()) + " + " + std::to_string(tokens.size()) +
-               " tokens exceed the context length of " + std::to_string(rings_.capacity()));
-  for (TokenId t : tokens)
-    if (t < 0 || t >= config_.vocab_size)
-      fail_input("token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")");
-}
-
 TokenId VulkanBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, bool sample) {
   auto* io = static_cast<std::uint32_t*>(io_step_.mapped());
   io[0] = static_cast<std::uint32_t>(rings_.position());
@@ -480,29 +471,26 @@ TokenId VulkanBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mod
 
 void VulkanBackend::forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) {
   if (tokens.empty()) return;
-  check_input(tokens);
-  const std::size_t chunk = static_cast<std::size_t>(mode == LogitsMode::All ? std::min(batch_, logits_rows_) : batch_);
-  const std::size_t V = static_cast<std::size_t>(config_.vocab_size);
-  for (std::size_t begin = 0; begin < tokens.size(); begin += chunk) {
-    const std::size_t n = std::min(chunk, tokens.size() - begin);
-    const bool last = begin + n == tokens.size();
-    const LogitsMode m = mode == LogitsMode::All ? LogitsMode::All : (last ? mode : LogitsMode::None);
-    run_chunk(tokens.subspan(begin, n), m, mode == LogitsMode::All ? logits + begin * V : logits, false);
-  }
+  check_forward_input(*this, tokens);
+  // All logits come back in chunks no larger than the logits buffer.
+  const int chunk = mode == LogitsMode::All ? std::min(batch_, logits_rows_) : batch_;
+  forward_in_chunks(tokens, mode, logits, static_cast<std::size_t>(chunk), static_cast<std::size_t>(config_.vocab_size),
+                    [this](std::span<const TokenId> part, LogitsMode m, float* out) { run_chunk(part, m, out, false); });
 }
 
 TokenId VulkanBackend::forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state) {
   // Greedy decoding picks the token on the device; other sampling reads the
   // last logits back and samples on the host with the shared reference rules.
   if (params.temperature > 0.0f || tokens.empty()) return Backend::forward_and_sample(tokens, params, state);
-  check_input(tokens);
-  const std::size_t chunk = static_cast<std::size_t>(batch_);
+  check_forward_input(*this, tokens);
   TokenId id = -1;
-  for (std::size_t begin = 0; begin < tokens.size(); begin += chunk) {
-    const std::size_t n = std::min(chunk, tokens.size() - begin);
-    const bool last = begin + n == tokens.size();
-    id = run_chunk(tokens.subspan(begin, n), LogitsMode::None, nullptr, last);
-  }
+  // The last chunk (the one asked for Last) samples instead of returning logits.
+  forward_in_chunks(tokens, LogitsMode::Last, nullptr, static_cast<std::size_t>(batch_),
+                    static_cast<std::size_t>(config_.vocab_size), [this, &id](std::span<const TokenId> part, LogitsMode m, float*) {
+                      const bool last = m == LogitsMode::Last;
+                      const TokenId got = run_chunk(part, LogitsMode::None, nullptr, last);
+                      if (last) id = got;
+                    });
   return id;
 }
 

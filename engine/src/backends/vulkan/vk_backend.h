@@ -42,7 +42,6 @@ class VulkanBackend final : public Backend {
 
  private:
   struct Pipelines;
-  void check_input(std::span<const TokenId> tokens) const;
   void release();  // the raw Vulkan handles; the destructor and a failed constructor call it
   // Runs one chunk (at most batch_ tokens); returns the sampled id when `sample`.
   TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, bool sample);

@@ -1,6 +1,5 @@
 #include "backends/vulkan/vk_recording.h"
 
-#include <algorithm>
 
 #include "backends/vulkan/vk_check.h"
 #include "ossdesk/error.h"
@@ -140,14 +139,7 @@ void Recording::add_timings(std::vector<OpTiming>& sink) const {
         "vkGetQueryPoolResults");
   const double ns_per_tick = device_.physical().timestamp_period_ns;
   for (std::size_t i = 0; i < labels_.size(); ++i) {
-    const double ms = static_cast<double>(ts[i + 1] - ts[i]) * ns_per_tick * 1e-6;
-    auto it = std::find_if(sink.begin(), sink.end(), [&](const OpTiming& t) { return t.op == labels_[i]; });
-    if (it == sink.end()) {
-      sink.push_back({labels_[i], 0.0, 0});
-      it = sink.end() - 1;
-    }
-    it->total_ms += ms;
-    ++it->calls;
+    add_timing(sink, labels_[i], static_cast<double>(ts[i + 1] - ts[i]) * ns_per_tick * 1e-6, 1);
   }
 }
 
