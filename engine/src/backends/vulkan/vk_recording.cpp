@@ -50,7 +50,7 @@ Recording::~Recording() {
   if (cmd_) vkFreeCommandBuffers(dev, command_pool_, 1, &cmd_);
 }
 
-void Recording::dispatch(const ComputePipeline& pipeline, std::initializer_list<VkDescriptorBufferInfo> buffers,
+void Recording::dispatch(const ComputePipeline& pipeline, std::span<const VkDescriptorBufferInfo> buffers,
                          const void* push, std::uint32_t push_bytes, GroupCount groups) {
   const PipelineDesc& desc = pipeline.desc();
   if (buffers.size() != desc.buffers || buffers.size() > kMaxBindingsPerDispatch)

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,12 @@ class Recording {
   Recording(const Recording&) = delete;
   Recording& operator=(const Recording&) = delete;
 
+  void dispatch(const ComputePipeline& pipeline, std::span<const VkDescriptorBufferInfo> buffers, const void* push,
+                std::uint32_t push_bytes, GroupCount groups);
   void dispatch(const ComputePipeline& pipeline, std::initializer_list<VkDescriptorBufferInfo> buffers,
-                const void* push, std::uint32_t push_bytes, GroupCount groups);
+                const void* push, std::uint32_t push_bytes, GroupCount groups) {
+    dispatch(pipeline, std::span<const VkDescriptorBufferInfo>(buffers.begin(), buffers.size()), push, push_bytes, groups);
+  }
   template <class Push>
   void dispatch(const ComputePipeline& pipeline, std::initializer_list<VkDescriptorBufferInfo> buffers,
                 const Push& push, GroupCount groups) {

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "backends/vulkan/vk_check.h"
+#include "backends/vulkan/vk_recording.h"
 #include "ossdesk/error.h"
 
 namespace ossdesk::vk {
 namespace {
 
 constexpr std::uint64_t kStagingChunk = 64ull << 20;  // at most this much host-visible memory per copy
-constexpr std::uint32_t kMaxBindings = 16;
 
 }  // namespace
 
@@ -48,13 +48,6 @@ OpRunner::OpRunner(const Device& device) : device_(device) {
     VkFenceCreateInfo fi{};
     fi.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
     check(vkCreateFence(dev, &fi, nullptr, &fence_), "vkCreateFence");
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kMaxBindings};
-    VkDescriptorPoolCreateInfo di{};
-    di.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
-    di.maxSets = 1;
-    di.poolSizeCount = 1;
-    di.pPoolSizes = &size;
-    check(vkCreateDescriptorPool(dev, &di, nullptr, &descriptors_), "vkCreateDescriptorPool");
   } catch (...) {
     destroy();
     throw;
@@ -65,10 +58,8 @@ OpRunner::~OpRunner() { destroy(); }
 
 void OpRunner::destroy() {
   const VkDevice dev = device_.handle();
-  if (descriptors_) vkDestroyDescriptorPool(dev, descriptors_, nullptr);
   if (fence_) vkDestroyFence(dev, fence_, nullptr);
   if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
-  descriptors_ = VK_NULL_HANDLE;
   fence_ = VK_NULL_HANDLE;
   pool_ = VK_NULL_HANDLE;
 }
@@ -154,60 +145,16 @@ void OpRunner::copy(const Buffer& src, const Buffer& dst, std::uint64_t bytes) {
 
 void OpRunner::dispatch(const ComputePipeline& pipeline, std::initializer_list<const Buffer*> buffers, const void* push,
                         std::uint32_t push_bytes, GroupCount groups) {
-  const PipelineDesc& desc = pipeline.desc();
-  if (buffers.size() != desc.buffers || buffers.size() > kMaxBindings)
-    fail(ErrorKind::Internal, "vulkan: " + desc.shader + " takes " + std::to_string(desc.buffers) + " buffers, got " +
-                                  std::to_string(buffers.size()));
-  if (push_bytes != desc.push_constant_bytes)
-    fail(ErrorKind::Internal, "vulkan: " + desc.shader + " push constant size mismatch");
-  const VkDevice dev = device_.handle();
-  check(vkResetDescriptorPool(dev, descriptors_, 0), "vkResetDescriptorPool");
-  VkDescriptorSetLayout layout = pipeline.set_layout();
-  VkDescriptorSetAllocateInfo ai{};
-  ai.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
-  ai.descriptorPool = descriptors_;
-  ai.descriptorSetCount = 1;
-  ai.pSetLayouts = &layout;
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  check(vkAllocateDescriptorSets(dev, &ai, &set), "vkAllocateDescriptorSets");
-
+  // One-dispatch recording: the barriers order it after earlier uploads and
+  // before later downloads.
   std::vector<VkDescriptorBufferInfo> infos;
-  std::vector<VkWriteDescriptorSet> writes;
-  infos.reserve(buffers.size());
   for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
-  for (std::uint32_t i = 0; i < infos.size(); ++i) {
-    VkWriteDescriptorSet w{};
-    w.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
-    w.dstSet = set;
-    w.dstBinding = i;
-    w.descriptorCount = 1;
-    w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    w.pBufferInfo = &infos[i];
-    writes.push_back(w);
-  }
-  vkUpdateDescriptorSets(dev, static_cast<std::uint32_t>(writes.size()), writes.data(), 0, nullptr);
-
-  VkCommandBuffer cmd = begin();
-  // Earlier uploads (transfers) must land before the shader reads.
-  VkMemoryBarrier before{};
-  before.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
-  before.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-  before.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &before, 0, nullptr, 0, nullptr);
-  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.handle());
-  vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0, 1, &set, 0, nullptr);
-  if (push_bytes) vkCmdPushConstants(cmd, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
-  vkCmdDispatch(cmd, groups.x, groups.y, groups.z);
-  // And the shader's writes before later transfers read them back.
-  VkMemoryBarrier after{};
-  after.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
-  after.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  after.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_SHADER_READ_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                       VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &after, 0, nullptr,
-                       0, nullptr);
-  submit_and_wait(cmd);
+  Recording r(device_, pool_, 1, false);
+  r.barrier();
+  r.dispatch(pipeline, infos, push, push_bytes, groups);
+  r.barrier();
+  r.finish();
+  r.submit_and_wait(fence_);
 }
 
 }  // namespace ossdesk::vk
