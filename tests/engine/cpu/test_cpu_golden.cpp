@@ -7,11 +7,11 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/kernels.h"
+#include "backend_runs.h"
 #include "golden_fixture.h"
 #include "model/convert.h"
 #include "ossdesk/error.h"
 #include "model/model.h"
-#include "runtime/generator.h"
 
 using namespace ossdesk;
 
@@ -27,20 +27,8 @@ std::unique_ptr<Backend> cpu_backend(const Model& m, int max_batch = 512, int co
   return create_backend("cpu", m, o, {});
 }
 
-std::vector<float> all_logits(Backend& b, const std::vector<int>& tokens) {
-  std::vector<float> out(tokens.size() * static_cast<std::size_t>(b.vocab_size()));
-  b.forward(tokens, LogitsMode::All, out.data());
-  return out;
-}
-
-std::vector<int> greedy(Backend& b, const std::vector<int>& prompt, int n) {
-  KvSequence seq(b);
-  GenerationRequest req;
-  req.prompt = prompt;
-  req.max_tokens = n;
-  req.sampling.temperature = 0;
-  return generate(seq, req, nullptr).tokens;
-}
+using test::all_logits;
+using test::greedy;
 
 }  // namespace
 

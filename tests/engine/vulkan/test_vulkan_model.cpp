@@ -10,12 +10,12 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "backend_runs.h"
 #include "golden_fixture.h"
 #include "model/convert.h"
 #include "model/model.h"
 #include "model/synth.h"
 #include "ossdesk/error.h"
-#include "runtime/generator.h"
 #include "vulkan_test_support.h"
 
 using namespace ossdesk;
@@ -36,20 +36,8 @@ std::unique_ptr<Backend> vulkan_backend(const Model& m, int max_batch = 512, int
   return b;
 }
 
-std::vector<float> all_logits(Backend& b, const std::vector<int>& tokens) {
-  std::vector<float> out(tokens.size() * static_cast<std::size_t>(b.vocab_size()));
-  b.forward(tokens, LogitsMode::All, out.data());
-  return out;
-}
-
-std::vector<int> greedy(Backend& b, const std::vector<int>& prompt, int n) {
-  KvSequence seq(b);
-  GenerationRequest req;
-  req.prompt = prompt;
-  req.max_tokens = n;
-  req.sampling.temperature = 0;
-  return generate(seq, req, nullptr).tokens;
-}
+using test::all_logits;
+using test::greedy;
 
 // The GPU criterion over [rows x vocab] logits; returns an empty string when met.
 QString gpu_criterion(const std::vector<float>& got, const std::vector<float>& ref, std::size_t vocab, float* max_diff) {
