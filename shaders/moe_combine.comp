@@ -14,7 +14,7 @@ layout(push_constant) uniform Params {
   uint tokens;
 } p;
 
-uint flat_workgroup_id() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
+#include "common/grid.glsl"
 
 void main() {
   const uint i = flat_workgroup_id() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;

@@ -28,7 +28,7 @@ layout(push_constant) uniform Params {
   float concentration;
 } p;
 
-uint flat_workgroup_id() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
+#include "common/grid.glsl"
 
 // cos and sin of a non-negative angle below 2^17 * pi/2.
 void cos_sin(float x, out float c, out float s) {

@@ -24,7 +24,7 @@ const uint MAX_K = 8;
 shared float l_s[MAX_EXPERTS];
 shared uint chosen[MAX_K];
 
-uint flat_workgroup_id() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
+#include "common/grid.glsl"
 
 void main() {
   const uint token = flat_workgroup_id();
