@@ -1,45 +1,82 @@
 #version 450
-// Router top-k: for each token's row of E expert logits (already computed,
-// bias included), the k best experts sorted by logit, highest first (on a tie
-// the lower expert index first, like torch.topk), and softmax weights over the
-// k selected logits. One workgroup per token (flat over x and y); E <= 128 and
-// k <= 8. Each invocation ranks its experts by counting the ones that beat them.
+// The router, fused: for each token, the E expert logits dot(W[e], x) + bias[e]
+// (W dense in a layout of common/dense.glsl), then the k best experts sorted by
+// logit, highest first (on a tie the lower expert index first, like
+// torch.topk), and softmax weights over the k selected logits. One workgroup
+// per token (flat over x and y); E <= 128 and k <= 8; the router matrix is one
+// buffer (it is at most 128 x hidden values, far under any storage limit).
+// The logits stay in shared memory: nothing but the choice leaves the kernel.
+// Each invocation ranks its experts by counting the ones that beat them.
+#ifdef OSSDESK_SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 #extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint FORMAT = 2;
 
-layout(std430, binding = 0) readonly buffer Logits { float logits[]; };  // [tokens * E]
-layout(std430, binding = 1) writeonly buffer Index { uint index_[]; };   // [tokens * k]
-layout(std430, binding = 2) writeonly buffer Weight { float weight[]; }; // [tokens * k]
+layout(std430, binding = 0) readonly buffer W { uint w[]; };            // [E rows]
+layout(std430, binding = 1) readonly buffer WScale { float wscale[]; }; // Q8 only
+layout(std430, binding = 2) readonly buffer X { float x[]; };           // [tokens * cols]
+layout(std430, binding = 3) readonly buffer Bias { float bias[]; };     // [E]
+layout(std430, binding = 4) writeonly buffer Index { uint index_[]; };  // [tokens * k]
+layout(std430, binding = 5) writeonly buffer Weight { float weight[]; };// [tokens * k]
 
 layout(push_constant) uniform Params {
   uint experts;
   uint k;
   uint tokens;
+  uint cols;
+  uint row_stride;  // words
 } p;
 
 const uint MAX_EXPERTS = 128;
 const uint MAX_K = 8;
+const uint ROWS_PER_PASS = 4;
 
 shared float l_s[MAX_EXPERTS];
 shared uint chosen[MAX_K];
 
-#include "common/grid.glsl"
+#include "common/reduce.glsl"
+#include "common/dense.glsl"
 
 void main() {
   const uint token = flat_workgroup_id();
   if (token >= p.tokens) return;  // uniform across the workgroup
   const uint tid = gl_LocalInvocationID.x;
   const uint E = p.experts;
-  for (uint e = tid; e < E; e += gl_WorkGroupSize.x) l_s[e] = logits[token * E + e];
+  const uint vpw = values_per_word();
+  const uint words = (p.cols + vpw - 1u) / vpw;
+  const uint xb = token * p.cols;
+
+  for (uint e0 = 0; e0 < E; e0 += ROWS_PER_PASS) {
+    float acc[ROWS_PER_PASS];
+    for (uint r = 0; r < ROWS_PER_PASS; ++r) acc[r] = 0.0;
+    for (uint kw = tid; kw < words; kw += gl_WorkGroupSize.x) {
+      const uint c = kw * vpw;
+      vec4 xv = vec4(0.0);
+      for (uint i = 0; i < vpw; ++i) xv[i] = c + i < p.cols ? x[xb + c + i] : 0.0;
+      for (uint r = 0; r < ROWS_PER_PASS; ++r) {
+        const uint row = min(e0 + r, E - 1u);
+        vec4 wv = unpack_word(w[row * p.row_stride + kw]);
+        if (FORMAT == FMT_Q8) wv *= wscale[row * (p.cols / 32u) + c / 32u];
+        acc[r] += dot(wv, xv);
+      }
+    }
+    for (uint r = 0; r < ROWS_PER_PASS; ++r) {
+      const float total = workgroup_sum(acc[r]);
+      if (tid == 0 && e0 + r < E) l_s[e0 + r] = total + bias[e0 + r];
+    }
+  }
   memoryBarrierShared();
   barrier();
   for (uint e = tid; e < E; e += gl_WorkGroupSize.x) {
     const float v = l_s[e];
     uint rank = 0;
     for (uint o = 0; o < E; ++o) {
-      const float w = l_s[o];
-      if (w > v || (w == v && o < e)) ++rank;
+      const float u = l_s[o];
+      if (u > v || (u == v && o < e)) ++rank;
     }
     if (rank < p.k) chosen[rank] = e;
   }
@@ -47,15 +84,15 @@ void main() {
   barrier();
   if (tid == 0) {
     const float top = l_s[chosen[0]];
-    float w[MAX_K];
+    float wk[MAX_K];
     float sum = 0.0;
     for (uint i = 0; i < p.k; ++i) {
-      w[i] = exp(l_s[chosen[i]] - top);
-      sum += w[i];
+      wk[i] = exp(l_s[chosen[i]] - top);
+      sum += wk[i];
     }
     for (uint i = 0; i < p.k; ++i) {
       index_[token * p.k + i] = chosen[i];
-      weight[token * p.k + i] = w[i] / sum;
+      weight[token * p.k + i] = wk[i] / sum;
     }
   }
 }

@@ -1,7 +1,7 @@
 // The Vulkan backend's attention-side and MoE-side shaders against the CPU
 // backend's ops on random inputs: YaRN RoPE (cpu::YarnRope), single-token
-// attention with sinks, GQA and windows (cpu::attention on a real
-// cpu::KvCache), router top-k with softmax and the clamped SwiGLU (both as
+// and tiled prefill attention with sinks, GQA and windows (cpu::attention on a real
+// cpu::KvCache), the fused router (W x + bias, top-k, softmax) and the clamped SwiGLU (both as
 // cpu::moe computes them: they are private to moe.cpp, so the test spells the
 // same loop out). Sizes are not multiples of the workgroup size. Runs on
 // lavapipe in CI (software devices are requested explicitly); exits 77
@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -47,7 +48,13 @@ struct RopePush {
 struct AttentionPush {
   std::uint32_t heads, kv_heads, window, ring;
   float scale;
-  std::uint32_t split_keys, splits;  // 0, 1: one workgroup per head
+  std::uint32_t split_keys, splits;  // 0, 1: one workgroup per (head, token)
+};
+
+struct PrefillAttentionPush {
+  std::uint32_t heads, kv_heads, window, ring;
+  float scale;
+  std::uint32_t tokens;
 };
 
 // The step buffer the forward pass keeps on the device: [0] = position of token 0.
@@ -60,7 +67,7 @@ std::vector<std::uint32_t> step_words(int position, int tokens) {
 float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
 
 struct RouterPush {
-  std::uint32_t experts, k, tokens;
+  std::uint32_t experts, k, tokens, cols, row_stride;
 };
 
 struct SwigluPush {
@@ -91,7 +98,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
   }
 
   void shaders_embedded() {
-    for (const char* name : {"rope", "attention", "router_topk", "swiglu"}) {
+    for (const char* name : {"rope", "attention", "attention_prefill", "router_topk", "swiglu"}) {
       for (const std::string& key : {std::string(name), std::string(name) + "_subgroup"}) {
         const auto words = vk::find_spirv(key);
         QVERIFY2(words.size() > 5, key.c_str());
@@ -191,10 +198,12 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
   }
 
   void attention_data() {
+    QTest::addColumn<QString>("kernel");  // attention (decode) or attention_prefill (tiled)
     QTest::addColumn<int>("heads");
     QTest::addColumn<int>("kv_heads");
     QTest::addColumn<int>("head_dim");
-    QTest::addColumn<int>("position");
+    QTest::addColumn<int>("position");  // of the first query token
+    QTest::addColumn<int>("tokens");
     QTest::addColumn<int>("window");
     QTest::addColumn<int>("workgroup");
     QTest::addColumn<float>("q_range");  // larger: sharper softmax
@@ -202,26 +211,43 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     struct Shape {
       int heads, kv, hd, pos, window, wg;
       float q_range = 2.0f;
+      int tokens = 1;
     };
-    const std::vector<Shape> shapes = {
+    const std::vector<Shape> decode = {
         {64, 8, 64, 0, 0, 128},   {64, 8, 64, 0, 128, 64},  {64, 8, 64, 200, 128, 128}, {64, 8, 64, 300, 0, 128},
         {64, 8, 64, 1000, 0, 256}, {8, 2, 48, 130, 0, 128}, {4, 4, 80, 77, 5, 64},      {2, 1, 200, 50, 0, 64},
         {6, 3, 64, 127, 128, 64}, {6, 3, 64, 128, 128, 64}, {3, 1, 18, 9, 1, 32},
         {2, 1, 100, 40, 0, 32},   {8, 1, 64, 4000, 0, 64},   {64, 8, 64, 500, 128, 128, 12.0f},
-        {16, 2, 64, 2100, 0, 128, 12.0f},
+        {16, 2, 64, 2100, 0, 128, 12.0f}, {8, 2, 64, 5, 0, 64, 2.0f, 7},
     };
     for (bool sg : {false, true})
-      for (const Shape& s : shapes)
-        QTest::addRow("%s %dq/%dkv x %d pos %d window %d wg %d q range %g", sg ? "subgroup" : "shared", s.heads, s.kv,
-                      s.hd, s.pos, s.window, s.wg, static_cast<double>(s.q_range))
-            << s.heads << s.kv << s.hd << s.pos << s.window << s.wg << s.q_range << sg;
+      for (const Shape& s : decode)
+        QTest::addRow("attention %s %dq/%dkv x %d pos %d tokens %d window %d wg %d q range %g", sg ? "subgroup" : "shared",
+                      s.heads, s.kv, s.hd, s.pos, s.tokens, s.window, s.wg, static_cast<double>(s.q_range))
+            << QString("attention") << s.heads << s.kv << s.hd << s.pos << s.tokens << s.window << s.wg << s.q_range << sg;
+    // The tiled prefill kernel: G = heads / kv_heads rows per token, row blocks
+    // of wg that split tokens, key tiles that straddle the window edges.
+    const std::vector<Shape> prefill = {
+        {64, 8, 64, 0, 0, 64, 2.0f, 9},        {64, 8, 64, 0, 128, 64, 2.0f, 200},  {64, 8, 64, 300, 128, 64, 2.0f, 37},
+        {64, 8, 64, 1000, 0, 128, 12.0f, 20},  {6, 3, 64, 120, 16, 32, 2.0f, 33},   {8, 2, 48, 7, 0, 64, 2.0f, 50},
+        {3, 1, 18, 9, 1, 32, 2.0f, 5},         {5, 5, 80, 60, 5, 64, 12.0f, 13},    {12, 1, 64, 33, 0, 8, 2.0f, 3},
+    };
+    for (const Shape& s : prefill)
+      QTest::addRow("attention_prefill %dq/%dkv x %d pos %d tokens %d window %d wg %d q range %g", s.heads, s.kv, s.hd,
+                    s.pos, s.tokens, s.window, s.wg, static_cast<double>(s.q_range))
+          << QString("attention_prefill") << s.heads << s.kv << s.hd << s.pos << s.tokens << s.window << s.wg
+          << s.q_range << false;
   }
 
+  // A chunk of `tokens` queries at positions position.. over an f16 cache,
+  // against cpu::attention on a real cpu::KvCache holding the same values.
   void attention() {
+    QFETCH(QString, kernel);
     QFETCH(int, heads);
     QFETCH(int, kv_heads);
     QFETCH(int, head_dim);
     QFETCH(int, position);
+    QFETCH(int, tokens);
     QFETCH(int, window);
     QFETCH(int, workgroup);
     QFETCH(float, q_range);
@@ -232,13 +258,13 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     c.num_heads = heads;
     c.num_kv_heads = kv_heads;
     c.head_dim = head_dim;
-    const int positions = position + 1;
+    const int positions = position + tokens;
     cpu::KvCache cache(c, positions, 1);
     const int kv_dim = kv_heads * head_dim;
-    std::mt19937 rng(static_cast<unsigned>(position * 5 + heads * 7 + head_dim));
+    std::mt19937 rng(static_cast<unsigned>(position * 5 + heads * 7 + head_dim + tokens));
     // The device cache holds f16: the reference gets the same rounded values.
-    // Sliding windows use a ring of window + 3 slots when the positions wrap it.
-    const int ring = window > 0 && positions > window + 3 ? window + 3 : 0;
+    // Sliding windows use a ring of window + tokens + 2 slots when the positions wrap it.
+    const int ring = window > 0 && positions > window + tokens + 2 ? window + tokens + 2 : 0;
     const int slot_total = ring ? ring : positions;
     std::vector<float> keys(static_cast<std::size_t>(positions) * kv_dim), values(keys.size());
     std::vector<std::uint16_t> key_slots(static_cast<std::size_t>(slot_total) * kv_dim), value_slots(key_slots.size());
@@ -258,7 +284,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       std::copy(vr.begin(), vr.end(), values.begin() + static_cast<std::ptrdiff_t>(pos) * kv_dim);
     }
     cache.set_position(positions);
-    const auto q = random_floats(static_cast<std::size_t>(heads) * head_dim, rng, -q_range, q_range);
+    const auto q = random_floats(static_cast<std::size_t>(tokens) * heads * head_dim, rng, -q_range, q_range);
     const auto sinks = random_floats(static_cast<std::size_t>(heads), rng, -3.0f, 3.0f);
     VectorView sv;
     sv.format = WeightFormat::F32;
@@ -267,25 +293,41 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     sv.stride = 4;
     std::vector<float> ref(q.size());
     const cpu::OpContext ctx{pool_, cpu::cpu_kernels()};
-    cpu::attention(ctx, cache, 0, cpu::AttentionShape{heads, kv_heads, head_dim, window}, sv, q.data(), position, 1,
+    cpu::attention(ctx, cache, 0, cpu::AttentionShape{heads, kv_heads, head_dim, window}, sv, q.data(), position, tokens,
                    ref.data());
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
-    QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
-    auto p = pipeline("attention", 6, sizeof(AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)}, subgroup);
+    const bool tiled = kernel == "attention_prefill";
+    std::unique_ptr<vk::ComputePipeline> p;
+    if (tiled) {
+      p = pipeline("attention_prefill", 6, sizeof(PrefillAttentionPush), {wg, static_cast<std::uint32_t>(head_dim), 32},
+                   false);
+    } else {
+      QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
+      p = pipeline("attention", 6, sizeof(AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)}, subgroup);
+    }
     if (!p) QSKIP("the device has no subgroup arithmetic");
-    const auto step = step_words(position, 1);
+    const auto step = step_words(position, tokens);
     vk::Buffer stb = device_buffer(step.data(), step.size() * 4);
     vk::Buffer qb = device_buffer(q.data(), q.size() * 4);
     vk::Buffer kb = device_buffer(key_slots.data(), key_slots.size() * 2);
     vk::Buffer vb = device_buffer(value_slots.data(), value_slots.size() * 2);
     vk::Buffer sb = device_buffer(sinks.data(), sinks.size() * 4);
     vk::Buffer ob(*device_, q.size() * 4, vk::MemoryKind::DeviceLocal);
-    const AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
-                             static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring),
-                             1.0f / std::sqrt(static_cast<float>(head_dim)), 0, 1};
-    runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
-                      vk::GroupCount{static_cast<std::uint32_t>(heads), 1, 1});
+    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    const auto T = static_cast<std::uint32_t>(tokens);
+    if (tiled) {
+      const PrefillAttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+                                      static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, T};
+      runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
+                        vk::GroupCount{static_cast<std::uint32_t>(kv_heads),
+                                       groups_of(static_cast<std::uint64_t>(tokens) * (heads / kv_heads), wg), 1});
+    } else {
+      const AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+                               static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, 0, 1};
+      runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
+                        vk::GroupCount{static_cast<std::uint32_t>(heads), 1, T});
+    }
     std::vector<float> got(q.size());
     runner_->download(ob, got.data(), got.size() * 4);
     // The output is a sub-convex combination of values in [-2, 2]: errors are
@@ -294,21 +336,22 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     // score error e moves the weights by a factor exp(e): the tolerance is
     // 1e-5 up to scores bounded by 16 and grows in proportion beyond.
     float score_bound = 0;
-    for (int h = 0; h < heads; ++h)
-      for (int pos = 0; pos < positions; ++pos) {
-        double m = 0;
-        for (int d = 0; d < head_dim; ++d)
-          m += std::abs(static_cast<double>(q[static_cast<std::size_t>(h * head_dim + d)]) *
-                        keys[static_cast<std::size_t>(pos * kv_dim + (h / (heads / kv_heads)) * head_dim + d)]);
-        score_bound = std::max(score_bound, static_cast<float>(m / std::sqrt(head_dim)));
-      }
+    for (int t = 0; t < tokens; ++t)
+      for (int h = 0; h < heads; ++h)
+        for (int pos = 0; pos < positions; ++pos) {
+          double m = 0;
+          for (int d = 0; d < head_dim; ++d)
+            m += std::abs(static_cast<double>(q[static_cast<std::size_t>((t * heads + h) * head_dim + d)]) *
+                          keys[static_cast<std::size_t>(pos * kv_dim + (h / (heads / kv_heads)) * head_dim + d)]);
+          score_bound = std::max(score_bound, static_cast<float>(m / std::sqrt(head_dim)));
+        }
     const float tolerance = 1e-5f * std::max(1.0f, score_bound / 16.0f);
     float max_abs = 0;
     for (std::size_t i = 0; i < got.size(); ++i) max_abs = std::max(max_abs, std::abs(got[i] - ref[i]));
     const float rel = max_abs / 2.0f;
-    qInfo("attention %s ring %d wg %u pos %d window %d: max abs err %.3g (relative to max |v| %.3g, tolerance %.3g)",
-          p->module_name().c_str(), ring, wg, position, window, static_cast<double>(max_abs), static_cast<double>(rel),
-          static_cast<double>(tolerance));
+    qInfo("%s ring %d wg %u pos %d tokens %d window %d: max abs err %.3g (relative to max |v| %.3g, tolerance %.3g)",
+          p->module_name().c_str(), ring, wg, position, tokens, window, static_cast<double>(max_abs),
+          static_cast<double>(rel), static_cast<double>(tolerance));
     QVERIFY2(rel < tolerance, qPrintable(QString("max relative error %1").arg(static_cast<double>(rel))));
   }
 
@@ -316,44 +359,77 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QTest::addColumn<int>("experts");
     QTest::addColumn<int>("k");
     QTest::addColumn<int>("tokens");
+    QTest::addColumn<int>("cols");
     QTest::addColumn<bool>("ties");
+    QTest::addColumn<bool>("bf16");
     QTest::addColumn<int>("workgroup");
     struct Shape {
-      int e, k, tokens;
-      bool ties;
+      int e, k, tokens, cols;
+      bool ties, bf16;
       int wg;
     };
-    const std::vector<Shape> shapes = {{32, 4, 1, false, 64},  {32, 4, 5, true, 64},   {128, 8, 3, false, 64},
-                                       {128, 4, 70, true, 32}, {7, 3, 2, false, 64},   {1, 1, 1, false, 64},
-                                       {128, 1, 2, true, 128}, {100, 8, 9, true, 64},  {8, 8, 4, true, 32}};
+    const std::vector<Shape> shapes = {
+        {32, 4, 1, 2880, false, true, 128}, {32, 4, 5, 130, true, true, 64},   {128, 8, 3, 96, false, false, 64},
+        {128, 4, 70, 64, true, false, 32},  {7, 3, 2, 33, false, false, 64},  {1, 1, 1, 8, false, true, 64},
+        {128, 1, 2, 70, true, true, 128},   {100, 8, 9, 200, true, false, 64}, {8, 8, 4, 128, true, true, 32}};
     for (const Shape& s : shapes)
-      QTest::addRow("E %d k %d tokens %d%s wg %d", s.e, s.k, s.tokens, s.ties ? " ties" : "", s.wg)
-          << s.e << s.k << s.tokens << s.ties << s.wg;
+      QTest::addRow("E %d k %d tokens %d cols %d%s %s wg %d", s.e, s.k, s.tokens, s.cols, s.ties ? " ties" : "",
+                    s.bf16 ? "bf16" : "f32", s.wg)
+          << s.e << s.k << s.tokens << s.cols << s.ties << s.bf16 << s.wg;
   }
 
+  // The fused router: logits = W x + bias, then top-k and softmax over the k.
+  // With `ties`, x is zero and the biases take few values, so the logits tie exactly.
   void router_topk() {
     QFETCH(int, experts);
     QFETCH(int, k);
     QFETCH(int, tokens);
+    QFETCH(int, cols);
     QFETCH(bool, ties);
+    QFETCH(bool, bf16);
     QFETCH(int, workgroup);
-    std::mt19937 rng(static_cast<unsigned>(experts * 11 + k * 3 + tokens));
-    auto logits = random_floats(static_cast<std::size_t>(experts) * tokens, rng, -4.0f, 4.0f);
-    if (ties)
-      for (auto& v : logits) v = std::round(v * 2.0f) / 2.0f;  // 17 distinct values: many ties
-    // The selection and weighting of cpu::moe.
+    std::mt19937 rng(static_cast<unsigned>(experts * 11 + k * 3 + tokens + cols));
+    QVERIFY(!bf16 || cols % 2 == 0);  // BF16 rows hold whole words
+    const std::size_t E = static_cast<std::size_t>(experts), C = static_cast<std::size_t>(cols);
+    auto weights = random_floats(E * C, rng, -0.5f, 0.5f);
+    auto x = random_floats(static_cast<std::size_t>(tokens) * C, rng, -1.0f, 1.0f);
+    auto bias = random_floats(E, rng, -1.0f, 1.0f);
+    if (ties) {
+      std::fill(x.begin(), x.end(), 0.0f);
+      for (auto& v : bias) v = std::round(v * 4.0f) / 4.0f;  // 9 distinct values: many ties
+    }
+    std::vector<std::uint32_t> words;
+    if (bf16) {
+      for (std::size_t i = 0; i < weights.size(); i += 2) {
+        const std::uint16_t lo = f32_to_bf16(weights[i]), hi = f32_to_bf16(weights[i + 1]);
+        weights[i] = bf16_to_f32(lo);
+        weights[i + 1] = bf16_to_f32(hi);
+        words.push_back(static_cast<std::uint32_t>(lo) | (static_cast<std::uint32_t>(hi) << 16));
+      }
+    } else {
+      words.resize(weights.size());
+      std::memcpy(words.data(), weights.data(), weights.size() * 4);
+    }
+    // The selection and weighting of cpu::moe, on logits summed in double.
     std::vector<std::uint32_t> ref_index(static_cast<std::size_t>(tokens) * k);
     std::vector<float> ref_weight(ref_index.size());
-    std::vector<int> order(static_cast<std::size_t>(experts));
-    std::vector<float> w(static_cast<std::size_t>(k));
+    std::vector<int> order(E);
+    std::vector<float> l(E), w(static_cast<std::size_t>(k));
     for (int t = 0; t < tokens; ++t) {
-      const float* l = logits.data() + static_cast<std::size_t>(t) * experts;
+      for (std::size_t e = 0; e < E; ++e) {
+        double dot = 0;
+        for (std::size_t c = 0; c < C; ++c)
+          dot += static_cast<double>(weights[e * C + c]) * x[static_cast<std::size_t>(t) * C + c];
+        l[e] = static_cast<float>(dot) + bias[e];
+      }
       std::iota(order.begin(), order.end(), 0);
       std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                        [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
-      const float top = l[order[0]];
+                        [&](int a, int b) { return l[static_cast<std::size_t>(a)] > l[static_cast<std::size_t>(b)] ||
+                                                   (l[static_cast<std::size_t>(a)] == l[static_cast<std::size_t>(b)] && a < b); });
+      const float top = l[static_cast<std::size_t>(order[0])];
       float sum = 0;
-      for (int i = 0; i < k; ++i) sum += w[static_cast<std::size_t>(i)] = std::exp(l[order[static_cast<std::size_t>(i)]] - top);
+      for (int i = 0; i < k; ++i)
+        sum += w[static_cast<std::size_t>(i)] = std::exp(l[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] - top);
       for (int i = 0; i < k; ++i) {
         ref_index[static_cast<std::size_t>(t * k + i)] = static_cast<std::uint32_t>(order[static_cast<std::size_t>(i)]);
         ref_weight[static_cast<std::size_t>(t * k + i)] = w[static_cast<std::size_t>(i)] / sum;
@@ -361,25 +437,31 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     }
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
-    auto p = pipeline("router_topk", 3, sizeof(RouterPush), {wg}, false);
-    QVERIFY(p);
-    vk::Buffer lb = device_buffer(logits.data(), logits.size() * 4);
+    vk::Buffer wb = device_buffer(words.data(), words.size() * 4);
+    vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
+    vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
     vk::Buffer ib(*device_, ref_index.size() * 4, vk::MemoryKind::DeviceLocal);
-    vk::Buffer wb(*device_, ref_weight.size() * 4, vk::MemoryKind::DeviceLocal);
+    vk::Buffer ob(*device_, ref_weight.size() * 4, vk::MemoryKind::DeviceLocal);
     const RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k),
-                          static_cast<std::uint32_t>(tokens)};
-    runner_->dispatch(*p, {&lb, &ib, &wb}, &push, sizeof push,
-                      vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens)));
-    std::vector<std::uint32_t> got_index(ref_index.size());
-    std::vector<float> got_weight(ref_weight.size());
-    runner_->download(ib, got_index.data(), got_index.size() * 4);
-    runner_->download(wb, got_weight.data(), got_weight.size() * 4);
-    QCOMPARE(got_index, ref_index);
-    float max_rel = 0;
-    for (std::size_t i = 0; i < got_weight.size(); ++i)
-      max_rel = std::max(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
-    qInfo("router_topk E %d k %d: indices equal, max weight rel err %.3g", experts, k, static_cast<double>(max_rel));
-    QVERIFY2(max_rel < 1e-5f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+                          static_cast<std::uint32_t>(tokens), static_cast<std::uint32_t>(cols),
+                          static_cast<std::uint32_t>(bf16 ? cols / 2 : cols)};
+    for (const bool subgroup : {false, true}) {
+      auto p = pipeline("router_topk", 6, sizeof(RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
+      if (!p) continue;  // no subgroup arithmetic on this device
+      runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob}, &push, sizeof push,
+                        vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens)));
+      std::vector<std::uint32_t> got_index(ref_index.size());
+      std::vector<float> got_weight(ref_weight.size());
+      runner_->download(ib, got_index.data(), got_index.size() * 4);
+      runner_->download(ob, got_weight.data(), got_weight.size() * 4);
+      QCOMPARE(got_index, ref_index);
+      float max_rel = 0;
+      for (std::size_t i = 0; i < got_weight.size(); ++i)
+        max_rel = std::max(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
+      qInfo("router_topk %s E %d k %d: indices equal, max weight rel err %.3g", p->module_name().c_str(), experts, k,
+            static_cast<double>(max_rel));
+      QVERIFY2(max_rel < 1e-4f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+    }
   }
 
   void swiglu_data() {

@@ -54,13 +54,19 @@ struct AttentionPush {
   float scale;
   std::uint32_t split_keys, splits;
 };
+struct PrefillAttentionPush {
+  std::uint32_t heads, kv_heads, window, ring;
+  float scale;
+  std::uint32_t tokens;
+};
+constexpr std::uint32_t kPrefillKeyTile = 32;  // keys staged in shared memory per step
 struct CombineAttentionPush {
   std::uint32_t heads, splits;
 };
 // Decode attention spreads one head's keys over at most this many workgroups.
 constexpr std::uint32_t kMaxAttentionSplits = 64;
-struct TopKPush {
-  std::uint32_t experts, k, tokens;
+struct RouterPush {
+  std::uint32_t experts, k, tokens, cols, row_stride;
 };
 struct GateUpPush {
   std::uint32_t hidden, inter, k, e0, count;
@@ -96,10 +102,11 @@ std::string gib(std::uint64_t bytes) {
 }  // namespace
 
 struct VulkanBackend::Pipelines {
-  std::unique_ptr<ComputePipeline> rmsnorm, rope, kv_write, attention, topk, gate_up, down, argmax0, argmax1;
+  std::unique_ptr<ComputePipeline> rmsnorm, rope, kv_write, attention, gate_up, down, argmax0, argmax1;
   std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine;
-  std::uint32_t wg_attention = 0;
-  std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed;  // by weight format
+  std::unique_ptr<ComputePipeline> attention_prefill;
+  std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
+  std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed, router;  // by weight format
   std::uint32_t wg_embed = 0, wg_rope = 0, wg_kv = 0, wg_combine = 0;
 };
 
@@ -149,7 +156,6 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   attn_ = f32(B * static_cast<std::uint64_t>(c.q_dim()));
   k_ = f32(B * static_cast<std::uint64_t>(c.kv_dim()));
   v_ = f32(B * static_cast<std::uint64_t>(c.kv_dim()));
-  router_logits_ = f32(B * static_cast<std::uint64_t>(c.num_experts));
   choice_ = f32(B * K);
   route_weight_ = f32(B * K);
   act_ = f32(B * K * static_cast<std::uint64_t>(c.intermediate_size));
@@ -205,9 +211,19 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
     p.attention = make("attention", 6, sizeof(AttentionPush), {wg_attn, static_cast<std::uint32_t>(c.head_dim)});
     p.wg_attention = wg_attn;
+    // One query row per invocation; q and the output accumulator sit in registers.
+    if (c.head_dim > 256) fail(ErrorKind::Unsupported, "vulkan: head_dim above 256");
+    p.wg_attention_prefill = device_->workgroup_size(64);
+    p.attention_prefill = make("attention_prefill", 6, sizeof(PrefillAttentionPush),
+                               {p.wg_attention_prefill, static_cast<std::uint32_t>(c.head_dim), kPrefillKeyTile});
     p.attention_combine = make("attention_combine", 3, sizeof(CombineAttentionPush),
                                {device_->workgroup_size(64), static_cast<std::uint32_t>(c.head_dim)});
-    p.topk = make("router_topk", 3, sizeof(TopKPush), {device_->workgroup_size(64)});
+    for (const GpuLayer& L : weights_->layers) {
+      if (L.router.parts.size() != 1)
+        fail(ErrorKind::Unsupported, "vulkan: the router matrix must fit one storage buffer");
+      auto& slot = p.router[L.router.format];
+      if (!slot) slot = make("router_topk", 6, sizeof(RouterPush), {device_->workgroup_size(128), L.router.format});
+    }
     p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
     p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
     p.wg_combine = device_->workgroup_size(256);
@@ -244,7 +260,7 @@ std::uint64_t VulkanBackend::activation_bytes() const {
   const ModelConfig& c = config_;
   const std::uint64_t B = static_cast<std::uint64_t>(batch_);
   const std::uint64_t per_token = 2 * static_cast<std::uint64_t>(c.hidden_size) + 2 * static_cast<std::uint64_t>(c.q_dim()) +
-                                  2 * static_cast<std::uint64_t>(c.kv_dim()) + static_cast<std::uint64_t>(c.num_experts) +
+                                  2 * static_cast<std::uint64_t>(c.kv_dim()) +
                                   2 * static_cast<std::uint64_t>(c.experts_per_token) +
                                   static_cast<std::uint64_t>(c.experts_per_token) * static_cast<std::uint64_t>(c.intermediate_size);
   const std::uint64_t experts_out = B * static_cast<std::uint64_t>(c.experts_per_token) * static_cast<std::uint64_t>(c.hidden_size);
@@ -347,11 +363,12 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sampl
       r.barrier();
       r.dispatch(*p.attention_combine, {whole(attention_partial_), w.info(L.sinks), whole(attn_)},
                  CombineAttentionPush{u32(c.num_heads), splits}, GroupCount{u32(c.num_heads), 1, 1});
-    } else {
-      r.dispatch(*p.attention,
+    } else {  // prefill: tiles of keys staged once for a block of query rows
+      const std::uint32_t rows = T * u32(c.num_heads / c.num_kv_heads);
+      r.dispatch(*p.attention_prefill,
                  {whole(step_), whole(q_), whole(keys_[l]), whole(values_[l]), w.info(L.sinks), whole(attn_)},
-                 AttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, 0, 1},
-                 GroupCount{u32(c.num_heads), 1, T});
+                 PrefillAttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, T},
+                 GroupCount{u32(c.num_kv_heads), div_up(rows, p.wg_attention_prefill), 1});
     }
     r.barrier();
     r.mark("attention");
@@ -362,10 +379,13 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sampl
 
     r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.mlp_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
     r.barrier();
-    matvec(r, L.router, normed_, 0, &L.router_bias, router_logits_, E, tokens, false);
-    r.barrier();
-    r.dispatch(*p.topk, {whole(router_logits_), whole(choice_), whole(route_weight_)}, TopKPush{E, K, T},
-               flat_groups(*device_, T));
+    {
+      const GpuMatrix::Part& part = L.router.parts.front();
+      const VkDescriptorBufferInfo scales = L.router.format == 3 ? w.info(part.scales) : whole(dummy_);
+      r.dispatch(*p.router.at(L.router.format),
+                 {w.info(part.words), scales, whole(normed_), w.info(L.router_bias), whole(choice_), whole(route_weight_)},
+                 RouterPush{E, K, T, L.router.cols, L.router.row_stride}, flat_groups(*device_, T));
+    }
     r.barrier();
     r.mark("moe_norm+router");
 
@@ -532,7 +552,7 @@ int VulkanBackend::truncate(int n) {
 
 std::uint64_t VulkanBackend::device_memory_bytes() const {
   std::uint64_t total = weights_->bytes();
-  for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &router_logits_, &choice_, &route_weight_, &act_,
+  for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &choice_, &route_weight_, &act_,
                           &logits_, &partial_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_})
     total += b->size();
   for (const auto* list : {&keys_, &values_, &checkpoint_keys_, &checkpoint_values_})

@@ -68,7 +68,7 @@ class VulkanBackend final : public Backend {
   std::map<std::pair<std::uint32_t, bool>, std::unique_ptr<ComputePipeline>> matvec_pipelines_;
 
   // Activations for one chunk, the per-step inputs, and the KV cache.
-  Buffer step_, x_, normed_, q_, k_, v_, attn_, router_logits_, choice_, route_weight_, act_, logits_, partial_;
+  Buffer step_, x_, normed_, q_, k_, v_, attn_, choice_, route_weight_, act_, logits_, partial_;
   Buffer route_, expert_out_, attention_partial_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
   Buffer inv_freq_, dummy_;
   std::vector<Buffer> keys_, values_, checkpoint_keys_, checkpoint_values_;
