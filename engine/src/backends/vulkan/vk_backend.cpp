@@ -1,6 +1,7 @@
 #include "backends/vulkan/vk_backend.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -13,8 +14,10 @@ namespace {
 
 // Step buffer layout (uint words), written by the host before each chunk:
 //   [0] position of the chunk's first token, [1] the sampled id (written by
-//   argmax), [4 + t] token t of the chunk.
+//   argmax or sample), [4 + t] token t of the chunk, and after the batch's
+//   tokens the sampling parameters of sample.comp.
 constexpr std::uint32_t kStepHeader = 4;
+constexpr std::uint32_t kSampleParams = 8;
 
 constexpr std::uint32_t kDecodeRows = 4;     // matvec rows per workgroup, one token
 constexpr std::uint32_t kPrefillRows = 2;    // ... with kPrefillTokens tokens per workgroup
@@ -92,6 +95,9 @@ struct CombinePush {
 struct ArgmaxPush {
   std::uint32_t n, per_group, offset;
 };
+struct SamplePush {
+  std::uint32_t n, offset, params;
+};
 
 std::string gib(std::uint64_t bytes) {
   char buf[32];
@@ -103,7 +109,7 @@ std::string gib(std::uint64_t bytes) {
 
 struct VulkanBackend::Pipelines {
   std::unique_ptr<ComputePipeline> rmsnorm, rope, kv_write, attention, gate_up, down, argmax0, argmax1;
-  std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine;
+  std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine, sample;
   std::unique_ptr<ComputePipeline> attention_prefill;
   std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
   std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed, router;  // by weight format
@@ -149,7 +155,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   const auto f32 = [this](std::uint64_t n) { return Buffer(*device_, std::max<std::uint64_t>(n * 4, 4), MemoryKind::DeviceLocal); };
   const std::uint64_t B = static_cast<std::uint64_t>(batch_);
   const std::uint64_t H = static_cast<std::uint64_t>(c.hidden_size), K = static_cast<std::uint64_t>(c.experts_per_token);
-  step_ = f32(kStepHeader + B);
+  step_ = f32(kStepHeader + B + kSampleParams);
   x_ = f32(B * H);
   normed_ = f32(B * H);
   q_ = f32(B * static_cast<std::uint64_t>(c.q_dim()));
@@ -171,7 +177,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     keys_.push_back(f32(words));
     values_.push_back(f32(words));
   }
-  io_step_ = Buffer(*device_, (kStepHeader + B) * 4, MemoryKind::Staging);
+  io_step_ = Buffer(*device_, (kStepHeader + B + kSampleParams) * 4, MemoryKind::Staging);
   io_logits_ = Buffer(*device_, static_cast<std::uint64_t>(logits_rows_) * V * 4, MemoryKind::Staging);
 
   {
@@ -235,6 +241,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     p.combine = make("moe_combine", 2, sizeof(CombinePush), {p.wg_combine});
     p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
     p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
+    p.sample = make("sample", 2, sizeof(SamplePush), {device_->workgroup_size(1024)});
     p.embed[weights_->embedding.format] = make("embed", 4, sizeof(EmbedPush), {p.wg_embed, 0, weights_->embedding.format});
 
     weights_->upload(control);
@@ -306,7 +313,7 @@ void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, st
   }
 }
 
-void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sample) {
+void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick) {
   const ModelConfig& c = config_;
   const Pipelines& p = *pipelines_;
   const GpuWeights& w = *weights_;
@@ -316,7 +323,9 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sampl
   const float eps = static_cast<float>(c.rms_norm_eps);
   const cpu::YarnRope rope(c);
 
+  const std::uint32_t params = kStepHeader + u32(batch_);
   r.copy(io_step_.handle(), 0, step_.handle(), 0, (kStepHeader + T) * 4);
+  if (pick == Pick::Draw) r.copy(io_step_.handle(), params * 4, step_.handle(), params * 4, kSampleParams * 4);
   r.barrier();
   for (const GpuMatrix::Part& part : w.embedding.parts) {
     const EmbedPush push{part.rows, part.row0, w.embedding.cols, w.embedding.row_stride};
@@ -432,7 +441,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sampl
     r.mark("moe_down+residual");
   }
 
-  if (mode == LogitsMode::None && !sample) {
+  if (mode == LogitsMode::None && pick == Pick::None) {
     r.finish();
     return;
   }
@@ -443,22 +452,28 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, bool sampl
   matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
   r.barrier();
   r.mark("final_norm+unembed");
-  if (sample) {
+  // The logits go to the host (when asked) and to the picker; both only read them.
+  if (mode != LogitsMode::None) r.copy(logits_.handle(), 0, io_logits_.handle(), 0, std::uint64_t{rows} * V * 4);
+  const std::uint32_t last_row = (rows - 1) * V;
+  if (pick == Pick::Argmax) {
     const std::uint32_t groups = div_up(V, kArgmaxPerGroup);
-    r.dispatch(*p.argmax0, {whole(logits_), whole(partial_), whole(step_)}, ArgmaxPush{V, kArgmaxPerGroup, (rows - 1) * V},
+    r.dispatch(*p.argmax0, {whole(logits_), whole(partial_), whole(step_)}, ArgmaxPush{V, kArgmaxPerGroup, last_row},
                GroupCount{groups, 1, 1});
     r.barrier();
     r.dispatch(*p.argmax1, {whole(logits_), whole(partial_), whole(step_)}, ArgmaxPush{groups, 0, 0}, GroupCount{1, 1, 1});
+  } else if (pick == Pick::Draw) {
+    r.dispatch(*p.sample, {whole(logits_), whole(step_)}, SamplePush{V, last_row, params}, GroupCount{1, 1, 1});
+  }
+  if (pick != Pick::None) {
     r.barrier();
     r.copy(step_.handle(), 0, io_step_.handle(), 0, kStepHeader * 4);
-    r.mark("argmax");
+    r.mark("sample");
   }
-  if (mode != LogitsMode::None) r.copy(logits_.handle(), 0, io_logits_.handle(), 0, std::uint64_t{rows} * V * 4);
   r.finish();
 }
 
-Recording& VulkanBackend::recording(int tokens, LogitsMode mode, bool sample) {
-  const auto key = std::make_tuple(tokens, static_cast<int>(mode), sample);
+Recording& VulkanBackend::recording(int tokens, LogitsMode mode, Pick pick) {
+  const auto key = std::make_tuple(tokens, static_cast<int>(mode), pick);
   auto it = recordings_.find(key);
   if (it != recordings_.end()) return *it->second;
   // Prefill chunks of odd sizes come and go; keep the cache small.
@@ -469,16 +484,16 @@ Recording& VulkanBackend::recording(int tokens, LogitsMode mode, bool sample) {
   const std::uint32_t dense_parts = 16;  // q/k/v/o/router parts per layer, generously
   const std::uint32_t max_dispatches = 16 + parts + u32(config_.num_layers) * (14 + dense_parts) + 2 * groups;
   auto rec = std::make_unique<Recording>(*device_, command_pool_, max_dispatches, options_.profile);
-  record(*rec, tokens, mode, sample);
+  record(*rec, tokens, mode, pick);
   return *recordings_.emplace(key, std::move(rec)).first->second;
 }
 
-TokenId VulkanBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, bool sample) {
+TokenId VulkanBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, Pick pick) {
   auto* io = static_cast<std::uint32_t*>(io_step_.mapped());
   io[0] = static_cast<std::uint32_t>(rings_.position());
   io[1] = 0;
   for (std::size_t t = 0; t < tokens.size(); ++t) io[kStepHeader + t] = static_cast<std::uint32_t>(tokens[t]);
-  Recording& r = recording(static_cast<int>(tokens.size()), mode, sample);
+  Recording& r = recording(static_cast<int>(tokens.size()), mode, pick);
   r.submit_and_wait(fence_);
   if (options_.profile) r.add_timings(profile_);
   rings_.set_position(rings_.position() + static_cast<int>(tokens.size()));
@@ -486,7 +501,7 @@ TokenId VulkanBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mod
     const std::size_t rows = mode == LogitsMode::All ? tokens.size() : 1;
     std::memcpy(logits, io_logits_.mapped(), rows * static_cast<std::size_t>(config_.vocab_size) * 4);
   }
-  return sample ? static_cast<TokenId>(io[1]) : -1;
+  return pick != Pick::None ? static_cast<TokenId>(io[1]) : -1;
 }
 
 void VulkanBackend::forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) {
@@ -495,20 +510,32 @@ void VulkanBackend::forward(std::span<const TokenId> tokens, LogitsMode mode, fl
   // All logits come back in chunks no larger than the logits buffer.
   const int chunk = mode == LogitsMode::All ? std::min(batch_, logits_rows_) : batch_;
   forward_in_chunks(tokens, mode, logits, static_cast<std::size_t>(chunk), static_cast<std::size_t>(config_.vocab_size),
-                    [this](std::span<const TokenId> part, LogitsMode m, float* out) { run_chunk(part, m, out, false); });
+                    [this](std::span<const TokenId> part, LogitsMode m, float* out) { run_chunk(part, m, out, Pick::None); });
 }
 
 TokenId VulkanBackend::forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state) {
-  // Greedy decoding picks the token on the device; other sampling reads the
-  // last logits back and samples on the host with the shared reference rules.
-  if (params.temperature > 0.0f || tokens.empty()) return Backend::forward_and_sample(tokens, params, state);
+  if (tokens.empty()) return Backend::forward_and_sample(tokens, params, state);
   check_forward_input(*this, tokens);
+  // The token is picked on the device: argmax when greedy, else a draw with
+  // the host's filter rules and one uniform from the host's generator, taken
+  // exactly as the host sampler takes it, so a seed means the same on both.
+  Pick pick = Pick::Argmax;
+  if (params.temperature > 0.0f) {
+    pick = Pick::Draw;
+    auto* words = static_cast<std::uint32_t*>(io_step_.mapped()) + kStepHeader + batch_;
+    const auto bits = [](float f) { return std::bit_cast<std::uint32_t>(f); };
+    words[0] = bits(static_cast<float>(state.next_unit()));
+    words[1] = bits(1.0f / params.temperature);
+    words[2] = static_cast<std::uint32_t>(std::max(0, params.top_k));
+    words[3] = bits(params.top_p);
+    words[4] = bits(params.min_p);
+  }
   TokenId id = -1;
-  // The last chunk (the one asked for Last) samples instead of returning logits.
+  // The last chunk (the one asked for Last) picks instead of returning logits.
   forward_in_chunks(tokens, LogitsMode::Last, nullptr, static_cast<std::size_t>(batch_),
-                    static_cast<std::size_t>(config_.vocab_size), [this, &id](std::span<const TokenId> part, LogitsMode m, float*) {
+                    static_cast<std::size_t>(config_.vocab_size), [this, &id, pick](std::span<const TokenId> part, LogitsMode m, float*) {
                       const bool last = m == LogitsMode::Last;
-                      const TokenId got = run_chunk(part, LogitsMode::None, nullptr, last);
+                      const TokenId got = run_chunk(part, LogitsMode::None, nullptr, last ? pick : Pick::None);
                       if (last) id = got;
                     });
   return id;

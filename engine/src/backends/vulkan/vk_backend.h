@@ -4,7 +4,8 @@
 // record()): embedding, then per layer RMSNorm, q/k/v projections, RoPE, the
 // f16 KV-cache append, attention, output projection + residual, RMSNorm,
 // router + top-k, the fused expert kernels, and at the end the final norm,
-// unembedding and greedy sampling. Recordings are cached by (T, logits, sample),
+// unembedding and sampling (argmax, or the filtered draw of sample.comp).
+// Recordings are cached by (T, logits, pick),
 // so decode replays one command buffer per token: the host writes the
 // position and token into a small host-visible buffer, submits, and waits
 // for the sampled id (or the logits) - no other host work per token.
@@ -42,11 +43,14 @@ class VulkanBackend final : public Backend {
 
  private:
   struct Pipelines;
+  // What the end of a chunk picks on the device: nothing, the argmax, or a
+  // draw with the sampling parameters of the step buffer.
+  enum class Pick { None, Argmax, Draw };
   void release();  // the raw Vulkan handles; the destructor and a failed constructor call it
-  // Runs one chunk (at most batch_ tokens); returns the sampled id when `sample`.
-  TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, bool sample);
-  Recording& recording(int tokens, LogitsMode mode, bool sample);
-  void record(Recording& r, int tokens, LogitsMode mode, bool sample);
+  // Runs one chunk (at most batch_ tokens); returns the picked id unless Pick::None.
+  TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, Pick pick);
+  Recording& recording(int tokens, LogitsMode mode, Pick pick);
+  void record(Recording& r, int tokens, LogitsMode mode, Pick pick);
   void matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
               const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate);
   const ComputePipeline& matvec_pipeline(std::uint32_t format, bool batched);
@@ -76,7 +80,7 @@ class VulkanBackend final : public Backend {
 
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
-  std::map<std::tuple<int, int, bool>, std::unique_ptr<Recording>> recordings_;
+  std::map<std::tuple<int, int, Pick>, std::unique_ptr<Recording>> recordings_;
   std::vector<OpTiming> profile_;
 };
 
