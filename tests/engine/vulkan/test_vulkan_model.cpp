@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <random>
 #include <set>
 
 #include "backend_runs.h"
@@ -300,6 +301,60 @@ class TestVulkanModel : public QObject {
     const QString why = gpu_criterion(got, ref, static_cast<std::size_t>(model->config().vocab_size), &diff);
     qInfo("large model vs CPU: max |diff| = %g", diff);
     QVERIFY2(why.isEmpty(), qPrintable(why));
+  }
+
+  // A GGUF model with Q8_0 embeddings, attention and unembedding (as ggml-org
+  // publishes them). The default float products meet the GPU criterion against
+  // the CPU. With OSSDESK_VULKAN_INTEGER_DOT=1 (opt-in; lavapipe has the
+  // feature) prefill's Q8 products run on 8-bit activations and integer dot
+  // products: the device says so, and the logits stay close (8-bit activations
+  // cost ~0.5% of a logit per product, and a random model's router can flip an
+  // expert on that), with the same top-1 wherever the CPU's margin is clear.
+  void q8_model_with_and_without_integer_dot() {
+    SynthOptions o;
+    o.config = config_preset("tiny");
+    o.config.vocab_size = 4096;
+    o.gguf = true;
+    o.gguf_dense = DType::Q8_0;
+    o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/vk-q8.gguf";
+    o.seed = 11;
+    synth_model(o);
+    auto model = Model::open(o.out);
+    QCOMPARE(model->weights().layers[0].wq.format, WeightFormat::Q8_0);
+    std::vector<int> tokens;
+    std::mt19937 rng(5);
+    for (int i = 0; i < 40; ++i) tokens.push_back(static_cast<int>(rng() % 4096));
+    BackendOptions co;
+    co.context_length = 64;
+    auto cpu = create_backend("cpu", *model, co, {});
+    const auto ref = all_logits(*cpu, tokens);
+    for (const bool dot : {false, true}) {
+      if (dot) ::setenv("OSSDESK_VULKAN_INTEGER_DOT", "1", 1);
+      BackendOptions vo = co;
+      vo.allow_software_devices = true;
+      auto gpu = create_backend("vulkan", *model, vo, {});
+      ::unsetenv("OSSDESK_VULKAN_INTEGER_DOT");
+      const bool has_dot = gpu->device().driver.find("int8 dot") != std::string::npos;
+      const auto got = all_logits(*gpu, tokens);
+      float diff = 0;
+      const QString why = gpu_criterion(got, ref, 4096, &diff);
+      qInfo("Q8 model, %s: max |diff| vs CPU = %g", has_dot ? "integer dot" : "float products", diff);
+      if (!dot) {
+        QVERIFY(!has_dot);
+        QVERIFY2(why.isEmpty(), qPrintable(why));
+        continue;
+      }
+      if (!has_dot) QSKIP("the device has no integer dot products");
+      QVERIFY(diff > 0 && diff < 1.0f);
+      for (std::size_t r = 0; r < tokens.size(); ++r) {
+        const float* a = ref.data() + r * 4096;
+        const float* b = got.data() + r * 4096;
+        std::vector<float> sorted(a, a + 4096);
+        std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<>());
+        if (sorted[0] - sorted[1] > 2 * diff)
+          QCOMPARE(std::max_element(b, b + 4096) - b, std::max_element(a, a + 4096) - a);
+      }
+    }
   }
 
   void cancel_stops_the_upload() {

@@ -8,12 +8,14 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <tuple>
 
 #include "backends/backend.h"
 #include "backends/cpu/kernels.h"
@@ -122,6 +124,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
 
  private slots:
   void initTestCase() {
+    ::setenv("OSSDESK_VULKAN_INTEGER_DOT", "1", 1);  // opt-in feature: enabled so its shaders are tested
     const vk::PhysicalDevice pd = open_device();
     qInfo("device: %s (%s; %s), %llu MiB, max storage buffer %llu MiB, subgroup arithmetic %s", pd.info.name.c_str(),
           pd.info.type.c_str(), pd.info.driver.c_str(), static_cast<unsigned long long>(pd.info.memory_bytes >> 20),
@@ -316,6 +319,100 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     qInfo("matvec_bf16 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows,
           cols, tokens, static_cast<double>(c.max_abs), static_cast<double>(c.worst_ratio));
     QVERIFY(c.worst_ratio <= 1.0f);
+  }
+
+  // Prefill's integer-dot path for Q8 weights: quantize_q8 turns each block of
+  // 32 activations into int8 codes and a scale, matvec_q8_dot sums packed
+  // 4 x int8 products per block times both scales. Checked two ways: the codes
+  // are those of the documented rounding (off by one at most, where a fused
+  // multiply-add rounds a half the other way), the products are exact sums of
+  // the device's own codes, and the whole stays within the quantization error
+  // of the float product.
+  void matvec_q8_int8_dot_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<bool>("subgroup");
+    for (bool sg : {false, true})
+      for (auto [rows, cols, tokens] : std::vector<std::tuple<int, int, int>>{{1, 32, 2}, {67, 2880, 9}, {130, 4096, 3},
+                                                                                {5, 96, 17}})
+        QTest::addRow("%s %dx%d tokens %d", sg ? "subgroup" : "shared", rows, cols, tokens) << rows << cols << tokens << sg;
+  }
+
+  void matvec_q8_int8_dot() {
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, tokens);
+    QFETCH(bool, subgroup);
+    if (!device_->physical().integer_dot) QSKIP("the device has no integer dot products");
+    std::mt19937 rng(static_cast<unsigned>(rows * 13 + cols + tokens));
+    const std::size_t R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols), T = static_cast<std::size_t>(tokens);
+    const std::size_t blocks = C / 32;
+    std::vector<std::int8_t> codes(R * C);
+    std::uniform_int_distribution<int> code(-127, 127);
+    for (auto& v : codes) v = static_cast<std::int8_t>(code(rng));
+    const auto wscale = random_floats(R * blocks, rng, 0.001f, 0.02f);
+    const auto x = random_floats(T * C, rng, -3.0f, 3.0f);
+    const auto bias = random_floats(R, rng, -1.0f, 1.0f);
+
+    const std::uint32_t wg = device_->workgroup_size(64);
+    auto quant = pipeline("quantize_q8", 3, 8, {wg}, false);
+    auto dot = pipeline("matvec_q8_dot", 6, 7 * 4, {wg, 2, 8}, subgroup);
+    QVERIFY(quant);
+    if (!dot) QSKIP("the device has no subgroup arithmetic");
+    vk::Buffer wb = device_buffer(codes.data(), codes.size());
+    vk::Buffer sb = device_buffer(wscale.data(), wscale.size() * 4);
+    vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
+    vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
+    vk::Buffer qb(*device_, T * C, vk::MemoryKind::DeviceLocal);
+    vk::Buffer qsb(*device_, T * blocks * 4, vk::MemoryKind::DeviceLocal);
+    vk::Buffer yb(*device_, T * R * 4, vk::MemoryKind::DeviceLocal);
+    const std::uint32_t nblocks = static_cast<std::uint32_t>(T * blocks);
+    const std::uint32_t qpush[2] = {nblocks, 0};
+    runner_->dispatch(*quant, {&xb, &qb, &qsb}, qpush, sizeof qpush, vk::flat_groups(*device_, (nblocks + wg - 1) / wg));
+    const std::uint32_t push[7] = {static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(cols),
+                                   static_cast<std::uint32_t>(cols / 4), 0, static_cast<std::uint32_t>(rows),
+                                   static_cast<std::uint32_t>(tokens), 1u};
+    runner_->dispatch(*dot, {&wb, &sb, &qb, &qsb, &bb, &yb}, push, sizeof push,
+                      vk::flat_groups(*device_, (R + 1) / 2, static_cast<std::uint32_t>((T + 7) / 8)));
+    std::vector<std::int8_t> xq(T * C);
+    std::vector<float> xs(T * blocks), got(T * R);
+    runner_->download(qb, xq.data(), xq.size());
+    runner_->download(qsb, xs.data(), xs.size() * 4);
+    runner_->download(yb, got.data(), got.size() * 4);
+
+    for (std::size_t b = 0; b < T * blocks; ++b) {
+      float amax = 0;
+      for (std::size_t i = 0; i < 32; ++i) amax = std::max(amax, std::abs(x[b * 32 + i]));
+      QCOMPARE(xs[b], amax / 127.0f);
+      const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+      for (std::size_t i = 0; i < 32; ++i) {
+        const int want = std::clamp(static_cast<int>(std::floor(x[b * 32 + i] * inv + 0.5f)), -127, 127);
+        QVERIFY2(std::abs(xq[b * 32 + i] - want) <= 1, qPrintable(QString("code %1: %2 vs %3").arg(b * 32 + i).arg(xq[b * 32 + i]).arg(want)));
+      }
+    }
+    float worst_exact = 0, worst_quant = 0;
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t r = 0; r < R; ++r) {
+        double exact = bias[r], exact_float = bias[r], bound = std::abs(bias[r]);
+        for (std::size_t b = 0; b < blocks; ++b) {
+          std::int64_t s = 0;
+          for (std::size_t i = 0; i < 32; ++i) {
+            s += static_cast<std::int64_t>(codes[r * C + b * 32 + i]) * xq[t * C + b * 32 + i];
+            const double wv = static_cast<double>(codes[r * C + b * 32 + i]) * wscale[r * blocks + b];
+            exact_float += wv * x[t * C + b * 32 + i];
+            bound += std::abs(wv * x[t * C + b * 32 + i]);
+          }
+          exact += static_cast<double>(s) * wscale[r * blocks + b] * xs[t * blocks + b];
+        }
+        const float g = got[t * R + r];
+        worst_exact = std::max(worst_exact, static_cast<float>(std::abs(g - exact) / (bound + 1e-6)));
+        worst_quant = std::max(worst_quant, static_cast<float>(std::abs(g - exact_float) / (bound + 1e-6)));
+      }
+    qInfo("%s: error vs the exact integer sums %.3g, vs the float product %.3g (of sum |w x|)",
+          dot->module_name().c_str(), static_cast<double>(worst_exact), static_cast<double>(worst_quant));
+    QVERIFY(worst_exact < 2e-6f);
+    QVERIFY(worst_quant < 1e-2f);  // half a code step of 1/127 per activation at most
   }
 
   void cleanupTestCase() {

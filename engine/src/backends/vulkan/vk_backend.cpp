@@ -45,6 +45,12 @@ struct EmbedPush {
 struct MatvecPush {
   std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
 };
+struct MatvecDotPush {
+  std::uint32_t rows, cols, row_stride, row0, y_stride, tokens, flags;
+};
+struct QuantizePush {
+  std::uint32_t blocks, x_offset;
+};
 struct RopePush {
   std::uint32_t q_heads, kv_heads, half_dim;
   float concentration;
@@ -110,7 +116,8 @@ std::string gib(std::uint64_t bytes) {
 struct VulkanBackend::Pipelines {
   std::unique_ptr<ComputePipeline> rmsnorm, rope, kv_write, attention, gate_up, down, argmax0, argmax1;
   std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine, sample;
-  std::unique_ptr<ComputePipeline> attention_prefill;
+  std::unique_ptr<ComputePipeline> attention_prefill, quantize, matvec_dot;
+  std::uint32_t wg_quantize = 0;
   std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
   std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed, router;  // by weight format
   std::uint32_t wg_embed = 0, wg_rope = 0, wg_kv = 0, wg_combine = 0;
@@ -172,6 +179,11 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   logits_ = f32(static_cast<std::uint64_t>(logits_rows_) * V);
   partial_ = f32(2 * (V / kArgmaxPerGroup + 1));
   dummy_ = f32(1);
+  if (physical.integer_dot) {
+    const std::uint64_t widest = static_cast<std::uint64_t>(std::max(c.hidden_size, c.q_dim()));
+    x_codes_ = f32(B * widest / 4);
+    x_scales_ = f32(B * widest / 32);
+  }
   for (int l = 0; l < c.num_layers; ++l) {
     const std::uint64_t words = static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) / 2;
     keys_.push_back(f32(words));
@@ -242,6 +254,12 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
     p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
     p.sample = make("sample", 2, sizeof(SamplePush), {device_->workgroup_size(1024)});
+    if (physical.integer_dot) {
+      p.wg_quantize = device_->workgroup_size(64);
+      p.quantize = make("quantize_q8", 3, sizeof(QuantizePush), {p.wg_quantize});
+      p.matvec_dot = make("matvec_q8_dot", 6, sizeof(MatvecDotPush),
+                          {device_->workgroup_size(64), kPrefillRows, kPrefillTokens});
+    }
     p.embed[weights_->embedding.format] = make("embed", 4, sizeof(EmbedPush), {p.wg_embed, 0, weights_->embedding.format});
 
     weights_->upload(control);
@@ -297,9 +315,40 @@ const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool
   return *slot;
 }
 
+// Decode reads each weight once per token and is bound by those bytes, which
+// integer arithmetic does not reduce (and quantizing costs a pass and a
+// barrier); prefill reuses each weight word for kPrefillTokens tokens and is
+// bound by arithmetic, where four int8 products per instruction pay.
+bool VulkanBackend::uses_int8_dot(const GpuMatrix& m, int tokens) const {
+  return tokens > 1 && m.format == 3 && pipelines_->matvec_dot && m.cols % 32 == 0;
+}
+
+void VulkanBackend::quantize_input(Recording& r, std::initializer_list<const GpuMatrix*> consumers, const Buffer& x,
+                                   std::uint32_t x_offset, std::uint32_t cols, int tokens) {
+  bool needed = false;
+  for (const GpuMatrix* m : consumers) needed = needed || uses_int8_dot(*m, tokens);
+  if (!needed) return;
+  const std::uint32_t blocks = u32(tokens) * cols / 32;
+  r.dispatch(*pipelines_->quantize, {whole(x), whole(x_codes_), whole(x_scales_)}, QuantizePush{blocks, x_offset},
+             flat_groups(*device_, div_up(blocks, pipelines_->wg_quantize)));
+  r.barrier();
+}
+
 void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
                            const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate) {
   const bool batched = tokens > 1;
+  if (uses_int8_dot(m, tokens)) {  // x was quantized by quantize_input() just before
+    const VkDescriptorBufferInfo bias_info = bias ? weights_->info(*bias) : whole(dummy_);
+    for (const GpuMatrix::Part& part : m.parts) {
+      const MatvecDotPush push{part.rows, m.cols, m.row_stride, part.row0, y_stride, u32(tokens),
+                               (bias ? 1u : 0u) | (accumulate ? 2u : 0u)};
+      r.dispatch(*pipelines_->matvec_dot,
+                 {weights_->info(part.words), weights_->info(part.scales), whole(x_codes_), whole(x_scales_), bias_info,
+                  whole(y)},
+                 push, flat_groups(*device_, div_up(part.rows, kPrefillRows), div_up(u32(tokens), kPrefillTokens)));
+    }
+    return;
+  }
   const ComputePipeline& pipe = matvec_pipeline(m.format, batched);
   const std::uint32_t rows_per_group = batched ? kPrefillRows : kDecodeRows;
   const std::uint32_t tokens_per_group = batched ? kPrefillTokens : 1;
@@ -343,6 +392,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
 
     r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.attn_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
     r.barrier();
+    quantize_input(r, {&L.wq, &L.wk, &L.wv}, normed_, 0, H, tokens);
     matvec(r, L.wq, normed_, 0, &L.bq, q_, Q, tokens, false);
     matvec(r, L.wk, normed_, 0, &L.bk, k_, KV, tokens, false);
     matvec(r, L.wv, normed_, 0, &L.bv, v_, KV, tokens, false);
@@ -382,6 +432,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     r.barrier();
     r.mark("attention");
 
+    quantize_input(r, {&L.wo}, attn_, 0, Q, tokens);
     matvec(r, L.wo, attn_, 0, &L.bo, x_, H, tokens, true);
     r.barrier();
     r.mark("attn_out+residual");
@@ -449,6 +500,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
   const std::uint32_t first = T - rows;
   r.dispatch(*p.rmsnorm, {whole(x_), w.info(w.final_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
   r.barrier();
+  quantize_input(r, {&w.unembedding}, normed_, first * H, H, static_cast<int>(rows));
   matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
   r.barrier();
   r.mark("final_norm+unembed");
@@ -482,7 +534,7 @@ Recording& VulkanBackend::recording(int tokens, LogitsMode mode, Pick pick) {
   for (const GpuLayer& L : weights_->layers) groups += u32(L.experts.size());
   const std::uint32_t parts = u32(weights_->embedding.parts.size() + weights_->unembedding.parts.size());
   const std::uint32_t dense_parts = 16;  // q/k/v/o/router parts per layer, generously
-  const std::uint32_t max_dispatches = 16 + parts + u32(config_.num_layers) * (14 + dense_parts) + 2 * groups;
+  const std::uint32_t max_dispatches = 24 + parts + u32(config_.num_layers) * (16 + dense_parts) + 2 * groups;
   auto rec = std::make_unique<Recording>(*device_, command_pool_, max_dispatches, options_.profile);
   record(*rec, tokens, mode, pick);
   return *recordings_.emplace(key, std::move(rec)).first->second;
@@ -580,7 +632,7 @@ int VulkanBackend::truncate(int n) {
 std::uint64_t VulkanBackend::device_memory_bytes() const {
   std::uint64_t total = weights_->bytes();
   for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &choice_, &route_weight_, &act_,
-                          &logits_, &partial_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_})
+                          &logits_, &partial_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
     total += b->size();
   for (const auto* list : {&keys_, &values_, &checkpoint_keys_, &checkpoint_values_})
     for (const Buffer& b : *list) total += b.size();

@@ -54,6 +54,12 @@ class VulkanBackend final : public Backend {
   void matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
               const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate);
   const ComputePipeline& matvec_pipeline(std::uint32_t format, bool batched);
+  // Prefill products with Q8 weights run on integer dot products where the
+  // device has them: the input is quantized once (quantize_input) for the
+  // matvec() calls of the same input that follow it in the recording.
+  bool uses_int8_dot(const GpuMatrix& m, int tokens) const;
+  void quantize_input(Recording& r, std::initializer_list<const GpuMatrix*> consumers, const Buffer& x,
+                      std::uint32_t x_offset, std::uint32_t cols, int tokens);
   void copy_rings(bool to_checkpoint);
   std::uint64_t activation_bytes() const;
   std::uint32_t max_tiles(int tokens) const;
@@ -75,6 +81,7 @@ class VulkanBackend final : public Backend {
   Buffer step_, x_, normed_, q_, k_, v_, attn_, choice_, route_weight_, act_, logits_, partial_;
   Buffer route_, expert_out_, attention_partial_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
   Buffer inv_freq_, dummy_;
+  Buffer x_codes_, x_scales_;  // quantize_q8 output: int8 codes and per-32 scales
   std::vector<Buffer> keys_, values_, checkpoint_keys_, checkpoint_values_;
   Buffer io_step_, io_logits_;  // host-visible mirrors
 

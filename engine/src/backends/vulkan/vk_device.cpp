@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <cstring>
 
 #include "backends/vulkan/vk_check.h"
 #include "ossdesk/error.h"
@@ -115,6 +117,30 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
   out.timestamp_period_ns = props.limits.timestampPeriod;
   out.timestamps = queues[static_cast<std::size_t>(family)].timestampValidBits > 0 && props.limits.timestampPeriod > 0;
 
+  // Integer dot products: core in Vulkan 1.3, else the KHR extension; either
+  // way the feature bit must be on.
+  {
+    std::uint32_t n = 0;
+    vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr);
+    std::vector<VkExtensionProperties> exts(n);
+    vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, exts.data());
+    bool ext = false;
+    for (const auto& e : exts) ext = ext || std::strcmp(e.extensionName, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) == 0;
+    const bool core = props.apiVersion >= VK_API_VERSION_1_3;
+    if (ext || core) {
+      VkPhysicalDeviceShaderIntegerDotProductFeatures dot{};
+      dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES;
+      VkPhysicalDeviceFeatures2 f2{};
+      f2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+      f2.pNext = &dot;
+      vkGetPhysicalDeviceFeatures2(pd, &f2);
+      // Opt-in: 8-bit activations cost accuracy (see engine/README.md).
+      const char* env = std::getenv("OSSDESK_VULKAN_INTEGER_DOT");
+      out.integer_dot = dot.shaderIntegerDotProduct == VK_TRUE && env && std::string(env) == "1";
+      out.integer_dot_extension = out.integer_dot && !core;
+    }
+  }
+
   out.info.backend = "vulkan";
   out.info.name = props.deviceName;
   out.info.type = type_name(props.deviceType);
@@ -126,7 +152,7 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
     drv = std::string(vendor_name(props.vendorID)) + " driver " + std::to_string(props.driverVersion);
   }
   out.info.driver = drv + ", Vulkan " + version_string(props.apiVersion) + ", " + vendor_name(props.vendorID) +
-                    ", subgroup " + std::to_string(subgroup.subgroupSize);
+                    ", subgroup " + std::to_string(subgroup.subgroupSize) + (out.integer_dot ? ", int8 dot" : "");
   out.info.memory_bytes = local;
   return true;
 }
@@ -239,6 +265,17 @@ Device::Device(std::shared_ptr<const Instance> instance, const PhysicalDevice& p
   ci.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
   ci.queueCreateInfoCount = 1;
   ci.pQueueCreateInfos = &q;
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{};
+  dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES;
+  const char* dot_extension = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+  if (physical_.integer_dot) {
+    dot.shaderIntegerDotProduct = VK_TRUE;
+    ci.pNext = &dot;
+    if (physical_.integer_dot_extension) {
+      ci.enabledExtensionCount = 1;
+      ci.ppEnabledExtensionNames = &dot_extension;
+    }
+  }
   check(vkCreateDevice(physical_.handle, &ci, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, physical_.compute_queue_family, 0, &queue_);
 }

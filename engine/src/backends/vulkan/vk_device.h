@@ -38,6 +38,11 @@ struct PhysicalDevice {
   std::uint64_t device_local_bytes = 0;  // sum of DEVICE_LOCAL heaps
   float timestamp_period_ns = 0;         // nanoseconds per timestamp tick
   bool timestamps = false;               // the compute queue writes timestamps
+  // VK_KHR_shader_integer_dot_product (core in 1.3) with its feature: packed
+  // 4 x int8 dot products (OpSDot). Used only when OSSDESK_VULKAN_INTEGER_DOT=1:
+  // quantizing activations to 8 bits moves logits by ~0.5% (engine/README.md).
+  bool integer_dot = false;
+  bool integer_dot_extension = false;  // enabled by name (before Vulkan 1.3)
 };
 
 class Instance {
