@@ -51,7 +51,7 @@ int cmd_generate(const Argv& argv) {
   Args args("generate", argv,
             with_backend_options({"model", "prompt", "system", "reasoning", "temperature", "top-k", "top-p", "min-p", "seed",
                                   "max-tokens"}),
-            {"json"});
+            {"json", "profile"});
   const bool json = args.flag("json");
   const bool tty = !json && isatty(fileno(stdout));
   Conversation conv;
@@ -60,7 +60,9 @@ int cmd_generate(const Argv& argv) {
   conv.messages.push_back({"user", args.get("prompt"), "", "", "", ""});
   const GenerationSettings settings = generation_settings(args);
 
-  auto engine = Engine::load(args.get("model"), engine_options(args));
+  EngineOptions options = engine_options(args);
+  options.profile = args.flag("profile");
+  auto engine = Engine::load(args.get("model"), options);
   if (json) {
     std::printf("%s\n", nlohmann::json{{"event", "loaded"}, {"backend", engine->backend_name()},
                                        {"reason", engine->backend_reason()}, {"device", engine->device_name()}}
@@ -117,6 +119,7 @@ int cmd_generate(const Argv& argv) {
     std::fflush(stdout);
   });
   session->wait();
+  if (args.flag("profile")) print_profile(engine->take_profile(), engine->backend_name(), engine->device_name());
   return exit_code;
 }
 

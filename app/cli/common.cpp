@@ -54,11 +54,14 @@ std::string human_bytes(std::uint64_t bytes) {
 }
 
 void print_profile(Backend& backend) {
-  std::vector<OpTiming> ops = backend.take_profile();
+  print_profile(backend.take_profile(), backend.device().backend, backend.device().name);
+}
+
+void print_profile(std::vector<OpTiming> ops, const std::string& backend, const std::string& device) {
   std::sort(ops.begin(), ops.end(), [](const OpTiming& a, const OpTiming& b) { return a.total_ms > b.total_ms; });
   double total = 0;
   for (const OpTiming& op : ops) total += op.total_ms;
-  std::fprintf(stderr, "profile (%s on %s):\n", backend.device().backend.c_str(), backend.device().name.c_str());
+  std::fprintf(stderr, "profile (%s on %s):\n", backend.c_str(), device.c_str());
   for (const OpTiming& op : ops)
     std::fprintf(stderr, "  %-22s %10.3f ms  %5.1f%%  %llu calls\n", op.op.c_str(), op.total_ms,
                  total > 0 ? 100.0 * op.total_ms / total : 0.0, static_cast<unsigned long long>(op.calls));

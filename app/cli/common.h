@@ -35,5 +35,6 @@ std::string human_bytes(std::uint64_t bytes);  // "12.8 GiB"
 
 // With --profile: the backend's per-op times (GPU timestamps on Vulkan) to stderr, slowest first.
 void print_profile(Backend& backend);
+void print_profile(std::vector<OpTiming> ops, const std::string& backend, const std::string& device);
 
 }  // namespace ossdesk::cli

@@ -20,6 +20,7 @@
 
 #include "ossdesk/chat.h"
 #include "ossdesk/error.h"
+#include "ossdesk/profile.h"
 
 namespace ossdesk {
 
@@ -120,6 +121,9 @@ class Engine {
   std::string detokenize(const std::vector<TokenId>& ids) const;
   // The exact prompt text a conversation renders to (with the effort applied).
   std::string render_prompt(const Conversation& conversation, ReasoningEffort effort) const;
+  // Per-op time since the last call (EngineOptions::profile); empty otherwise.
+  // Runs on the engine's thread, after the requests already submitted.
+  std::vector<OpTiming> take_profile();
 
   std::unique_ptr<ChatSession> create_session();
 

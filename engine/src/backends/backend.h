@@ -20,6 +20,7 @@
 
 #include "backends/sampling.h"
 #include "model/model.h"
+#include "ossdesk/profile.h"
 
 namespace ossdesk {
 
@@ -50,12 +51,6 @@ enum class LogitsMode { None, Last, All };
 struct LoadControl {
   std::function<void(double fraction, const std::string& stage)> progress;
   const std::atomic<bool>* cancel = nullptr;
-};
-
-struct OpTiming {
-  std::string op;
-  double total_ms = 0;
-  std::uint64_t calls = 0;
 };
 
 class Backend {

@@ -1,6 +1,7 @@
 // ossdesk::Engine and ossdesk::ChatSession (include/ossdesk/engine.h) on top
 // of EngineImpl's thread.
 #include <cstdio>
+#include <future>
 
 #include "harmony/renderer.h"
 #include "ossdesk/engine.h"
@@ -134,6 +135,13 @@ std::vector<TokenId> Engine::tokenize(std::string_view text, bool allow_special)
 }
 
 std::string Engine::detokenize(const std::vector<TokenId>& ids) const { return impl_->tokenizer().decode(ids); }
+
+std::vector<OpTiming> Engine::take_profile() {
+  std::promise<std::vector<OpTiming>> done;
+  auto result = done.get_future();
+  impl_->post([this, &done] { done.set_value(impl_->backend().take_profile()); });
+  return result.get();
+}
 
 std::string Engine::render_prompt(const Conversation& conversation, ReasoningEffort effort) const {
   return harmony::render_for_completion(with_reasoning_effort(conversation, effort));

@@ -125,6 +125,15 @@ class TestCli : public QObject {
     QVERIFY(stats["ttft_ms"].toDouble() > 0);
   }
 
+  // --profile on generate goes through the public Engine API (take_profile).
+  void generate_profile_prints_per_op_time() {
+    const Run r = cli({"generate", "--model", QString::fromStdString(test::tiny_chat_model()), "--prompt", "Hi",
+                       "--max-tokens", "3", "--temperature", "0", "--backend", "cpu", "--profile"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("profile (cpu on "), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QRegularExpression(R"(\n  \S+ +[0-9.]+ ms +[0-9.]+% +[0-9]+ calls)")), qPrintable(r.err));
+  }
+
   void synth_convert_info_bench() {
     const fs::path dir = test::scratch_dir("cli-synth");
     const QString hf = QString::fromStdString((dir / "tiny-hf").string());
