@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "history_bridge.h"
 #include "ossdesk/engine.h"
 #include "ossdesk/storage/conversations.h"
 #include "ossdesk/storage/database.h"
@@ -35,39 +36,6 @@ storage::Database open_history(const std::string& path) {
   } catch (const storage::StorageError& e) {
     fail_input(e.what());
   }
-}
-
-// The stored thread as the engine's conversation: earlier answers as final
-// messages (their reasoning is not sent back, as harmony drops it anyway).
-Conversation to_conversation(const std::vector<storage::MessageRecord>& thread, const storage::ConversationSettings& s) {
-  Conversation c;
-  c.system = SystemSpec{};
-  if (!s.system_prompt.empty()) c.developer = DeveloperSpec{s.system_prompt, {}};
-  for (const auto& m : thread) {
-    switch (m.role) {
-      case storage::Role::User: c.messages.push_back({"user", m.content, "", "", "", ""}); break;
-      case storage::Role::Assistant:
-        for (const auto& call : m.tool_calls)
-          c.messages.push_back({"assistant", call.arguments, "commentary", call.name, "<|constrain|>json", ""});
-        if (!m.content.empty()) c.messages.push_back({"assistant", m.content, "final", "", "", ""});
-        break;
-      case storage::Role::Tool: c.messages.push_back({"tool", m.content, "commentary", "assistant", "", m.tool_name}); break;
-      default: break;
-    }
-  }
-  return c;
-}
-
-storage::MessageStatus status_of(FinishReason f) {
-  switch (f) {
-    case FinishReason::Complete:
-    case FinishReason::ToolCall:
-    case FinishReason::MaxTokens:
-    case FinishReason::ContextFull: return storage::MessageStatus::Complete;
-    case FinishReason::Cancelled: return storage::MessageStatus::Cancelled;
-    case FinishReason::Error: return storage::MessageStatus::Error;
-  }
-  return storage::MessageStatus::Error;
 }
 
 // Sampling: what the command line says, else what the conversation keeps.
@@ -116,7 +84,7 @@ int cmd_chat(const Argv& argv) {
       conv_settings.sampling = sampling_given(args, settings);
       conversation_id = storage::create_conversation(db, {storage::derive_title(message), conv_settings, {}});
     }
-    Conversation conversation = to_conversation(storage::visible_thread(db, conversation_id), conv_settings);
+    Conversation conversation = bridge::to_conversation(storage::visible_thread(db, conversation_id), conv_settings);
     storage::NewMessage user_message;
     user_message.role = storage::Role::User;
     user_message.content = message;
@@ -155,13 +123,7 @@ int cmd_chat(const Argv& argv) {
     });
     session->wait();
     std::signal(SIGINT, SIG_DFL);
-    storage::MessageStats final_stats = start_stats;
-    final_stats.prompt_tokens = stats.prompt_tokens;
-    final_stats.generated_tokens = stats.generated_tokens;
-    final_stats.ttft_ms = stats.ttft_ms;
-    final_stats.decode_tokens_per_s = stats.decode_tokens_per_s;
-    final_stats.thinking_ms = stats.thinking_ms;
-    writer.finish(status_of(done.finish), final_stats, error);
+    writer.finish(bridge::status_of(done.finish), bridge::stats_of(stats, model_path, start_stats.reasoning_effort), error);
     std::printf("\n");
     std::fprintf(stderr, "TTFT %.2f s · decode %.1f tok/s · %d tokens · %s (%s)\n", stats.ttft_ms / 1000.0,
                  stats.decode_tokens_per_s, stats.generated_tokens, to_string(done.finish), engine->backend_name().c_str());

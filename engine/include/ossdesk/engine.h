@@ -35,6 +35,21 @@ struct EngineOptions {
   bool profile = false;
 };
 
+// A device a backend can run on, as available_devices() reports it.
+struct DeviceEntry {
+  std::string backend;  // "cpu" | "vulkan" | "cuda"
+  std::string name;
+  std::string type;     // "cpu" | "discrete" | "integrated" | "virtual" | "software"
+  std::uint64_t memory_bytes = 0;
+  int index = 0;        // what EngineOptions::device_index takes
+};
+
+// The backends this build has ("vulkan", "cpu", ...), in the order auto tries them.
+std::vector<std::string> backend_names();
+// The devices of one backend (software Vulkan devices only with include_software);
+// empty with the reason in why_none when there are none.
+std::vector<DeviceEntry> available_devices(const std::string& backend, bool include_software, std::string* why_none);
+
 struct ModelSummary {
   std::string path;
   std::string format;  // "gguf" | "safetensors"

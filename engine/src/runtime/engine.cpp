@@ -105,6 +105,17 @@ Conversation with_reasoning_effort(Conversation conversation, ReasoningEffort ef
   return conversation;
 }
 
+// ------------------------------------------------------------ devices
+
+std::vector<std::string> backend_names() { return available_backends(); }
+
+std::vector<DeviceEntry> available_devices(const std::string& backend, bool include_software, std::string* why_none) {
+  std::vector<DeviceEntry> out;
+  for (const DeviceInfo& d : ossdesk::list_devices(backend, include_software, why_none))
+    out.push_back({d.backend, d.name, d.type, d.memory_bytes, d.index});
+  return out;
+}
+
 // ------------------------------------------------------------ Engine
 
 Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}

@@ -1,0 +1,22 @@
+// Splits an answer's Markdown into the pieces the chat view draws
+// differently: prose (drawn by Qt's Markdown text: headings, lists, tables,
+// emphasis) and fenced code blocks (drawn monospace with a copy button). An
+// unclosed fence, as while a code block is still streaming, runs to the end.
+#pragma once
+
+#include <QString>
+#include <QVector>
+
+namespace ossdesk::gui {
+
+struct MarkdownBlock {
+  enum Kind { Prose, Code };
+  Kind kind = Prose;
+  QString text;      // code: without the fences
+  QString language;  // code: the info string's first word ("cpp"), may be empty
+  bool operator==(const MarkdownBlock&) const = default;
+};
+
+QVector<MarkdownBlock> split_markdown(const QString& markdown);
+
+}  // namespace ossdesk::gui

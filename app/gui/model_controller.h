@@ -1,0 +1,87 @@
+// The loaded model: opening a file or folder, loading it on a worker thread
+// with progress and cancel, which backend and device run it and why, and
+// load errors in plain words with what to do. Owns the ChatEngine; the
+// ChatController is told when it appears or goes (engineChanged).
+#pragma once
+
+#include <QObject>
+#include <QStringList>
+#include <QVariantList>
+#include <QtQml/qqmlregistration.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "chat_engine.h"
+
+namespace ossdesk::gui {
+
+class AppSettings;
+
+class ModelController : public QObject {
+  Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("made by main()")
+  Q_PROPERTY(QString state READ state NOTIFY stateChanged)  // empty | loading | ready | error
+  Q_PROPERTY(double progress READ progress NOTIFY progressChanged)
+  Q_PROPERTY(QString stage READ stage NOTIFY progressChanged)
+  Q_PROPERTY(QString modelPath READ modelPath NOTIFY stateChanged)
+  Q_PROPERTY(QString modelName READ modelName NOTIFY stateChanged)
+  Q_PROPERTY(QString backendName READ backendName NOTIFY stateChanged)  // "Vulkan", "CPU", ...
+  Q_PROPERTY(QString deviceName READ deviceName NOTIFY stateChanged)
+  Q_PROPERTY(QString backendReason READ backendReason NOTIFY stateChanged)
+  Q_PROPERTY(QString errorText READ errorText NOTIFY stateChanged)
+  Q_PROPERTY(int contextLength READ contextLength NOTIFY stateChanged)
+  Q_PROPERTY(QStringList backends READ backends CONSTANT)  // "auto" first, then what this build has
+
+ public:
+  ModelController(AppSettings& settings, EngineFactory factory, QObject* parent = nullptr);
+  ~ModelController() override;
+
+  QString state() const { return state_; }
+  double progress() const { return progress_; }
+  QString stage() const { return stage_; }
+  QString modelPath() const { return path_; }
+  QString modelName() const;
+  QString backendName() const;
+  QString deviceName() const;
+  QString backendReason() const;
+  QString errorText() const { return error_; }
+  int contextLength() const;
+  QStringList backends() const;
+  ChatEngine* engine() const { return engine_.get(); }
+
+  // Loads `path` (a file path or file:// URL) with the backend, device and
+  // context from the settings. A model already loaded is unloaded first.
+  Q_INVOKABLE void load(const QString& path);
+  Q_INVOKABLE void cancelLoad();
+  Q_INVOKABLE void unload();
+  // Devices of a backend for the settings' device picker: [{index, name, detail}].
+  Q_INVOKABLE QVariantList devices(const QString& backend) const;
+  // A load error in plain words, with what to do.
+  static QString explain(const Error& e);
+
+ signals:
+  void stateChanged();
+  void progressChanged();
+  void engineChanged();       // engine() appeared or is about to go (engine() is null then)
+  void aboutToUnload();       // generation must stop now; the engine goes right after
+
+ private:
+  void finish_load(std::unique_ptr<ChatEngine> engine, const QString& error, bool cancelled, quint64 generation);
+  void join_loader();
+  void set_state(const QString& s);
+
+  AppSettings& settings_;
+  EngineFactory factory_;
+  std::unique_ptr<ChatEngine> engine_;
+  std::thread loader_;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  quint64 generation_ = 0;  // load attempts, so a stale result is dropped
+  QString state_ = QStringLiteral("empty");
+  double progress_ = 0;
+  QString stage_, path_, error_;
+};
+
+}  // namespace ossdesk::gui

@@ -1,0 +1,60 @@
+// The loaded model and where it runs ("gpt-oss-20b · Vulkan · RTX 4090"), the
+// load progress with cancel, load errors in plain words, and the buttons to
+// open a model and the settings.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Ossdesk
+
+Rectangle {
+    id: root
+    required property ModelController models
+    signal openRequested()
+    signal settingsRequested()
+    color: Theme.window
+    implicitHeight: layout.implicitHeight + 2 * Theme.gap
+
+    ColumnLayout {
+        id: layout
+        anchors.fill: parent
+        anchors.margins: Theme.gap
+        RowLayout {
+            Layout.fillWidth: true
+            Label {
+                objectName: "modelStatus"
+                Layout.fillWidth: true
+                elide: Text.ElideRight
+                color: root.models.state === "ready" ? Theme.text : Theme.subtle
+                text: root.models.state === "ready"
+                      ? root.models.modelName + "  ·  " + root.models.backendName + "  ·  " + root.models.deviceName
+                      : root.models.state === "loading" ? qsTr("Loading %1…").arg(root.models.modelName)
+                      : qsTr("No model loaded")
+                ToolTip.visible: statusHover.hovered && root.models.backendReason !== ""
+                ToolTip.text: root.models.backendReason
+                HoverHandler { id: statusHover }
+            }
+            Button { text: qsTr("Cancel"); visible: root.models.state === "loading"; onClicked: root.models.cancelLoad() }
+            Button { objectName: "openModel"; text: qsTr("Open model…"); onClicked: root.openRequested() }
+            Button { objectName: "openSettings"; text: qsTr("Settings"); onClicked: root.settingsRequested() }
+        }
+        ProgressBar {
+            visible: root.models.state === "loading"
+            Layout.fillWidth: true
+            value: root.models.progress
+        }
+        Label {
+            visible: root.models.state === "loading"
+            text: root.models.stage
+            color: Theme.subtle
+            font.pixelSize: Theme.small
+        }
+        Label {
+            visible: root.models.state === "error"
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            text: root.models.errorText
+            color: Theme.danger
+        }
+    }
+    Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: Theme.border }
+}
