@@ -63,6 +63,9 @@ Dialog {
             Label { text: topPSlider.value.toFixed(2) }
         }
 
+        Label { text: qsTr("Longest answer") }
+        SpinBox { from: 16; to: 131072; stepSize: 512; editable: true; value: root.settings.maxTokens; onValueModified: root.settings.maxTokens = value }
+
         Label { text: qsTr("System prompt\n(this chat)") }
         TextArea {
             Layout.fillWidth: true

@@ -10,7 +10,7 @@ const QVariantMap& defaults() {
   static const QVariantMap d = {
       {"modelsFolder", QString()}, {"lastModel", QString()},    {"backend", QStringLiteral("auto")},
       {"device", QString()},       {"contextLength", 8192},     {"temperature", 1.0},
-      {"topP", 1.0},               {"defaultEffort", QStringLiteral("medium")}, {"theme", QStringLiteral("system")},
+      {"topP", 1.0},               {"maxTokens", 8192},               {"defaultEffort", QStringLiteral("medium")}, {"theme", QStringLiteral("system")},
       {"fontSize", 14}};
   return d;
 }

@@ -25,6 +25,7 @@ class AppSettings : public QObject {
   Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY changed)
   Q_PROPERTY(double temperature READ temperature WRITE setTemperature NOTIFY changed)
   Q_PROPERTY(double topP READ topP WRITE setTopP NOTIFY changed)
+  Q_PROPERTY(int maxTokens READ maxTokens WRITE setMaxTokens NOTIFY changed)  // longest answer, reasoning included
   Q_PROPERTY(QString defaultEffort READ defaultEffort WRITE setDefaultEffort NOTIFY changed)  // low | medium | high
   Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY changed)  // system | light | dark
   Q_PROPERTY(int fontSize READ fontSize WRITE setFontSize NOTIFY changed)
@@ -39,6 +40,7 @@ class AppSettings : public QObject {
   int contextLength() const { return values_.value("contextLength").toInt(); }
   double temperature() const { return values_.value("temperature").toDouble(); }
   double topP() const { return values_.value("topP").toDouble(); }
+  int maxTokens() const { return values_.value("maxTokens").toInt(); }
   QString defaultEffort() const { return text("defaultEffort"); }
   QString theme() const { return text("theme"); }
   int fontSize() const { return values_.value("fontSize").toInt(); }
@@ -50,6 +52,7 @@ class AppSettings : public QObject {
   void setContextLength(int v) { write("contextLength", qBound(256, v, 131072)); }
   void setTemperature(double v) { write("temperature", qBound(0.0, v, 2.0)); }
   void setTopP(double v) { write("topP", qBound(0.0, v, 1.0)); }
+  void setMaxTokens(int v) { write("maxTokens", qBound(16, v, 131072)); }
   void setDefaultEffort(const QString& v);
   void setTheme(const QString& v);
   void setFontSize(int v) { write("fontSize", qBound(9, v, 28)); }

@@ -246,11 +246,13 @@ void ChatController::commit_pending_delete() {
 
 void ChatController::search(const QString& query) {
   try {
-    auto hits = storage::search(db_, query.toStdString());
-    if (pending_delete_)
-      hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const auto& h) { return h.conversation_id == pending_delete_; }),
-                 hits.end());
-    search_.set_hits(std::move(hits));
+    // One row per conversation: its best hit (titles rank first, then messages).
+    std::vector<storage::SearchHit> rows;
+    for (storage::SearchHit& h : storage::search(db_, query.toStdString())) {
+      const bool seen = std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.conversation_id == h.conversation_id; });
+      if (!seen && h.conversation_id != pending_delete_) rows.push_back(std::move(h));
+    }
+    search_.set_hits(std::move(rows));
   } catch (const std::exception& e) {
     report(tr("search"), e);
   }
@@ -328,6 +330,7 @@ bool ChatController::start_generation(qint64 parent_id) {
     GenerationSettings g;
     g.temperature = static_cast<float>(settings_.temperature());
     g.top_p = static_cast<float>(settings_.topP());
+    g.max_tokens = settings_.maxTokens();
     g = bridge::apply_sampling(conv.settings.sampling, g);
     g.reasoning = parse_reasoning_effort(conv.settings.reasoning_effort).value_or(ReasoningEffort::Medium);
     storage::MessageStats start;
