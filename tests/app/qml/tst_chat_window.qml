@@ -1,0 +1,140 @@
+// The chat window driven like a user would: type, press Enter, watch the
+// answer stream; stop; regenerate; the thinking section folding; search; the
+// effort buttons. Runs the real Main.qml over real controllers and a real
+// history file, with a scripted engine.
+import QtQuick
+import QtTest
+import Ossdesk.Ui
+
+TestCase {
+    id: tc
+    name: "ChatWindow"
+    when: windowShown
+    width: 1100
+    height: 760
+
+    property var window: null
+
+    function findByName(item, name) {
+        if (!item) return null
+        if (item.objectName === name) return item
+        const kids = item.children !== undefined ? item.children : []
+        for (let i = 0; i < kids.length; ++i) {
+            const found = findByName(kids[i], name)
+            if (found) return found
+        }
+        if (item.contentItem && item.contentItem !== item) return findByName(item.contentItem, name)
+        return null
+    }
+    function findAll(item, name, out) {
+        if (!item) return out
+        if (item.objectName === name) out.push(item)
+        const kids = item.children !== undefined ? item.children : []
+        for (let i = 0; i < kids.length; ++i) findAll(kids[i], name, out)
+        return out
+    }
+    function root() { return window.contentItem }
+    function sendByTyping(text) {
+        const input = findByName(root(), "composerInput")
+        verify(input, "composer input")
+        input.forceActiveFocus()
+        input.text = text
+        keyClick(Qt.Key_Return)
+    }
+
+    function initTestCase() {
+        const component = Qt.createComponent("qrc:/Ossdesk/Ui/Main.qml")
+        compare(component.status, Component.Ready, component.errorString())
+        window = component.createObject(null, { chat: testChat, models: testModels, settings: testSettings })
+        verify(window)
+        window.show()
+        tryVerify(() => window.visible)
+        testModels.load("/models/scripted.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+    }
+    function cleanupTestCase() { window.destroy() }
+    function init() { testChat.newConversation(); probe.setLongAnswer(false) }
+
+    function test_1_send_and_see_it_stream() {
+        const before = probe.submissions()
+        sendByTyping("How do tides work?")
+        tryCompare(testChat, "busy", false, 5000)
+        compare(probe.submissions(), before + 1)
+        compare(testChat.messages.count, 2)
+        compare(testChat.currentTitle, "How do tides work?")
+        tryVerify(() => findAll(root(), "statsLine", []).length > 0)
+        const input = findByName(root(), "composerInput")
+        compare(input.text, "")  // sent, so cleared
+    }
+
+    function test_2_stop() {
+        probe.setLongAnswer(true)
+        sendByTyping("Write a long essay")
+        tryCompare(testChat, "busy", true, 2000)
+        tryVerify(() => findAll(root(), "liveStats", []).length > 0, 3000)
+        const stop = findByName(root(), "stopButton")
+        verify(stop, "Stop appears while streaming")
+        mouseClick(stop)
+        tryCompare(testChat, "busy", false, 5000)
+        const status = testChat.messages.data(testChat.messages.index(1, 0), Qt.UserRole + 6)
+        compare(status, "cancelled")
+    }
+
+    function test_3_regenerate_creates_a_branch() {
+        sendByTyping("Pick a number")
+        tryCompare(testChat, "busy", false, 5000)
+        const regenerate = findAll(root(), "regenerate", []).filter(b => b.visible)[0]
+        verify(regenerate, "Regenerate on the last answer")
+        mouseClick(regenerate)
+        tryCompare(testChat, "busy", false, 5000)
+        compare(testChat.messages.count, 2)
+        tryVerify(() => { const p = findByName(root(), "branchPosition"); return p && p.visible && p.text === "2/2" }, 3000)
+    }
+
+    function test_4_reasoning_collapses_when_the_answer_starts() {
+        probe.setLongAnswer(true)
+        sendByTyping("Explain entropy")
+        // While only reasoning has come, it is open; once the answer streams, folded.
+        tryVerify(() => { const r = findAll(root(), "reasoningText", []); return r.length > 0 && testChat.busy }, 3000)
+        tryVerify(() => {
+            const r = findAll(root(), "reasoningText", [])
+            return r.length > 0 && !r[r.length - 1].parent.visible
+        }, 5000, "the thinking section folds when the answer starts")
+        testChat.stop()
+        tryCompare(testChat, "busy", false, 5000)
+        const header = findAll(root(), "thinkingHeader", []).pop()
+        verify(header.text.indexOf("Thought for") >= 0, header.text)
+        mouseClick(header)  // open it again by hand
+        const r = findAll(root(), "reasoningText", []).pop()
+        tryVerify(() => r.parent.visible)
+        compare(r.text, "Let me think about this.")
+    }
+
+    function test_5_search_finds_a_message() {
+        sendByTyping("Tell me about the axolotl")
+        tryCompare(testChat, "busy", false, 5000)
+        const field = findByName(root(), "search")
+        field.forceActiveFocus()
+        field.text = "axolotl"
+        const results = findByName(root(), "searchResults")
+        tryVerify(() => results.visible && results.count === 1, 3000)
+        field.text = ""
+        tryVerify(() => !results.visible)
+    }
+
+    function test_6_effort_choice_reaches_the_system_message() {
+        const high = findByName(root(), "effort_high")
+        verify(high)
+        mouseClick(high)
+        compare(testChat.reasoningEffort, "high")
+        sendByTyping("Prove it")
+        tryCompare(testChat, "busy", false, 5000)
+        compare(probe.lastEffort(), "high")
+        const low = findByName(root(), "effort_low")
+        mouseClick(low)
+        compare(testChat.reasoningEffort, "low")
+        sendByTyping("And quickly?")
+        tryCompare(testChat, "busy", false, 5000)
+        compare(probe.lastEffort(), "low")
+    }
+}

@@ -1,0 +1,70 @@
+// Qt Quick Test runner for the app's QML: the real window (Ossdesk.Ui Main)
+// over the real controllers, a real history file and the scripted engine. The
+// QML tests reach them through `testApp` (controllers) and `probe` (what the
+// scripted engine received).
+#include <QQmlContext>
+#include <QQmlEngine>
+#include <QtQuickTest>
+
+#include <memory>
+
+#include "app_fixture.h"
+#include "fake_chat_engine.h"
+
+void qml_register_types_Ossdesk();
+void qml_register_types_Ossdesk_Ui();
+
+using namespace ossdesk;
+
+// What QML may ask about the scripted engine.
+class EngineProbe : public QObject {
+  Q_OBJECT
+ public:
+  explicit EngineProbe(test::FakeChatEngine& engine) : engine_(engine) {}
+  Q_INVOKABLE int submissions() const { return static_cast<int>(engine_.settings().size()); }
+  Q_INVOKABLE QString lastEffort() const {
+    const auto s = engine_.settings();
+    return s.empty() ? QString() : QString::fromLatin1(to_string(s.back().reasoning));
+  }
+  // A long, slow answer (for stop), or the short default.
+  Q_INVOKABLE void setLongAnswer(bool long_answer) {
+    test::FakeScript script;
+    if (long_answer) {
+      script.final.assign(3000, "word ");
+      script.delay = std::chrono::milliseconds(2);
+    }
+    engine_.set_script(script);
+  }
+
+ private:
+  test::FakeChatEngine& engine_;
+};
+
+class Setup : public QObject {
+  Q_OBJECT
+ public slots:
+  void qmlEngineAvailable(QQmlEngine* engine) {
+    qml_register_types_Ossdesk();
+    qml_register_types_Ossdesk_Ui();
+    engine->addImportPath(QStringLiteral("qrc:/"));
+    app_ = std::make_unique<test::AppUnderTest>("app-qml", test::factory_for(&fake_));
+    probe_ = std::make_unique<EngineProbe>(fake_);
+    engine->rootContext()->setContextProperty("testChat", app_->chat.get());
+    engine->rootContext()->setContextProperty("testModels", app_->models.get());
+    engine->rootContext()->setContextProperty("testSettings", app_->settings.get());
+    engine->rootContext()->setContextProperty("probe", probe_.get());
+  }
+  void cleanupTestCase() {
+    app_.reset();
+    probe_.reset();
+  }
+
+ private:
+  test::FakeChatEngine fake_;
+  std::unique_ptr<test::AppUnderTest> app_;
+  std::unique_ptr<EngineProbe> probe_;
+};
+
+QUICK_TEST_MAIN_WITH_SETUP(app_qml, Setup)
+
+#include "qml_test_main.moc"
