@@ -12,6 +12,7 @@ ApplicationWindow {
     required property ChatController chat
     required property ModelController models
     required property AppSettings settings
+    property alias settingsDialog: settingsDialog
 
     width: 1180
     height: 780

@@ -84,6 +84,7 @@ Item {
             reasoning: root.reasoning
             thinkingMs: root.thinkingMs
             thinking: root.streaming && root.content === ""
+            answered: root.content !== ""
         }
         MarkdownBody {
             visible: !root.isUser
@@ -148,6 +149,7 @@ Item {
                 leftPadding: 6
                 text: root.streaming ? root.chat.liveStats : root.statsLine
             }
+            Item { Layout.fillWidth: true; visible: root.isUser }  // pushes the user's actions to the right
         }
     }
 }

@@ -16,6 +16,19 @@ Dialog {
     modal: true
     standardButtons: Dialog.Close
     width: 560
+    // Popups do not take the window's palette in Qt 6.4: give the dialog the theme's.
+    palette.window: Theme.raised
+    palette.windowText: Theme.text
+    palette.base: Theme.window
+    palette.text: Theme.text
+    palette.button: Theme.surface
+    palette.buttonText: Theme.text
+    palette.placeholderText: Theme.subtle
+    palette.mid: Theme.border
+    palette.dark: Theme.accent
+    palette.light: Theme.raised
+    palette.midlight: Theme.surface
+    palette.highlight: Theme.accent
 
     GridLayout {
         anchors.fill: parent

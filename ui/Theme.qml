@@ -24,7 +24,7 @@ QtObject {
 
     readonly property int small: Math.round(baseSize * 0.86)
     readonly property int large: Math.round(baseSize * 1.3)
-    readonly property string mono: "DejaVu Sans Mono, Consolas, monospace"
+    readonly property string mono: Qt.platform.os === "windows" ? "Consolas" : "monospace"
     readonly property int radius: 8
     readonly property int gap: 8
 }

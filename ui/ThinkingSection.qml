@@ -1,6 +1,7 @@
 // The model's reasoning (analysis channel), dimmed and foldable. Open while
-// the model thinks; it folds itself when the answer starts, unless the user
-// has opened or closed it by hand.
+// there is no answer (the model is thinking, or was stopped or interrupted
+// while thinking); it folds itself when the answer starts, unless the user has
+// opened or closed it by hand.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -9,10 +10,11 @@ ColumnLayout {
     id: root
     property string reasoning
     property double thinkingMs
-    property bool thinking: false
+    property bool thinking: false   // streaming, and no answer yet
+    property bool answered: true    // some answer text exists
     property bool userChoice: false
     property bool userExpanded: false
-    readonly property bool expanded: userChoice ? userExpanded : thinking
+    readonly property bool expanded: userChoice ? userExpanded : !answered
     spacing: 4
 
     ToolButton {

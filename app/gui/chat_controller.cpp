@@ -418,7 +418,7 @@ void ChatController::finish_generation(FinishReason finish, const GenerationStat
   frame_timer_.stop();
   const qint64 message_id = writer_->message_id();
   storage::MessageStats s = bridge::stats_of(stats, model_.modelPath().toStdString(), generating_effort_);
-  if (!s.thinking_ms && reasoning_start_ms_ >= 0)
+  if (s.thinking_ms.value_or(0) <= 0 && reasoning_start_ms_ >= 0)
     s.thinking_ms = double((reasoning_end_ms_ < 0 ? clock_.elapsed() : reasoning_end_ms_) - reasoning_start_ms_);
   const storage::MessageStatus status = bridge::status_of(finish);
   try {

@@ -26,6 +26,19 @@ class EngineProbe : public QObject {
     const auto s = engine_.settings();
     return s.empty() ? QString() : QString::fromLatin1(to_string(s.back().reasoning));
   }
+  // An answer with a heading, a list, a table and code (for screenshots).
+  Q_INVOKABLE void setRichAnswer() {
+    test::FakeScript script;
+    script.analysis = {"The user wants a comparison. ", "I should give a short table ", "and a code sample for loading."};
+    script.final = {"## MXFP4 in short\n\n", "MXFP4 stores weights in **4 bits** with a shared scale per block of 32:\n\n",
+                    "- smaller files\n- faster decode\n\n",
+                    "| format | bits | 20b size |\n|---|---|---|\n| BF16 | 16 | 41.8 GB |\n| MXFP4 | 4.25 | 12.8 GB |\n\n",
+                    "```cpp\nauto engine = ossdesk::Engine::load(\"gpt-oss-20b.gguf\", {});\n```\n"};
+    script.delay = std::chrono::milliseconds(40);  // so "Thought for" shows a real time
+    engine_.set_script(script);
+  }
+  // Where tests write screenshots; empty: none.
+  Q_INVOKABLE QString screenshotDir() const { return qEnvironmentVariable("OSSDESK_SCREENSHOT_DIR"); }
   // A long, slow answer (for stop), or the short default.
   Q_INVOKABLE void setLongAnswer(bool long_answer) {
     test::FakeScript script;

@@ -1,0 +1,80 @@
+// Screenshots of the real window for a person to look at (the build's
+// screenshots/ folder): empty state, a conversation with the reasoning
+// expanded and collapsed, Markdown (table, code), settings, dark theme. Runs
+// under Xvfb (xcb) from CTest; each grab must be a real picture (many colours),
+// which fails on a blank or unrendered window.
+import QtQuick
+import QtTest
+import Ossdesk.Ui
+
+TestCase {
+    name: "Screenshots"
+    when: windowShown
+    property var window: null
+
+    function findAll(item, name, out) {
+        if (!item) return out
+        if (item.objectName === name) out.push(item)
+        const kids = item.children !== undefined ? item.children : []
+        for (let i = 0; i < kids.length; ++i) findAll(kids[i], name, out)
+        return out
+    }
+    function shoot(name) {
+        wait(300)  // let layouts and fonts settle
+        const image = grabImage(window.contentItem.parent)
+        const dir = probe.screenshotDir()
+        if (dir !== "") image.save(dir + "/" + name + ".png")  // throws when it cannot
+        // A rendered window has text and widgets: sample a grid and count colours.
+        const colours = {}
+        for (let x = 5; x < image.width; x += 23)
+            for (let y = 5; y < image.height; y += 19) colours[image.pixel(x, y)] = true
+        verify(Object.keys(colours).length >= 4, name + " looks blank")
+    }
+
+    function initTestCase() {
+        const component = Qt.createComponent("qrc:/Ossdesk/Ui/Main.qml")
+        compare(component.status, Component.Ready, component.errorString())
+        testSettings.theme = "light"
+        window = component.createObject(null, { chat: testChat, models: testModels, settings: testSettings, width: 1180, height: 780 })
+        window.show()
+        tryVerify(() => window.visible)
+    }
+    function cleanupTestCase() { window.destroy() }
+
+    function test_1_empty_state() {
+        testChat.newConversation()
+        shoot("01-empty-no-model")
+        testModels.load("/models/gpt-oss-20b-mxfp4.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        shoot("02-empty-model-ready")
+    }
+
+    function test_2_conversation() {
+        probe.setRichAnswer()
+        testChat.send("How does MXFP4 compare with BF16 for gpt-oss-20b?")
+        tryCompare(testChat, "busy", false, 5000)
+        shoot("03-conversation-reasoning-collapsed")
+        const header = findAll(window.contentItem, "thinkingHeader", []).pop()
+        mouseClick(header)
+        shoot("04-conversation-reasoning-expanded")
+    }
+
+    function test_3_settings() {
+        const button = findAll(window.contentItem, "openSettings", [])[0]
+        mouseClick(button)
+        tryVerify(() => window.settingsDialog.opened)
+        shoot("05-settings")
+        window.settingsDialog.close()
+        tryVerify(() => !window.settingsDialog.visible)
+    }
+
+    function test_4_dark() {
+        testSettings.theme = "dark"
+        shoot("06-dark")
+        mouseClick(findAll(window.contentItem, "openSettings", [])[0])
+        tryVerify(() => window.settingsDialog.opened)
+        shoot("07-dark-settings")
+        window.settingsDialog.close()
+        testSettings.theme = "light"
+    }
+}
