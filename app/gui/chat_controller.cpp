@@ -75,17 +75,23 @@ QString ChatController::reasoningEffort() const {
 
 void ChatController::setReasoningEffort(const QString& effort) {
   if (!valid_effort(effort) || effort == reasoningEffort()) return;
-  if (auto c = current_record()) {
-    try {
-      c->settings.reasoning_effort = effort.toStdString();
-      storage::update_conversation_settings(db_, c->id, c->settings);
-    } catch (const std::exception& e) {
-      report(tr("save the reasoning effort"), e);
-    }
-  } else {
-    draft_effort_ = effort;
-  }
+  const bool saved = change_current_settings([&](storage::ConversationSettings& s) { s.reasoning_effort = effort.toStdString(); },
+                                             tr("save the reasoning effort"));
+  if (!saved) draft_effort_ = effort;
   emit currentChanged();
+}
+
+bool ChatController::change_current_settings(const std::function<void(storage::ConversationSettings&)>& change,
+                                             const QString& doing) {
+  auto c = current_record();
+  if (!c) return false;
+  try {
+    change(c->settings);
+    storage::update_conversation_settings(db_, c->id, c->settings);
+  } catch (const std::exception& e) {
+    report(doing, e);
+  }
+  return true;
 }
 
 QString ChatController::effortHint() const {
@@ -102,16 +108,9 @@ QString ChatController::systemPrompt() const {
 
 void ChatController::setSystemPrompt(const QString& prompt) {
   if (prompt == systemPrompt()) return;
-  if (auto c = current_record()) {
-    try {
-      c->settings.system_prompt = prompt.toStdString();
-      storage::update_conversation_settings(db_, c->id, c->settings);
-    } catch (const std::exception& e) {
-      report(tr("save the system prompt"), e);
-    }
-  } else {
-    draft_system_prompt_ = prompt;
-  }
+  const bool saved = change_current_settings([&](storage::ConversationSettings& s) { s.system_prompt = prompt.toStdString(); },
+                                             tr("save the system prompt"));
+  if (!saved) draft_system_prompt_ = prompt;
   emit currentChanged();
 }
 

@@ -16,6 +16,7 @@
 #include <QTimer>
 #include <QtQml/qqmlregistration.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -124,6 +125,9 @@ class ChatController : public QObject {
   void update_live_stats(bool force);
   void report(const QString& doing, const std::exception& e);
   std::optional<storage::ConversationRecord> current_record() const;
+  // Applies `change` to the current conversation's settings and saves them;
+  // false when the chat is a draft (not saved yet).
+  bool change_current_settings(const std::function<void(storage::ConversationSettings&)>& change, const QString& doing);
 
   storage::Database& db_;
   AppSettings& settings_;

@@ -6,6 +6,7 @@
 #include <QTest>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -24,7 +25,11 @@ struct AppUnderTest {
   std::unique_ptr<gui::ModelController> models;
   std::unique_ptr<gui::ChatController> chat;
 
-  AppUnderTest(const std::string& name, gui::EngineFactory factory) : dir(scratch_dir(name)) {
+  // `prepare` may write a history file into the folder before the app opens it.
+  AppUnderTest(const std::string& name, gui::EngineFactory factory,
+               const std::function<void(const std::filesystem::path&)>& prepare = {})
+      : dir(scratch_dir(name)) {
+    if (prepare) prepare(dir / "history.sqlite3");
     db.emplace(storage::Database::open(dir / "history.sqlite3"));
     settings = std::make_unique<gui::AppSettings>(*db);
     models = std::make_unique<gui::ModelController>(*settings, std::move(factory));

@@ -202,6 +202,34 @@ class TestChatController : public QObject {
     QVERIFY(!storage::find_conversation(*app.db, penguins).has_value());
   }
 
+  // An answer cut off by a crash (left `partial` by a writer that is gone)
+  // shows as interrupted, with the words it had, in the thread and the sidebar.
+  void a_crashed_answer_shows_as_interrupted() {
+    qint64 conversation = 0;
+    test::FakeChatEngine engine;
+    test::AppUnderTest app("app-crash", test::factory_for(&engine), [&](const std::filesystem::path& file) {
+      auto db = storage::Database::open(file);
+      conversation = storage::create_conversation(db, {"Crash test", {}, {}});
+      storage::NewMessage user;
+      user.content = "a question";
+      storage::append_message(db, conversation, user);
+      storage::NewMessage partial;
+      partial.role = storage::Role::Assistant;
+      partial.reasoning = "thinking about";
+      partial.content = "The first half of";
+      partial.status = storage::MessageStatus::Partial;
+      storage::append_message(db, conversation, partial);
+    });
+    app.chat->openMostRecent();
+    QCOMPARE(app.chat->currentConversationId(), conversation);
+    auto* m = app.chat->messages();
+    QCOMPARE(m->rowCount(), 2);
+    QCOMPARE(last_row(m, MessageListModel::InterruptedRole).toBool(), true);
+    QCOMPARE(last_row(m, MessageListModel::ContentRole).toString(), QString("The first half of"));
+    auto* list = app.chat->conversations();
+    QCOMPARE(list->data(list->index(0), gui::ConversationListModel::InterruptedRole).toBool(), true);
+  }
+
   void markdown_splits_prose_and_code() {
     using gui::MarkdownBlock;
     const auto blocks = gui::split_markdown("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```cpp\nint x = 1;\n```\nafter\n~~~\nstreaming");
