@@ -19,6 +19,7 @@ RowLayout {
             checkable: true
             checked: root.effort === modelData.key
             flat: !checked
+            highlighted: checked
             font.pixelSize: Theme.small
             padding: 6
             onClicked: root.chosen(modelData.key)
