@@ -71,7 +71,7 @@ Rectangle {
                 Button {
                     objectName: root.chat.busy ? "stopButton" : "sendButton"
                     text: root.chat.busy ? qsTr("Stop") : qsTr("Send")
-                    highlighted: !root.chat.busy
+                    highlighted: !root.chat.busy && enabled
                     enabled: root.chat.busy || (root.chat.canSend && input.text.trim() !== "")
                     onClicked: root.chat.busy ? root.chat.stop() : root.submit()
                 }
