@@ -352,7 +352,11 @@ bool ChatController::start_generation(qint64 parent_id) {
     engine->submit(conversation, g, [inbox](const Event& e) { inbox->push(e); });
     frame_timer_.start();
   } catch (const std::exception& e) {
-    if (writer_) writer_->finish(storage::MessageStatus::Error, {}, e.what());
+    try {
+      if (writer_) writer_->finish(storage::MessageStatus::Error, {}, e.what());
+    } catch (const std::exception&) {
+      // The writer's destructor saves what it can and marks the answer interrupted.
+    }
     writer_.reset();
     report(tr("start the answer"), e);
     reload_thread();
