@@ -6,6 +6,9 @@
 #include "backends/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "ossdesk/error.h"
+#ifdef OSSDESK_HAVE_CUDA
+#include "backends/cuda/cuda_loader.h"
+#endif
 #ifdef OSSDESK_HAVE_VULKAN
 #include "backends/vulkan/vk_backend.h"
 #include "backends/vulkan/vk_device.h"
@@ -14,15 +17,22 @@
 namespace ossdesk {
 
 std::vector<std::string> available_backends() {
-#ifdef OSSDESK_HAVE_VULKAN
-  return {"vulkan", "cpu"};
-#else
-  return {"cpu"};
+  std::vector<std::string> names;
+#ifdef OSSDESK_HAVE_CUDA
+  names.push_back("cuda");
 #endif
+#ifdef OSSDESK_HAVE_VULKAN
+  names.push_back("vulkan");
+#endif
+  names.push_back("cpu");
+  return names;
 }
 
 std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_software, std::string* why_none) {
   if (backend == "cpu") return {cpu::describe_host_cpu(std::max(1u, std::thread::hardware_concurrency()))};
+#ifdef OSSDESK_HAVE_CUDA
+  if (backend == "cuda") return cuda::list_devices(why_none);
+#endif
 #ifdef OSSDESK_HAVE_VULKAN
   if (backend == "vulkan") return vk::list_devices(include_software, why_none);
 #else
@@ -37,24 +47,36 @@ std::unique_ptr<Backend> create_backend(const std::string& name, const Model& mo
   std::string chosen = name;
   std::string reason = "requested";
   if (name == "auto") {
+    // CUDA on NVIDIA, else a Vulkan GPU (software devices only when asked
+    // for), else the CPU; the reason says what was missing on the way.
     chosen = "cpu";
-#ifdef OSSDESK_HAVE_VULKAN
-    // A GPU when there is one; software Vulkan devices only when asked for.
-    std::string why;
-    if (!vk::list_devices(options.allow_software_devices, &why).empty()) {
-      chosen = "vulkan";
-      reason = "the first Vulkan GPU";
-    } else {
-      reason = "no Vulkan GPU: " + why;
-    }
-#else
-    reason = "no GPU backend in this build";
+    std::string why_not;
+#ifdef OSSDESK_HAVE_CUDA
+    std::string why_cuda;
+    if (!cuda::list_devices(&why_cuda).empty()) chosen = "cuda", reason = "an NVIDIA GPU";
+    else why_not += "no CUDA GPU: " + why_cuda + "; ";
 #endif
+#ifdef OSSDESK_HAVE_VULKAN
+    std::string why_vulkan;
+    if (chosen == "cpu") {
+      if (!vk::list_devices(options.allow_software_devices, &why_vulkan).empty()) chosen = "vulkan", reason = "the first Vulkan GPU";
+      else why_not += "no Vulkan GPU: " + why_vulkan;
+    }
+#endif
+    if (why_not.ends_with("; ")) why_not.resize(why_not.size() - 2);
+    if (chosen == "cpu") reason = why_not.empty() ? "no GPU backend in this build" : why_not;
+    else if (!why_not.empty()) reason += " (" + why_not + ")";
   }
   if (chosen == "cpu") {
     if (choice) *choice = {chosen, reason};
     return std::make_unique<cpu::CpuBackend>(model, options, control);
   }
+#ifdef OSSDESK_HAVE_CUDA
+  if (chosen == "cuda") {
+    if (choice) *choice = {chosen, reason};
+    return cuda::create_backend(model, options, control);
+  }
+#endif
 #ifdef OSSDESK_HAVE_VULKAN
   if (chosen == "vulkan") {
     if (choice) *choice = {chosen, reason};

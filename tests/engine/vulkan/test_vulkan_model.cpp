@@ -24,9 +24,6 @@ using namespace ossdesk;
 
 namespace {
 
-constexpr float kGpuTolerance = 0.03f;
-constexpr float kTopMargin = 0.05f;
-
 std::unique_ptr<Backend> vulkan_backend(const Model& m, int max_batch = 512, int context = 512, bool profile = false) {
   BackendOptions o;
   o.allow_software_devices = true;
@@ -41,23 +38,7 @@ std::unique_ptr<Backend> vulkan_backend(const Model& m, int max_batch = 512, int
 using test::all_logits;
 using test::greedy;
 
-// The GPU criterion over [rows x vocab] logits; returns an empty string when met.
-QString gpu_criterion(const std::vector<float>& got, const std::vector<float>& ref, std::size_t vocab, float* max_diff) {
-  const std::size_t rows = ref.size() / vocab;
-  *max_diff = test::max_abs_diff(got.data(), ref.data(), ref.size());
-  if (!(*max_diff < kGpuTolerance)) return QString("max |diff| %1").arg(*max_diff);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* a = ref.data() + r * vocab;
-    const float* b = got.data() + r * vocab;
-    const std::size_t top = static_cast<std::size_t>(std::max_element(a, a + vocab) - a);
-    float second = -1e30f;
-    for (std::size_t i = 0; i < vocab; ++i)
-      if (i != top) second = std::max(second, a[i]);
-    if (a[top] - second > kTopMargin && static_cast<std::size_t>(std::max_element(b, b + vocab) - b) != top)
-      return QString("position %1: top-1 differs with a margin of %2").arg(r).arg(a[top] - second);
-  }
-  return {};
-}
+using test::gpu_criterion;
 
 // Sets (or clears) the weight-buffer cap the Vulkan backend honours for tests.
 struct BufferCap {

@@ -1,0 +1,293 @@
+#include "backends/cuda/cuda_backend.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "backends/cpu/rope.h"
+#include "backends/cuda/cuda_check.h"
+
+namespace ossdesk::cuda {
+namespace {
+
+constexpr int kMaxLogitsRows = 64;  // All-mode chunks return at most this many rows of logits
+
+std::string gib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+// The device BackendOptions asks for: an index, a name substring, or the one with the most memory.
+int choose_device(const BackendOptions& o, cudaDeviceProp* chosen) {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess || count == 0)
+    fail(ErrorKind::Unsupported, std::string("cuda: no usable CUDA device (") +
+                                     (status != cudaSuccess ? cudaGetErrorString(status) : "none found") + ")");
+  int best = -1;
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp p{};
+    check(cudaGetDeviceProperties(&p, i), "cudaGetDeviceProperties");
+    bool take = false;
+    if (o.device_index >= 0) take = i == o.device_index;
+    else if (!o.device_name.empty()) take = best < 0 && std::string(p.name).find(o.device_name) != std::string::npos;
+    else take = best < 0 || p.totalGlobalMem > chosen->totalGlobalMem;
+    if (take) best = i, *chosen = p;
+  }
+  if (best < 0)
+    fail(ErrorKind::Unsupported, "cuda: no CUDA device matches " +
+                                     (o.device_index >= 0 ? "index " + std::to_string(o.device_index) : "'" + o.device_name + "'") +
+                                     " (" + std::to_string(count) + " found)");
+  return best;
+}
+
+}  // namespace
+
+CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, const LoadControl& control)
+    : config_(model.config()),
+      options_(options),
+      rings_(model.config(), std::max(1, options.context_length), options.max_batch > 0 ? options.max_batch : 512) {
+  const ModelConfig& c = config_;
+  batch_ = options.max_batch > 0 ? options.max_batch : 512;
+  cudaDeviceProp prop{};
+  device_ = choose_device(options, &prop);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  int driver = 0;
+  cudaDriverGetVersion(&driver);
+  info_.backend = "cuda";
+  info_.name = prop.name;
+  info_.type = "discrete";
+  info_.driver = "CUDA driver " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) + ", compute " +
+                 std::to_string(prop.major) + "." + std::to_string(prop.minor);
+  info_.memory_bytes = prop.totalGlobalMem;
+  info_.index = device_;
+  if (c.head_dim > 256 || c.head_dim % 2) fail(ErrorKind::Unsupported, "cuda: head_dim must be even and at most 256");
+  if (c.num_experts > 128 || c.experts_per_token > 8)
+    fail(ErrorKind::Unsupported, "cuda: the router kernel handles at most 128 experts and top-8");
+
+  // Plan, then check it fits before allocating.
+  const std::uint64_t B = static_cast<std::uint64_t>(batch_), V = static_cast<std::uint64_t>(c.vocab_size);
+  const std::uint64_t H = static_cast<std::uint64_t>(c.hidden_size), K = static_cast<std::uint64_t>(c.experts_per_token);
+  logits_rows_ = std::min(batch_, kMaxLogitsRows);
+  std::uint64_t kv_bytes = 0;
+  for (int l = 0; l < c.num_layers; ++l)
+    kv_bytes += 2 * static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) * 2;
+  const std::uint64_t activations =
+      4 * (B * (2 * H + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 2 * K +
+                K * static_cast<std::uint64_t>(c.intermediate_size) + 1) +
+           static_cast<std::uint64_t>(logits_rows_) * V);
+  const std::uint64_t weights = CudaWeights::planned_bytes(c, model.weights());
+  std::size_t free_bytes = 0, total_bytes = 0;
+  check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+  if (weights + kv_bytes + activations > free_bytes)
+    fail(ErrorKind::OutOfMemory, "the model needs " + gib(weights + kv_bytes + activations) + " of device memory (weights " +
+                                     gib(weights) + ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " +
+                                     gib(free_bytes) + " free; use a shorter context, a smaller model or --backend cpu");
+
+  check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  try {
+    auto floats = [this](std::uint64_t n, const char* what) {
+      return static_cast<float*>(scratch_.allocate(std::max<std::uint64_t>(n, 1) * 4, what));
+    };
+    x_ = floats(B * H, "activations");
+    normed_ = floats(B * H, "activations");
+    q_ = floats(B * static_cast<std::uint64_t>(c.q_dim()), "activations");
+    attn_ = floats(B * static_cast<std::uint64_t>(c.q_dim()), "activations");
+    k_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
+    v_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
+    route_weight_ = floats(B * K, "routing");
+    act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
+    logits_ = floats(static_cast<std::uint64_t>(logits_rows_) * V, "logits");
+    tokens_ = static_cast<std::int32_t*>(scratch_.allocate(B * 4, "tokens"));
+    choice_ = static_cast<std::int32_t*>(scratch_.allocate(B * K * 4, "routing"));
+    picked_ = static_cast<std::int32_t*>(scratch_.allocate(4, "sampled id"));
+    for (int l = 0; l < c.num_layers; ++l) {
+      const std::uint64_t bytes = static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) * 2;
+      keys_.push_back(static_cast<std::uint16_t*>(scratch_.allocate(bytes, "KV cache")));
+      values_.push_back(static_cast<std::uint16_t*>(scratch_.allocate(bytes, "KV cache")));
+    }
+    const cpu::YarnRope rope(c);
+    rope_concentration_ = rope.concentration();
+    inv_freq_ = floats(rope.inv_freq().size(), "RoPE frequencies");
+    check(cudaMemcpy(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4, cudaMemcpyHostToDevice), "RoPE frequencies");
+    check(cudaMallocHost(reinterpret_cast<void**>(&host_io_), B * 4 + 16), "cudaMallocHost");
+    weights_ = std::make_unique<CudaWeights>(c, model.weights(), control);
+    if (options_.profile) check(cudaEventCreate(&chunk_start_), "cudaEventCreate");
+  } catch (...) {
+    if (host_io_) cudaFreeHost(host_io_);
+    cudaStreamDestroy(stream_);
+    throw;
+  }
+}
+
+CudaBackend::~CudaBackend() {
+  cudaStreamSynchronize(stream_);
+  for (cudaEvent_t e : event_pool_) cudaEventDestroy(e);
+  if (chunk_start_) cudaEventDestroy(chunk_start_);
+  if (host_io_) cudaFreeHost(host_io_);
+  cudaStreamDestroy(stream_);
+}
+
+void CudaBackend::stage(const char* name) {
+  if (!options_.profile) return;
+  if (stage_events_.size() == event_pool_.size()) {
+    cudaEvent_t e = nullptr;
+    check(cudaEventCreate(&e), "cudaEventCreate");
+    event_pool_.push_back(e);
+  }
+  cudaEvent_t e = event_pool_[stage_events_.size()];
+  check(cudaEventRecord(e, stream_), "cudaEventRecord");
+  stage_events_.emplace_back(name, e);
+}
+
+TokenId CudaBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, const Pick& pick) {
+  const ModelConfig& c = config_;
+  const CudaWeights& w = *weights_;
+  const int T = static_cast<int>(tokens.size());
+  const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), K = c.experts_per_token, V = c.vocab_size;
+  const int pos = rings_.position();
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  cudaStream_t s = stream_;
+
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  stage_events_.clear();
+  if (options_.profile) check(cudaEventRecord(chunk_start_, s), "cudaEventRecord");
+  for (int t = 0; t < T; ++t) host_io_[t] = tokens[static_cast<std::size_t>(t)];
+  check(cudaMemcpyAsync(tokens_, host_io_, static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, s), "tokens");
+  embed(w.embedding, tokens_, T, x_, s);
+  stage("embed");
+  for (int l = 0; l < c.num_layers; ++l) {
+    const CudaLayer& L = w.layers[static_cast<std::size_t>(l)];
+    const int window = c.layer_is_sliding[static_cast<std::size_t>(l)] ? c.sliding_window : 0;
+    const int ring = rings_.ring(l);
+    rmsnorm(x_, L.attn_norm, normed_, T, H, eps, s);
+    matvec(L.wq, normed_, H, L.bq, q_, Q, T, false, s);
+    matvec(L.wk, normed_, H, L.bk, k_, KV, T, false, s);
+    matvec(L.wv, normed_, H, L.bv, v_, KV, T, false, s);
+    stage("attn_norm+qkv");
+    rope(q_, k_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, pos, T, s);
+    kv_write(k_, v_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], KV, ring, pos, T, s);
+    stage("rope+kv_write");
+    attention(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_, c.num_heads,
+              c.num_kv_heads, c.head_dim, window, ring, scale, pos, T, s);
+    stage("attention");
+    matvec(L.wo, attn_, Q, L.bo, x_, H, T, true, s);
+    stage("attn_out+residual");
+    rmsnorm(x_, L.mlp_norm, normed_, T, H, eps, s);
+    router_topk(L.router, L.router_bias, normed_, T, K, choice_, route_weight_, s);
+    stage("moe_norm+router");
+    moe_gate_up(L.gate, L.up, L.gate_bias, L.up_bias, normed_, choice_, T, K, static_cast<float>(c.swiglu_limit), act_, s);
+    stage("moe_gate_up");
+    moe_down(L.down, L.down_bias, act_, choice_, route_weight_, T, K, x_, s);
+    stage("moe_down+residual");
+  }
+  TokenId picked = -1;
+  if (mode != LogitsMode::None || pick.kind != Pick::None) {
+    const int rows = mode == LogitsMode::All ? T : 1;
+    const int first = T - rows;
+    rmsnorm(x_ + static_cast<std::size_t>(first) * H, w.final_norm, normed_, rows, H, eps, s);
+    matvec(w.unembedding, normed_, H, nullptr, logits_, V, rows, false, s);
+    stage("final_norm+unembed");
+    const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;
+    if (pick.kind == Pick::Argmax) argmax(last, V, picked_, s);
+    if (pick.kind == Pick::Draw)
+      sample(last, V, 1.0f / pick.params.temperature, pick.params.top_k, pick.params.top_p, pick.params.min_p, pick.u, picked_, s);
+    if (pick.kind != Pick::None) {
+      check(cudaMemcpyAsync(host_io_, picked_, 4, cudaMemcpyDeviceToHost, s), "sampled id");
+      stage("sample");
+    }
+    if (mode != LogitsMode::None && logits)
+      check(cudaMemcpyAsync(logits, logits_, static_cast<std::size_t>(rows) * static_cast<std::size_t>(V) * 4,
+                            cudaMemcpyDeviceToHost, s),
+            "logits");
+  }
+  check(cudaStreamSynchronize(s), "running the forward pass");
+  check(cudaGetLastError(), "a kernel launch");
+  if (pick.kind != Pick::None) picked = host_io_[0];
+  rings_.set_position(pos + T);
+  if (options_.profile) {
+    cudaEvent_t previous = chunk_start_;
+    for (const auto& [name, event] : stage_events_) {
+      float ms = 0;
+      cudaEventElapsedTime(&ms, previous, event);
+      add_timing(profile_, name, ms, 1);
+      previous = event;
+    }
+  }
+  return picked;
+}
+
+void CudaBackend::forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) {
+  if (tokens.empty()) return;
+  check_forward_input(*this, tokens);
+  const int chunk = mode == LogitsMode::All ? std::min(batch_, logits_rows_) : batch_;
+  forward_in_chunks(tokens, mode, logits, static_cast<std::size_t>(chunk), static_cast<std::size_t>(config_.vocab_size),
+                    [this](std::span<const TokenId> part, LogitsMode m, float* out) { run_chunk(part, m, out, Pick{}); });
+}
+
+TokenId CudaBackend::forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state) {
+  if (tokens.empty()) return Backend::forward_and_sample(tokens, params, state);
+  check_forward_input(*this, tokens);
+  Pick pick;
+  pick.kind = params.temperature > 0.0f ? Pick::Draw : Pick::Argmax;
+  pick.params = params;
+  if (pick.kind == Pick::Draw) pick.u = static_cast<float>(state.next_unit());  // as sample_token takes it
+  TokenId id = -1;
+  forward_in_chunks(tokens, LogitsMode::Last, nullptr, static_cast<std::size_t>(batch_),
+                    static_cast<std::size_t>(config_.vocab_size), [&](std::span<const TokenId> part, LogitsMode m, float*) {
+                      const bool last = m == LogitsMode::Last;
+                      const TokenId got = run_chunk(part, LogitsMode::None, nullptr, last ? pick : Pick{});
+                      if (last) id = got;
+                    });
+  return id;
+}
+
+void CudaBackend::copy_rings(bool to_checkpoint) {
+  for (int l = 0; l < config_.num_layers; ++l) {
+    if (!rings_.ring(l)) continue;
+    const std::size_t i = static_cast<std::size_t>(l);
+    const std::size_t bytes = static_cast<std::size_t>(rings_.slot_count(l)) * static_cast<std::size_t>(config_.kv_dim()) * 2;
+    if (to_checkpoint) {
+      check(cudaMemcpyAsync(checkpoint_keys_[i], keys_[i], bytes, cudaMemcpyDeviceToDevice, stream_), "checkpoint");
+      check(cudaMemcpyAsync(checkpoint_values_[i], values_[i], bytes, cudaMemcpyDeviceToDevice, stream_), "checkpoint");
+    } else {
+      check(cudaMemcpyAsync(keys_[i], checkpoint_keys_[i], bytes, cudaMemcpyDeviceToDevice, stream_), "restore");
+      check(cudaMemcpyAsync(values_[i], checkpoint_values_[i], bytes, cudaMemcpyDeviceToDevice, stream_), "restore");
+    }
+  }
+  check(cudaStreamSynchronize(stream_), "copying the KV rings");
+}
+
+void CudaBackend::checkpoint() {
+  if (rings_.any_ring()) {
+    if (checkpoint_keys_.empty()) {
+      for (int l = 0; l < config_.num_layers; ++l) {
+        const std::uint64_t bytes =
+            rings_.ring(l) ? static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(config_.kv_dim()) * 2 : 4;
+        checkpoint_keys_.push_back(static_cast<std::uint16_t*>(scratch_.allocate(bytes, "KV checkpoint")));
+        checkpoint_values_.push_back(static_cast<std::uint16_t*>(scratch_.allocate(bytes, "KV checkpoint")));
+      }
+    }
+    copy_rings(true);
+  }
+  rings_.checkpoint();
+}
+
+int CudaBackend::truncate(int n) {
+  const KvRings::Rollback r = rings_.truncate(n);
+  if (r.restore_checkpoint) copy_rings(false);
+  return r.kept;
+}
+
+std::vector<OpTiming> CudaBackend::take_profile() {
+  std::vector<OpTiming> out;
+  out.swap(profile_);
+  return out;
+}
+
+std::uint64_t CudaBackend::device_memory_bytes() const { return weights_->bytes() + scratch_.bytes(); }
+
+}  // namespace ossdesk::cuda

@@ -1,0 +1,69 @@
+// The CUDA backend: the gpt-oss forward pass in the kernels of kernels/
+// (kernel_api.h), one stream, weights and an f16 KV cache (KvRings) in device
+// memory. Tokens are picked on the device (argmax or the host sampler's rules)
+// so decode returns one id. Built into libossdesk_cuda with the kernels and
+// created through cuda_plugin.cpp; the engine reaches it via cuda_loader.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <memory>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/cuda/cuda_weights.h"
+#include "backends/kv_rings.h"
+
+namespace ossdesk::cuda {
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(const Model& model, const BackendOptions& options, const LoadControl& control);
+  ~CudaBackend() override;
+
+  const DeviceInfo& device() const override { return info_; }
+  int context_length() const override { return rings_.capacity(); }
+  int position() const override { return rings_.position(); }
+  int vocab_size() const override { return config_.vocab_size; }
+  int truncate(int n) override;
+  void checkpoint() override;
+  void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) override;
+  TokenId forward_and_sample(std::span<const TokenId> tokens, const SamplingParams& params, SamplerState& state) override;
+  std::vector<OpTiming> take_profile() override;
+  std::uint64_t device_memory_bytes() const override;
+
+ private:
+  struct Pick {
+    enum Kind { None, Argmax, Draw } kind = None;
+    SamplingParams params;
+    float u = 0;
+  };
+  TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, const Pick& pick);
+  void stage(const char* name);  // profiling: the work enqueued since the previous stage() is `name`
+  void copy_rings(bool to_checkpoint);
+
+  const ModelConfig& config_;
+  BackendOptions options_;
+  DeviceInfo info_;
+  int device_ = 0;
+  int batch_ = 0;
+  int logits_rows_ = 0;
+  KvRings rings_;
+  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<CudaWeights> weights_;
+  DeviceArena scratch_;  // activations, KV cache, checkpoints
+  float *x_ = nullptr, *normed_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr;
+  float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
+  std::int32_t *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
+  std::int32_t* host_io_ = nullptr;  // pinned: the chunk's tokens, then the picked id
+  std::vector<std::uint16_t*> keys_, values_, checkpoint_keys_, checkpoint_values_;
+  float rope_concentration_ = 1;
+
+  // Profiling with CUDA events: (stage name, event after it).
+  std::vector<std::pair<const char*, cudaEvent_t>> stage_events_;
+  cudaEvent_t chunk_start_ = nullptr;
+  std::vector<cudaEvent_t> event_pool_;
+  std::vector<OpTiming> profile_;
+};
+
+}  // namespace ossdesk::cuda

@@ -1,0 +1,83 @@
+// Helpers shared by the CUDA kernels: weight formats as the CUDA backend
+// uploads them (cuda_weights.h), warp and block reductions, and the FP4 table.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernel_api.h"
+
+namespace ossdesk::cuda {
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// Sum over the whole block (blockDim.x a multiple of 32, at most 1024); every
+// thread must call it; every thread gets the total.
+__device__ __forceinline__ float block_sum(float v) {
+  __shared__ float partial[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warp_sum(v);
+  __syncthreads();  // the previous call's readers are done with `partial`
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  float t = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.0f;
+  if (warp == 0) t = warp_sum(t);
+  if (threadIdx.x == 0) partial[0] = t;
+  __syncthreads();
+  return partial[0];
+}
+
+__device__ __forceinline__ float block_max(float v) {
+  __shared__ float partial[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warp_max(v);
+  __syncthreads();
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  float t = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : -3.0e38f;
+  if (warp == 0) t = warp_max(t);
+  if (threadIdx.x == 0) partial[0] = t;
+  __syncthreads();
+  return partial[0];
+}
+
+// Element c of a dense row in its stored format (Q8_0: 34-byte blocks, f16
+// scale then 32 int8).
+template <int FORMAT>
+__device__ __forceinline__ float dense_at(const std::uint8_t* row, int c) {
+  if constexpr (FORMAT == kDenseF32) {
+    return reinterpret_cast<const float*>(row)[c];
+  } else if constexpr (FORMAT == kDenseF16) {
+    return __half2float(reinterpret_cast<const __half*>(row)[c]);
+  } else if constexpr (FORMAT == kDenseBF16) {
+    return __bfloat162float(reinterpret_cast<const __nv_bfloat16*>(row)[c]);
+  } else {
+    const std::uint8_t* block = row + (c >> 5) * 34;
+    const float d = __half2float(*reinterpret_cast<const __half*>(block));
+    return d * static_cast<float>(static_cast<std::int8_t>(block[2 + (c & 31)]));
+  }
+}
+
+// FP4 E2M1 (bit 3 = sign): 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives,
+// decoded arithmetically (no table lookup, which would go to local memory).
+__device__ __forceinline__ float fp4_value(unsigned nibble) {
+  const unsigned e = (nibble >> 1) & 3u, m = nibble & 1u;
+  const float magnitude = e == 0 ? 0.5f * static_cast<float>(m) : ldexpf(1.0f + 0.5f * static_cast<float>(m), static_cast<int>(e) - 1);
+  return (nibble & 8u) ? -magnitude : magnitude;
+}
+
+// E8M0 scale byte: 2^(s - 127).
+__device__ __forceinline__ float e8m0(std::uint8_t s) { return ldexpf(1.0f, static_cast<int>(s) - 127); }
+
+}  // namespace ossdesk::cuda

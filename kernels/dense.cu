@@ -1,0 +1,93 @@
+// Embedding lookup, RMSNorm and the dense matrix-vector product (q/k/v/o,
+// unembedding) for every stored format.
+#include "common.cuh"
+
+namespace ossdesk::cuda {
+namespace {
+
+template <int FORMAT>
+__global__ void embed_kernel(const std::uint8_t* data, std::uint64_t row_stride, int cols, const std::int32_t* tokens,
+                             float* x) {
+  const int t = blockIdx.y;
+  const std::uint8_t* row = data + static_cast<std::uint64_t>(tokens[t]) * row_stride;
+  for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += gridDim.x * blockDim.x)
+    x[static_cast<std::size_t>(t) * cols + c] = dense_at<FORMAT>(row, c);
+}
+
+__global__ void rmsnorm_kernel(const float* x, const float* weight, float* out, int dim, float eps) {
+  const float* row = x + static_cast<std::size_t>(blockIdx.x) * dim;
+  float ss = 0.0f;
+  for (int c = threadIdx.x; c < dim; c += blockDim.x) ss += row[c] * row[c];
+  const float inv = rsqrtf(block_sum(ss) / static_cast<float>(dim) + eps);
+  float* o = out + static_cast<std::size_t>(blockIdx.x) * dim;
+  for (int c = threadIdx.x; c < dim; c += blockDim.x) o[c] = row[c] * inv * weight[c];
+}
+
+// One warp per output row; blockIdx.y is the token.
+template <int FORMAT>
+__global__ void matvec_kernel(const std::uint8_t* data, std::uint64_t row_stride, int rows, int cols, const float* x,
+                              int x_stride, const float* bias, float* y, int y_stride, bool accumulate) {
+  const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  const int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const std::uint8_t* w = data + static_cast<std::uint64_t>(row) * row_stride;
+  const float* xt = x + static_cast<std::size_t>(blockIdx.y) * x_stride;
+  float acc = 0.0f;
+  if constexpr (FORMAT == kDenseQ8) {
+    for (int b = lane; b < cols / 32; b += 32) {
+      const std::uint8_t* block = w + b * 34;
+      const float d = __half2float(*reinterpret_cast<const __half*>(block));
+      float s = 0.0f;
+      for (int i = 0; i < 32; ++i) s += static_cast<float>(static_cast<std::int8_t>(block[2 + i])) * xt[b * 32 + i];
+      acc += d * s;
+    }
+  } else {
+    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(w, c) * xt[c];
+  }
+  acc = warp_sum(acc);
+  if (lane == 0) {
+    float* out = y + static_cast<std::size_t>(blockIdx.y) * y_stride + row;
+    const float v = acc + (bias ? bias[row] : 0.0f);
+    *out = accumulate ? *out + v : v;
+  }
+}
+
+constexpr int kThreads = 256;
+constexpr int kRowsPerBlock = kThreads / 32;
+
+}  // namespace
+
+void embed(const DenseMatrix& e, const std::int32_t* tokens, int count, float* x, cudaStream_t s) {
+  const dim3 grid((e.cols + kThreads - 1) / kThreads, count);
+  switch (e.format) {
+    case kDenseF32: embed_kernel<kDenseF32><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
+    case kDenseF16: embed_kernel<kDenseF16><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
+    case kDenseBF16: embed_kernel<kDenseBF16><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
+    default: embed_kernel<kDenseQ8><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
+  }
+}
+
+void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim, float eps, cudaStream_t s) {
+  rmsnorm_kernel<<<rows, kThreads, 0, s>>>(x, weight, out, dim, eps);
+}
+
+void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bias, float* y, int y_stride, int tokens,
+            bool accumulate, cudaStream_t s) {
+  const dim3 grid((w.rows + kRowsPerBlock - 1) / kRowsPerBlock, tokens);
+  switch (w.format) {
+    case kDenseF32:
+      matvec_kernel<kDenseF32><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      break;
+    case kDenseF16:
+      matvec_kernel<kDenseF16><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      break;
+    case kDenseBF16:
+      matvec_kernel<kDenseBF16><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      break;
+    default:
+      matvec_kernel<kDenseQ8><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      break;
+  }
+}
+
+}  // namespace ossdesk::cuda

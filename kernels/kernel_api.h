@@ -1,0 +1,70 @@
+// The CUDA kernels as the host side (engine/src/backends/cuda/) calls them:
+// one launcher per op, each enqueued on `stream`, all arguments device
+// pointers unless said otherwise. Plain C++ (no CUDA syntax) so host files
+// compiled by the C++ compiler can include it.
+//
+// Device layouts (cuda_weights.cpp makes them):
+//   dense matrix: rows as stored (F32, F16, BF16 or Q8_0 34-byte blocks),
+//                 `row_stride` bytes apart;
+//   MXFP4 experts: per expert rows x cols/2 bytes, byte j of a row holding
+//                 elements 2j (low nibble) and 2j+1 (high), then a separate
+//                 E8M0 scale array rows x cols/32 per expert;
+//   KV cache: f16, [slots x kv_dim] per layer, slot = position % ring (ring > 0) or position.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace ossdesk::cuda {
+
+constexpr int kDenseF32 = 0, kDenseF16 = 1, kDenseBF16 = 2, kDenseQ8 = 3;
+
+struct DenseMatrix {
+  const std::uint8_t* data = nullptr;
+  int format = kDenseF32;
+  int rows = 0, cols = 0;
+  std::uint64_t row_stride = 0;  // bytes
+};
+
+struct ExpertMatrices {
+  const std::uint8_t* nibbles = nullptr;  // [experts x rows x cols/2]
+  const std::uint8_t* scales = nullptr;   // [experts x rows x cols/32]
+  int rows = 0, cols = 0;
+};
+
+// x[t][:] = embedding row tokens[t].
+void embed(const DenseMatrix& embedding, const std::int32_t* tokens, int count, float* x, cudaStream_t s);
+// out[t] = x[t] / rms(x[t]) * weight, per row of `dim`.
+void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim, float eps, cudaStream_t s);
+// y[t * y_stride + r] (=, or += with accumulate) W[r] . x[t * x_stride] + bias[r].
+void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bias, float* y, int y_stride, int tokens,
+            bool accumulate, cudaStream_t s);
+// YaRN RoPE in place on q [tokens x q_heads*head_dim] and k; token t at position first_position + t.
+void rope(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half_dim, float concentration,
+          int first_position, int tokens, cudaStream_t s);
+// Appends k, v of the tokens to a layer's f16 cache.
+void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t* values, int kv_dim, int ring, int first_position,
+              int tokens, cudaStream_t s);
+// Causal attention with sinks and an optional window (0 = full) over the f16 cache.
+void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out, int heads,
+               int kv_heads, int head_dim, int window, int ring, float scale, int first_position, int tokens,
+               cudaStream_t s);
+// Router, fused: logits = W x + bias per token, top-k (ties: lower index), softmax over the k.
+void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
+                 float* weight, cudaStream_t s);
+// act[(t*k + j) * inter + i] = swiglu(gate_e[i] . x[t] + gate_bias, up_e[i] . x[t] + up_bias), e = index[t*k + j].
+void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
+                 const float* x, const std::int32_t* index, int tokens, int k, float limit, float* act, cudaStream_t s);
+// x[t][h] += sum_j weight[t*k + j] * (down_e[h] . act[t*k + j] + down_bias_e[h]).
+void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const std::int32_t* index,
+              const float* weight, int tokens, int k, float* x, cudaStream_t s);
+// out[0] = argmax of logits[0..n) (ties: the lower id; NaN never wins).
+void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s);
+// out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by
+// inv_temperature, then top-k (0 off), top-p (1 off), min-p (0 off), and the
+// uniform u in [0, 1) from the host's generator.
+void sample(const float* logits, int n, float inv_temperature, int top_k, float top_p, float min_p, float u,
+            std::int32_t* out, cudaStream_t s);
+
+}  // namespace ossdesk::cuda

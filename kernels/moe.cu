@@ -1,0 +1,130 @@
+// The mixture of experts: the router fused with top-k and softmax, gate/up
+// with bias and clamped SwiGLU fused, and down with bias, the routing weights,
+// the sum over the k experts and the residual fused. Expert weights are MXFP4
+// (kernel_api.h), decoded in registers.
+#include "common.cuh"
+
+namespace ossdesk::cuda {
+namespace {
+
+constexpr int kMaxExperts = 128;
+constexpr int kMaxK = 8;
+constexpr int kThreads = 128;
+
+template <int FORMAT>
+__global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
+                              const float* x, int k, std::int32_t* index, float* weight) {
+  __shared__ float logits[kMaxExperts];
+  const int t = blockIdx.x;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  const float* xt = x + static_cast<std::size_t>(t) * cols;
+  for (int e = warp; e < experts; e += warps) {
+    const std::uint8_t* w = data + static_cast<std::uint64_t>(e) * row_stride;
+    float acc = 0.0f;
+    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(w, c) * xt[c];
+    acc = warp_sum(acc);
+    if (lane == 0) logits[e] = acc + bias[e];
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    // Selection of the k best, highest first; on a tie the lower index (torch.topk).
+    int chosen[kMaxK];
+    for (int i = 0; i < k; ++i) {
+      int best = -1;
+      for (int e = 0; e < experts; ++e) {
+        bool taken = false;
+        for (int j = 0; j < i; ++j) taken = taken || chosen[j] == e;
+        if (!taken && (best < 0 || logits[e] > logits[best])) best = e;
+      }
+      chosen[i] = best;
+    }
+    float w[kMaxK], sum = 0.0f;
+    for (int i = 0; i < k; ++i) sum += w[i] = expf(logits[chosen[i]] - logits[chosen[0]]);
+    for (int i = 0; i < k; ++i) {
+      index[t * k + i] = chosen[i];
+      weight[t * k + i] = w[i] / sum;
+    }
+  }
+}
+
+// dot(row r of expert e, x) for an MXFP4 matrix, by one warp.
+__device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int r, const float* x, int lane) {
+  const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
+  const std::uint8_t* nibbles = m.nibbles + row * (m.cols / 2);
+  const std::uint8_t* scales = m.scales + row * (m.cols / 32);
+  float acc = 0.0f;
+  for (int b = lane; b < m.cols / 32; b += 32) {  // one 32-value block per lane per step
+    const std::uint8_t* bytes = nibbles + b * 16;
+    float s = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+      const unsigned byte = bytes[j];
+      s += fp4_value(byte & 15u) * x[b * 32 + 2 * j] + fp4_value(byte >> 4) * x[b * 32 + 2 * j + 1];
+    }
+    acc += s * e8m0(scales[b]);
+  }
+  return warp_sum(acc);
+}
+
+// One warp per intermediate row i; blockIdx.y = j (which of the k), blockIdx.z = token.
+__global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const float* gate_bias, const float* up_bias,
+                               const float* x, const std::int32_t* index, int k, float limit, float* act) {
+  const int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  const int lane = threadIdx.x & 31;
+  if (i >= gate.rows) return;
+  const int j = blockIdx.y, t = blockIdx.z;
+  const int e = index[t * k + j];
+  const float* xt = x + static_cast<std::size_t>(t) * gate.cols;
+  float g = fp4_row_dot(gate, e, i, xt, lane) + gate_bias[static_cast<std::size_t>(e) * gate.rows + i];
+  float u = fp4_row_dot(up, e, i, xt, lane) + up_bias[static_cast<std::size_t>(e) * up.rows + i];
+  if (lane == 0) {
+    g = fminf(g, limit);
+    u = fminf(fmaxf(u, -limit), limit);
+    act[(static_cast<std::size_t>(t) * k + j) * gate.rows + i] = g / (1.0f + expf(-1.702f * g)) * (u + 1.0f);
+  }
+}
+
+// One warp per hidden row h of one token (blockIdx.y): the k experts summed
+// in order, so the result does not depend on scheduling.
+__global__ void down_kernel(ExpertMatrices down, const float* down_bias, const float* act, const std::int32_t* index,
+                            const float* weight, int k, float* x) {
+  const int h = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  const int lane = threadIdx.x & 31;
+  if (h >= down.rows) return;
+  const int t = blockIdx.y;
+  float total = 0.0f;
+  for (int j = 0; j < k; ++j) {
+    const int e = index[t * k + j];
+    const float* a = act + (static_cast<std::size_t>(t) * k + j) * down.cols;
+    const float y = fp4_row_dot(down, e, h, a, lane) + down_bias[static_cast<std::size_t>(e) * down.rows + h];
+    total += weight[t * k + j] * y;
+  }
+  if (lane == 0) x[static_cast<std::size_t>(t) * down.rows + h] += total;
+}
+
+}  // namespace
+
+void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
+                 float* weight, cudaStream_t s) {
+  switch (w.format) {
+    case kDenseF32: router_kernel<kDenseF32><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    case kDenseF16: router_kernel<kDenseF16><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    case kDenseBF16: router_kernel<kDenseBF16><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    default: router_kernel<kDenseQ8><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+  }
+}
+
+void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
+                 const float* x, const std::int32_t* index, int tokens, int k, float limit, float* act, cudaStream_t s) {
+  const int rows_per_block = kThreads / 32;
+  gate_up_kernel<<<dim3((gate.rows + rows_per_block - 1) / rows_per_block, k, tokens), kThreads, 0, s>>>(
+      gate, up, gate_bias, up_bias, x, index, k, limit, act);
+}
+
+void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const std::int32_t* index,
+              const float* weight, int tokens, int k, float* x, cudaStream_t s) {
+  const int rows_per_block = kThreads / 32;
+  down_kernel<<<dim3((down.rows + rows_per_block - 1) / rows_per_block, tokens), kThreads, 0, s>>>(
+      down, down_bias, act, index, weight, k, x);
+}
+
+}  // namespace ossdesk::cuda

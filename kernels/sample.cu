@@ -1,0 +1,114 @@
+// Picking the next token on the device: argmax for greedy decoding, and a
+// draw with the host sampler's rules, as threshold searches over the logits
+// (the same method as shaders/sample.comp; see there for why it matches).
+#include <climits>
+
+#include "common.cuh"
+
+namespace ossdesk::cuda {
+namespace {
+
+constexpr int kThreads = 1024;
+
+__global__ void argmax_kernel(const float* logits, int n, std::int32_t* out) {
+  __shared__ float best_v[kThreads];
+  __shared__ int best_i[kThreads];
+  float bv = -INFINITY;
+  int bi = -1;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const float v = logits[i];
+    if (!isnan(v) && (bi < 0 || v > bv)) bv = v, bi = i;  // i ascends: ties keep the lower id
+  }
+  best_v[threadIdx.x] = bv;
+  best_i[threadIdx.x] = bi;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) {
+      const float v = best_v[threadIdx.x + s];
+      const int i = best_i[threadIdx.x + s];
+      const int mine = best_i[threadIdx.x];
+      if (i >= 0 && (mine < 0 || v > best_v[threadIdx.x] || (v == best_v[threadIdx.x] && i < mine))) {
+        best_v[threadIdx.x] = v;
+        best_i[threadIdx.x] = i;
+      }
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[0] = best_i[0] < 0 ? 0 : best_i[0];
+}
+
+__device__ __forceinline__ unsigned key_of(float s) {
+  const unsigned b = __float_as_uint(s);
+  return (b & 0x80000000u) ? ~b : b | 0x80000000u;
+}
+
+struct Sampler {
+  const float* logits;
+  int n;
+  float inv_t, top, min_weight;
+
+  // Mass (or count) of the usable tokens with key >= tau (and weight >= min_weight with floor_on).
+  __device__ float mass_from(unsigned tau, bool count, bool floor_on) const {
+    float acc = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+      const float v = logits[i];
+      if (!isfinite(v)) continue;
+      const float s = v * inv_t;
+      if (key_of(s) < tau) continue;
+      const float w = expf(s - top);
+      if (floor_on && w < min_weight) continue;
+      acc += count ? 1.0f : w;
+    }
+    return block_sum(acc);
+  }
+  // The largest tau with mass_from(tau) >= target (> with strict).
+  __device__ unsigned threshold(float target, bool count, bool floor_on, bool strict) const {
+    unsigned tau = 0;
+    for (int bit = 31; bit >= 0; --bit) {
+      const unsigned candidate = tau | (1u << bit);
+      const float m = mass_from(candidate, count, floor_on);
+      if (strict ? m > target : m >= target) tau = candidate;
+    }
+    return tau;
+  }
+};
+
+__global__ void sample_kernel(const float* logits, int n, float inv_t, int top_k, float top_p, float min_p, float u,
+                              std::int32_t* out) {
+  __shared__ int first_id[kThreads];
+  float best = -3.0e38f;
+  for (int i = threadIdx.x; i < n; i += blockDim.x)
+    if (isfinite(logits[i])) best = fmaxf(best, logits[i] * inv_t);
+  const Sampler s{logits, n, inv_t, block_max(best), min_p > 0.0f ? min_p : 0.0f};
+
+  unsigned tau = 0;
+  if (top_k > 0 && static_cast<float>(top_k) < s.mass_from(0, true, false)) tau = s.threshold(static_cast<float>(top_k), true, false, false);
+  if (top_p < 1.0f) tau = max(tau, s.threshold(top_p * s.mass_from(tau, false, false), false, false, false));
+  const float total = s.mass_from(tau, false, true);
+  const unsigned chosen = max(tau, s.threshold(u * total, false, true, true));
+
+  int id = INT_MAX;
+  for (int i = threadIdx.x; i < n; i += blockDim.x)
+    if (isfinite(logits[i]) && key_of(logits[i] * inv_t) == chosen) {
+      id = i;
+      break;
+    }
+  first_id[threadIdx.x] = id;
+  __syncthreads();
+  for (int step = blockDim.x / 2; step > 0; step >>= 1) {
+    if (threadIdx.x < step) first_id[threadIdx.x] = min(first_id[threadIdx.x], first_id[threadIdx.x + step]);
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[0] = first_id[0] == INT_MAX ? 0 : first_id[0];
+}
+
+}  // namespace
+
+void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s) { argmax_kernel<<<1, kThreads, 0, s>>>(logits, n, out); }
+
+void sample(const float* logits, int n, float inv_temperature, int top_k, float top_p, float min_p, float u,
+            std::int32_t* out, cudaStream_t s) {
+  sample_kernel<<<1, kThreads, 0, s>>>(logits, n, inv_temperature, top_k, top_p, min_p, u, out);
+}
+
+}  // namespace ossdesk::cuda

@@ -1,0 +1,214 @@
+// The CUDA backend end to end on a real GPU: golden logits of tiny-a and
+// tiny-b (Hugging Face and converted GGUF) within the GPU criterion, the
+// greedy continuation, chunked prefill, decode after prefill against the
+// reference with device argmax, device sampling against the host sampler,
+// rollback, profile, and CUDA against Vulkan on the same GPU. Exits 77
+// (skipped) where there is no CUDA device, as in CI.
+#include <QtTest>
+
+#include <algorithm>
+#include <set>
+
+#include "backend_runs.h"
+#include "golden_fixture.h"
+#include "model/convert.h"
+#include "model/model.h"
+#include "ossdesk/error.h"
+
+using namespace ossdesk;
+using test::gpu_criterion;
+
+namespace {
+
+std::unique_ptr<Backend> cuda_backend(const Model& m, int max_batch = 512, int context = 512, bool profile = false) {
+  BackendOptions o;
+  o.context_length = context;
+  o.max_batch = max_batch;
+  o.profile = profile;
+  return create_backend("cuda", m, o, {});
+}
+
+std::unique_ptr<Model> open_fixture(const test::GoldenFixture& g, bool gguf, const std::string& name) {
+  std::unique_ptr<Model> model = Model::open(g.dir);
+  if (!gguf) return model;
+  const std::string out = std::string(OSSDESK_TEST_WORK_DIR) + "/cuda-" + name + ".gguf";
+  convert_to_gguf(*model, out);
+  return Model::open(out);
+}
+
+}  // namespace
+
+class TestCudaModel : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    std::string why;
+    const auto devices = list_devices("cuda", false, &why);
+    QVERIFY(!devices.empty());
+    qInfo("device: %s (%s)", devices[0].name.c_str(), devices[0].driver.c_str());
+  }
+
+  void logits_within_gpu_criterion_data() {
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<bool>("gguf");
+    QTest::addColumn<int>("max_batch");
+    for (const char* f : {"tiny-a", "tiny-b"}) {
+      QTest::newRow(qPrintable(QString("%1 hf").arg(f))) << f << false << 512;
+      QTest::newRow(qPrintable(QString("%1 hf, chunks of 7").arg(f))) << f << false << 7;
+      QTest::newRow(qPrintable(QString("%1 gguf").arg(f))) << f << true << 512;
+    }
+  }
+  void logits_within_gpu_criterion() {
+    QFETCH(QString, fixture);
+    QFETCH(bool, gguf);
+    QFETCH(int, max_batch);
+    const test::GoldenFixture g = test::load_golden(fixture.toStdString());
+    auto model = open_fixture(g, gguf, fixture.toStdString());
+    auto backend = cuda_backend(*model, max_batch);
+    const auto logits = test::all_logits(*backend, g.tokens);
+    float diff = 0;
+    const QString why = gpu_criterion(logits, g.logits, static_cast<std::size_t>(g.vocab), &diff);
+    qInfo("%s: max |logit - reference| = %g", qPrintable(QTest::currentDataTag()), diff);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+  }
+
+  // As in vulkan_model: tiny-b's 25th token follows a routing near-tie (9.3e-5)
+  // below f16 rounding, so only the prefix before it must match there.
+  void greedy_continuation_matches_data() {
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<int>("must_match");
+    QTest::newRow("tiny-a") << "tiny-a" << -1;
+    QTest::newRow("tiny-b") << "tiny-b" << 24;
+  }
+  void greedy_continuation_matches() {
+    QFETCH(QString, fixture);
+    QFETCH(int, must_match);
+    const test::GoldenFixture g = test::load_golden(fixture.toStdString());
+    if (must_match < 0) must_match = static_cast<int>(g.greedy.size());
+    auto model = Model::open(g.dir);
+    auto backend = cuda_backend(*model);
+    const std::vector<int> got = test::greedy(*backend, g.tokens, static_cast<int>(g.greedy.size()));
+    QCOMPARE(std::vector<int>(got.begin(), got.begin() + must_match),
+             std::vector<int>(g.greedy.begin(), g.greedy.begin() + must_match));
+  }
+
+  void decode_after_prefill_matches_reference_and_argmax() {
+    const test::GoldenFixture g = test::load_golden("tiny-b");
+    auto model = Model::open(g.dir);
+    auto backend = cuda_backend(*model);
+    auto picker = cuda_backend(*model);
+    const std::size_t V = static_cast<std::size_t>(g.vocab), split = 50;
+    backend->forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
+    picker->forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
+    std::vector<float> step(V);
+    SamplingParams greedy_params;
+    greedy_params.temperature = 0;
+    SamplerState state;
+    for (std::size_t t = split; t < g.tokens.size(); ++t) {
+      backend->forward(std::span<const int>(&g.tokens[t], 1), LogitsMode::Last, step.data());
+      const std::vector<float> ref(g.logits.begin() + static_cast<std::ptrdiff_t>(t * V),
+                                   g.logits.begin() + static_cast<std::ptrdiff_t>((t + 1) * V));
+      float diff = 0;
+      const QString why = gpu_criterion(step, ref, V, &diff);
+      QVERIFY2(why.isEmpty(), qPrintable(QString("position %1: %2").arg(t).arg(why)));
+      QCOMPARE(picker->forward_and_sample(std::span<const int>(&g.tokens[t], 1), greedy_params, state), argmax(step));
+    }
+  }
+
+  void device_sampling_follows_the_host_rules_data() {
+    QTest::addColumn<float>("temperature");
+    QTest::addColumn<int>("top_k");
+    QTest::addColumn<float>("top_p");
+    QTest::addColumn<float>("min_p");
+    QTest::newRow("full vocabulary") << 1.0f << 0 << 1.0f << 0.0f;
+    QTest::newRow("top-k 40, cool") << 0.7f << 40 << 1.0f << 0.0f;
+    QTest::newRow("top-p 0.9") << 1.3f << 0 << 0.9f << 0.0f;
+    QTest::newRow("all filters") << 0.8f << 100 << 0.8f << 0.02f;
+  }
+  void device_sampling_follows_the_host_rules() {
+    QFETCH(float, temperature);
+    QFETCH(int, top_k);
+    QFETCH(float, top_p);
+    QFETCH(float, min_p);
+    const test::GoldenFixture g = test::load_golden("tiny-a");
+    auto model = Model::open(g.dir);
+    auto backend = cuda_backend(*model);
+    const int n = static_cast<int>(g.tokens.size());
+    const std::span<const int> last(&g.tokens[static_cast<std::size_t>(n - 1)], 1);
+    backend->forward(std::span<const int>(g.tokens).first(static_cast<std::size_t>(n - 1)), LogitsMode::None, nullptr);
+    std::vector<float> logits(static_cast<std::size_t>(g.vocab));
+    backend->forward(last, LogitsMode::Last, logits.data());
+    SamplingParams params;
+    params.temperature = temperature;
+    params.top_k = top_k;
+    params.top_p = top_p;
+    params.min_p = min_p;
+    SamplerState device_state(99), host_state(99);
+    std::vector<std::pair<float, TokenId>> scratch;
+    std::set<TokenId> seen;
+    for (int i = 0; i < 24; ++i) {
+      QCOMPARE(backend->truncate(n - 1), n - 1);
+      const TokenId got = backend->forward_and_sample(last, params, device_state);
+      std::vector<float> copy = logits;
+      QCOMPARE(got, sample_token(copy, params, host_state, scratch));
+      seen.insert(got);
+    }
+    QVERIFY(seen.size() > 1);
+  }
+
+  void truncate_and_profile() {
+    const test::GoldenFixture g = test::load_golden("tiny-a");
+    auto model = Model::open(g.dir);
+    auto backend = cuda_backend(*model, 512, 512, /*profile=*/true);
+    const std::size_t V = static_cast<std::size_t>(g.vocab);
+    std::vector<float> a(V), b(V);
+    backend->forward(g.tokens, LogitsMode::Last, a.data());
+    QCOMPARE(backend->truncate(static_cast<int>(g.tokens.size()) - 1), static_cast<int>(g.tokens.size()) - 1);
+    backend->forward(std::span<const int>(&g.tokens.back(), 1), LogitsMode::Last, b.data());
+    QVERIFY(test::max_abs_diff(a.data(), b.data(), V) < 1e-3f);
+    bool attention = false;
+    for (const OpTiming& t : backend->take_profile()) attention = attention || (t.op == "attention" && t.total_ms > 0);
+    QVERIFY(attention);
+    QVERIFY(backend->device_memory_bytes() > 0);
+  }
+
+  // The same GPU through Vulkan gives logits within twice the GPU criterion.
+  void cuda_and_vulkan_agree() {
+    std::string why;
+    if (list_devices("vulkan", false, &why).empty()) QSKIP("no Vulkan GPU beside the CUDA one");
+    const test::GoldenFixture g = test::load_golden("tiny-b");
+    auto model = Model::open(g.dir);
+    BackendOptions o;
+    o.context_length = 512;
+    auto vulkan = create_backend("vulkan", *model, o, {});
+    auto cuda = cuda_backend(*model);
+    const auto a = test::all_logits(*cuda, g.tokens);
+    const auto b = test::all_logits(*vulkan, g.tokens);
+    const float diff = test::max_abs_diff(a.data(), b.data(), a.size());
+    qInfo("CUDA vs Vulkan on %s: max |diff| = %g", cuda->device().name.c_str(), diff);
+    QVERIFY(diff < 2 * test::kGpuTolerance);
+  }
+
+  void rejects_tokens_outside_vocabulary_and_context() {
+    const test::GoldenFixture g = test::load_golden("tiny-a");
+    auto model = Model::open(g.dir);
+    auto backend = cuda_backend(*model, 512, 16);
+    const std::vector<int> bad = {g.vocab};
+    QVERIFY_THROWS_EXCEPTION(Error, backend->forward(bad, LogitsMode::Last, nullptr));
+    const std::vector<int> long_prompt(17, 1);
+    QVERIFY_THROWS_EXCEPTION(Error, backend->forward(long_prompt, LogitsMode::None, nullptr));
+  }
+};
+
+int main(int argc, char** argv) {
+  std::string why;
+  if (list_devices("cuda", false, &why).empty()) {
+    std::printf("SKIP: no CUDA device: %s\n", why.c_str());
+    return 77;
+  }
+  TestCudaModel t;
+  return QTest::qExec(&t, argc, argv);
+}
+
+#include "test_cuda_model.moc"
