@@ -41,9 +41,15 @@ int cmd_info(const Argv& argv) {
               human_bytes(f16.weights).c_str(), human_bytes(f16.kv_cache).c_str(), human_bytes(f32.kv_cache).c_str(),
               human_bytes(f16.scratch).c_str(), human_bytes(f16.total()).c_str());
   std::printf("weights read per token: %s\n", human_bytes(model->weights().bytes_read_per_token(c)).c_str());
-  std::printf("backends:   ");
-  for (const auto& b : available_backends()) std::printf(" %s", b.c_str());
-  std::printf("\n");
+  // Each backend of this build with its devices, or why it has none; then what `auto` would pick.
+  std::printf("backends:\n");
+  for (const auto& b : available_backends()) {
+    std::string why;
+    const auto devices = list_devices(b, false, &why);
+    if (devices.empty()) std::printf("  %-7s none: %s\n", b.c_str(), why.c_str());
+    for (const DeviceInfo& d : devices)
+      std::printf("  %-7s [%d] %s (%s, %s)\n", b.c_str(), d.index, d.name.c_str(), d.type.c_str(), human_bytes(d.memory_bytes).c_str());
+  }
   return 0;
 }
 
