@@ -246,6 +246,7 @@ TokenId CudaBackend::forward_and_sample(std::span<const TokenId> tokens, const S
 }
 
 void CudaBackend::copy_rings(bool to_checkpoint) {
+  check(cudaSetDevice(device_), "cudaSetDevice");  // callers run on the engine's thread, not the loader's
   for (int l = 0; l < config_.num_layers; ++l) {
     if (!rings_.ring(l)) continue;
     const std::size_t i = static_cast<std::size_t>(l);
@@ -262,6 +263,7 @@ void CudaBackend::copy_rings(bool to_checkpoint) {
 }
 
 void CudaBackend::checkpoint() {
+  check(cudaSetDevice(device_), "cudaSetDevice");
   if (rings_.any_ring()) {
     if (checkpoint_keys_.empty()) {
       for (int l = 0; l < config_.num_layers; ++l) {
