@@ -34,6 +34,13 @@ Rectangle {
                 HoverHandler { id: statusHover }
             }
             Button { text: qsTr("Cancel"); visible: root.models.state === "loading"; onClicked: root.models.cancelLoad() }
+            Button {
+                objectName: "reloadModel"
+                visible: root.models.reloadNeeded
+                text: qsTr("Reload to apply settings")
+                highlighted: true
+                onClicked: root.models.reload()
+            }
             Button { objectName: "openModel"; text: qsTr("Open model…"); onClicked: root.openRequested() }
             Button { objectName: "openSettings"; text: qsTr("Settings"); onClicked: root.settingsRequested() }
         }

@@ -10,8 +10,22 @@
 
 namespace ossdesk::gui {
 
+namespace {
+
+// What in the settings a load depends on.
+QString load_settings_key(const AppSettings& s) {
+  return s.backend() + '|' + s.device() + '|' + QString::number(s.contextLength());
+}
+
+}  // namespace
+
 ModelController::ModelController(AppSettings& settings, EngineFactory factory, QObject* parent)
-    : QObject(parent), settings_(settings), factory_(std::move(factory)) {}
+    : QObject(parent), settings_(settings), factory_(std::move(factory)) {
+  connect(&settings_, &AppSettings::changed, this, &ModelController::reloadNeededChanged);
+  connect(this, &ModelController::stateChanged, this, &ModelController::reloadNeededChanged);
+}
+
+bool ModelController::reloadNeeded() const { return engine_ && loaded_with_ != load_settings_key(settings_); }
 
 ModelController::~ModelController() {
   if (cancel_) cancel_->store(true);
@@ -87,6 +101,7 @@ void ModelController::load(const QString& path_or_url) {
   emit progressChanged();
   set_state(QStringLiteral("loading"));
 
+  loaded_with_ = load_settings_key(settings_);
   EngineOptions options;
   options.backend = settings_.backend().toStdString();
   options.context_length = settings_.contextLength();

@@ -34,6 +34,8 @@ class ModelController : public QObject {
   Q_PROPERTY(QString errorText READ errorText NOTIFY stateChanged)
   Q_PROPERTY(int contextLength READ contextLength NOTIFY stateChanged)
   Q_PROPERTY(QStringList backends READ backends CONSTANT)  // "auto" first, then what this build has
+  // The backend, device or context length in the settings changed since the load.
+  Q_PROPERTY(bool reloadNeeded READ reloadNeeded NOTIFY reloadNeededChanged)
 
  public:
   ModelController(AppSettings& settings, EngineFactory factory, QObject* parent = nullptr);
@@ -51,11 +53,13 @@ class ModelController : public QObject {
   int contextLength() const;
   QStringList backends() const;
   ChatEngine* engine() const { return engine_.get(); }
+  bool reloadNeeded() const;
 
   // Loads `path` (a file path or file:// URL) with the backend, device and
   // context from the settings. A model already loaded is unloaded first.
   Q_INVOKABLE void load(const QString& path);
   Q_INVOKABLE void cancelLoad();
+  Q_INVOKABLE void reload() { load(path_); }  // with the current settings
   Q_INVOKABLE void unload();
   // Devices of a backend for the settings' device picker: [{index, name, detail}].
   Q_INVOKABLE QVariantList devices(const QString& backend) const;
@@ -67,6 +71,7 @@ class ModelController : public QObject {
   void progressChanged();
   void engineChanged();       // engine() appeared or is about to go (engine() is null then)
   void aboutToUnload();       // generation must stop now; the engine goes right after
+  void reloadNeededChanged();
 
  private:
   void finish_load(std::unique_ptr<ChatEngine> engine, const QString& error, bool cancelled, quint64 generation);
@@ -82,6 +87,7 @@ class ModelController : public QObject {
   QString state_ = QStringLiteral("empty");
   double progress_ = 0;
   QString stage_, path_, error_;
+  QString loaded_with_;  // the settings the engine was loaded with (see load_settings_key)
 };
 
 }  // namespace ossdesk::gui

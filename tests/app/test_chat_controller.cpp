@@ -230,6 +230,24 @@ class TestChatController : public QObject {
     QCOMPARE(list->data(list->index(0), gui::ConversationListModel::InterruptedRole).toBool(), true);
   }
 
+  // Backend, device and context apply at the next load; the app says so.
+  void changed_load_settings_ask_for_a_reload() {
+    test::FakeChatEngine engine;
+    test::AppUnderTest app("app-reload", test::factory_for(&engine));
+    QVERIFY(app.load());
+    QVERIFY(!app.models->reloadNeeded());
+    QSignalSpy spy(app.models.get(), &gui::ModelController::reloadNeededChanged);
+    app.settings->setContextLength(16384);
+    QVERIFY(app.models->reloadNeeded());
+    QVERIFY(spy.count() >= 1);
+    app.settings->setTemperature(0.5);  // sampling applies at once: no reload for it
+    app.settings->setContextLength(16384);
+    app.models->reload();
+    QVERIFY(QTest::qWaitFor([&] { return app.models->state() == "ready"; }, 5000));
+    QVERIFY(!app.models->reloadNeeded());
+    QCOMPARE(app.models->modelPath(), QString("/models/scripted.gguf"));
+  }
+
   void markdown_splits_prose_and_code() {
     using gui::MarkdownBlock;
     const auto blocks = gui::split_markdown("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```cpp\nint x = 1;\n```\nafter\n~~~\nstreaming");
