@@ -1,13 +1,16 @@
 // Runs a backend the way the golden tests compare it: every position's logits
 // of one forward pass, and the greedy continuation through the runtime's
-// generator; and the GPU criterion of ../shared/golden/README.md. Tests that
-// use greedy() link oss_runtime; gpu_criterion() needs Qt (QString).
+// generator; the GPU criterion of ../shared/golden/README.md; and the decode
+// and device-sampling checks every GPU backend's model test runs. Tests that
+// use greedy() link oss_runtime; the checks need Qt (QString).
 #pragma once
 
 #include <QString>
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <span>
 #include <vector>
 
 #include "backends/backend.h"
@@ -52,6 +55,62 @@ inline QString gpu_criterion(const std::vector<float>& got, const std::vector<fl
     if (a[top] - second > kTopMargin && static_cast<std::size_t>(std::max_element(b, b + vocab) - b) != top)
       return QString("position %1: top-1 differs with a margin of %2").arg(r).arg(a[top] - second);
   }
+  return {};
+}
+
+// Prefills g.tokens[0..split) on both backends, then decodes the rest one
+// token at a time: `decoder`'s logits meet the GPU criterion against the
+// reference at every step, and `picker`'s device argmax picks their argmax.
+// Returns the first failure, empty when all held; *worst gets the largest diff.
+inline QString check_decode_against_reference(Backend& decoder, Backend& picker, const GoldenFixture& g, std::size_t split,
+                                              float* worst) {
+  const std::size_t V = static_cast<std::size_t>(g.vocab);
+  decoder.forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
+  picker.forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
+  std::vector<float> step(V);
+  SamplingParams greedy_params;
+  greedy_params.temperature = 0;
+  SamplerState state;
+  *worst = 0;
+  for (std::size_t t = split; t < g.tokens.size(); ++t) {
+    decoder.forward(std::span<const int>(&g.tokens[t], 1), LogitsMode::Last, step.data());
+    const std::vector<float> ref(g.logits.begin() + static_cast<std::ptrdiff_t>(t * V),
+                                 g.logits.begin() + static_cast<std::ptrdiff_t>((t + 1) * V));
+    float diff = 0;
+    const QString why = gpu_criterion(step, ref, V, &diff);
+    *worst = std::max(*worst, diff);
+    if (!why.isEmpty()) return QString("position %1: %2").arg(t).arg(why);
+    const TokenId id = picker.forward_and_sample(std::span<const int>(&g.tokens[t], 1), greedy_params, state);
+    if (id != argmax(step)) return QString("position %1: device argmax %2, logits' argmax %3").arg(t).arg(id).arg(argmax(step));
+  }
+  return {};
+}
+
+// `draws` device draws with `params` against sample_token on the same logits
+// and the same seed. The logits are those of the last token's decode step,
+// replayed after a truncate (the same work, so bit-identical); each draw takes
+// one uniform from its state. Returns the first failure, empty when every
+// draw matched; *distinct gets how many different ids were drawn.
+inline QString check_device_sampling(Backend& b, const GoldenFixture& g, const SamplingParams& params, std::uint64_t seed,
+                                     int draws, std::size_t* distinct) {
+  const int n = static_cast<int>(g.tokens.size());
+  const std::span<const int> last(&g.tokens[static_cast<std::size_t>(n - 1)], 1);
+  b.forward(std::span<const int>(g.tokens).first(static_cast<std::size_t>(n - 1)), LogitsMode::None, nullptr);
+  std::vector<float> logits(static_cast<std::size_t>(g.vocab));
+  b.forward(last, LogitsMode::Last, logits.data());
+  SamplerState device_state(seed), host_state(seed);
+  std::vector<std::pair<float, TokenId>> scratch;
+  std::set<TokenId> seen;
+  for (int i = 0; i < draws; ++i) {
+    const int kept = b.truncate(n - 1);
+    if (kept != n - 1) return QString("draw %1: truncate kept %2 of %3").arg(i).arg(kept).arg(n - 1);
+    const TokenId got = b.forward_and_sample(last, params, device_state);
+    std::vector<float> copy = logits;
+    const TokenId want = sample_token(copy, params, host_state, scratch);
+    if (got != want) return QString("draw %1: device %2, host %3").arg(i).arg(got).arg(want);
+    seen.insert(got);
+  }
+  *distinct = seen.size();
   return {};
 }
 

@@ -7,7 +7,6 @@
 #include <QtTest>
 
 #include <algorithm>
-#include <set>
 
 #include "backend_runs.h"
 #include "golden_fixture.h"
@@ -98,22 +97,10 @@ class TestCudaModel : public QObject {
     auto model = Model::open(g.dir);
     auto backend = cuda_backend(*model);
     auto picker = cuda_backend(*model);
-    const std::size_t V = static_cast<std::size_t>(g.vocab), split = 50;
-    backend->forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
-    picker->forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
-    std::vector<float> step(V);
-    SamplingParams greedy_params;
-    greedy_params.temperature = 0;
-    SamplerState state;
-    for (std::size_t t = split; t < g.tokens.size(); ++t) {
-      backend->forward(std::span<const int>(&g.tokens[t], 1), LogitsMode::Last, step.data());
-      const std::vector<float> ref(g.logits.begin() + static_cast<std::ptrdiff_t>(t * V),
-                                   g.logits.begin() + static_cast<std::ptrdiff_t>((t + 1) * V));
-      float diff = 0;
-      const QString why = gpu_criterion(step, ref, V, &diff);
-      QVERIFY2(why.isEmpty(), qPrintable(QString("position %1: %2").arg(t).arg(why)));
-      QCOMPARE(picker->forward_and_sample(std::span<const int>(&g.tokens[t], 1), greedy_params, state), argmax(step));
-    }
+    float worst = 0;
+    const QString why = test::check_decode_against_reference(*backend, *picker, g, 50, &worst);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    qInfo("decode after prefill: max |diff| = %g", worst);
   }
 
   void device_sampling_follows_the_host_rules_data() {
@@ -134,27 +121,15 @@ class TestCudaModel : public QObject {
     const test::GoldenFixture g = test::load_golden("tiny-a");
     auto model = Model::open(g.dir);
     auto backend = cuda_backend(*model);
-    const int n = static_cast<int>(g.tokens.size());
-    const std::span<const int> last(&g.tokens[static_cast<std::size_t>(n - 1)], 1);
-    backend->forward(std::span<const int>(g.tokens).first(static_cast<std::size_t>(n - 1)), LogitsMode::None, nullptr);
-    std::vector<float> logits(static_cast<std::size_t>(g.vocab));
-    backend->forward(last, LogitsMode::Last, logits.data());
     SamplingParams params;
     params.temperature = temperature;
     params.top_k = top_k;
     params.top_p = top_p;
     params.min_p = min_p;
-    SamplerState device_state(99), host_state(99);
-    std::vector<std::pair<float, TokenId>> scratch;
-    std::set<TokenId> seen;
-    for (int i = 0; i < 24; ++i) {
-      QCOMPARE(backend->truncate(n - 1), n - 1);
-      const TokenId got = backend->forward_and_sample(last, params, device_state);
-      std::vector<float> copy = logits;
-      QCOMPARE(got, sample_token(copy, params, host_state, scratch));
-      seen.insert(got);
-    }
-    QVERIFY(seen.size() > 1);
+    std::size_t distinct = 0;
+    const QString why = test::check_device_sampling(*backend, g, params, 99, 24, &distinct);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    QVERIFY(distinct > 1);
   }
 
   void truncate_and_profile() {

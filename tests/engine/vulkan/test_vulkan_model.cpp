@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <random>
-#include <set>
 
 #include "backend_runs.h"
 #include "golden_fixture.h"
@@ -147,26 +146,9 @@ class TestVulkanModel : public QObject {
     auto model = Model::open(g.dir);
     auto backend = vulkan_backend(*model);
     auto sampler = vulkan_backend(*model);
-    const std::size_t V = static_cast<std::size_t>(g.vocab);
-    const std::size_t split = 50;
-    backend->forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
-    sampler->forward(std::span<const int>(g.tokens).first(split), LogitsMode::None, nullptr);
-    std::vector<float> step(V);
-    SamplingParams greedy_params;
-    greedy_params.temperature = 0;
-    SamplerState state;
     float worst = 0;
-    for (std::size_t t = split; t < g.tokens.size(); ++t) {
-      backend->forward(std::span<const int>(&g.tokens[t], 1), LogitsMode::Last, step.data());
-      const std::vector<float> ref(g.logits.begin() + static_cast<std::ptrdiff_t>(t * V),
-                                   g.logits.begin() + static_cast<std::ptrdiff_t>((t + 1) * V));
-      float diff = 0;
-      const QString why = gpu_criterion(step, ref, V, &diff);
-      worst = std::max(worst, diff);
-      QVERIFY2(why.isEmpty(), qPrintable(QString("position %1: %2").arg(t).arg(why)));
-      const TokenId id = sampler->forward_and_sample(std::span<const int>(&g.tokens[t], 1), greedy_params, state);
-      QCOMPARE(id, argmax(step));
-    }
+    const QString why = test::check_decode_against_reference(*backend, *sampler, g, 50, &worst);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
     qInfo("decode after prefill: max |diff| = %g", worst);
   }
 
@@ -197,31 +179,18 @@ class TestVulkanModel : public QObject {
     const test::GoldenFixture g = test::load_golden("tiny-a");
     auto model = Model::open(g.dir);
     auto backend = vulkan_backend(*model);
-    const int n = static_cast<int>(g.tokens.size());
-    const std::span<const int> last(&g.tokens[static_cast<std::size_t>(n - 1)], 1);
-    backend->forward(std::span<const int>(g.tokens).first(static_cast<std::size_t>(n - 1)), LogitsMode::None, nullptr);
-    std::vector<float> logits(static_cast<std::size_t>(g.vocab));
-    backend->forward(last, LogitsMode::Last, logits.data());
     SamplingParams params;
     params.temperature = temperature;
     params.top_k = top_k;
     params.top_p = top_p;
     params.min_p = min_p;
-    SamplerState device_state(1234), host_state(1234);
-    std::vector<std::pair<float, TokenId>> scratch;
-    std::set<TokenId> seen;
     constexpr int kDraws = 24;
-    for (int i = 0; i < kDraws; ++i) {
-      QCOMPARE(backend->truncate(n - 1), n - 1);
-      const TokenId got = backend->forward_and_sample(last, params, device_state);
-      std::vector<float> copy = logits;
-      const TokenId want = sample_token(copy, params, host_state, scratch);
-      QVERIFY2(got == want, qPrintable(QString("draw %1: device %2, host %3").arg(i).arg(got).arg(want)));
-      seen.insert(got);
-    }
-    qInfo("%d draws, %zu distinct ids, all equal to the host sampler's", kDraws, seen.size());
-    if (top_k == 1) QCOMPARE(seen.size(), std::size_t{1});
-    else QVERIFY(seen.size() > 1);  // a real draw, not the argmax
+    std::size_t distinct = 0;
+    const QString why = test::check_device_sampling(*backend, g, params, 1234, kDraws, &distinct);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    qInfo("%d draws, %zu distinct ids, all equal to the host sampler's", kDraws, distinct);
+    if (top_k == 1) QCOMPARE(distinct, std::size_t{1});
+    else QVERIFY(distinct > 1);  // a real draw, not the argmax
   }
 
   // Same rollback rules as the CPU backend (KvRings): the checkpoint makes a
