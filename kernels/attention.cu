@@ -99,20 +99,20 @@ __global__ void attention_kernel(const float* q, const __half* keys, const __hal
 void rope(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half_dim, float concentration,
           int first_position, int tokens, cudaStream_t s) {
   const int pairs = (q_heads + kv_heads) * half_dim;
-  rope_kernel<<<dim3((pairs + 127) / 128, tokens), 128, 0, s>>>(q, k, inv_freq, q_heads, kv_heads, half_dim,
+  launch(rope_kernel, dim3((pairs + 127) / 128, tokens), 128, s, q, k, inv_freq, q_heads, kv_heads, half_dim,
                                                                  concentration, first_position);
 }
 
 void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t* values, int kv_dim, int ring,
               int first_position, int tokens, cudaStream_t s) {
-  kv_write_kernel<<<dim3((kv_dim + 255) / 256, tokens), 256, 0, s>>>(
+  launch(kv_write_kernel, dim3((kv_dim + 255) / 256, tokens), 256, s,
       k, v, reinterpret_cast<__half*>(keys), reinterpret_cast<__half*>(values), kv_dim, ring, first_position);
 }
 
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
                int heads, int kv_heads, int head_dim, int window, int ring, float scale, int first_position, int tokens,
                cudaStream_t s) {
-  attention_kernel<<<dim3(heads, tokens), kAttentionThreads, 0, s>>>(
+  launch(attention_kernel, dim3(heads, tokens), kAttentionThreads, s,
       q, reinterpret_cast<const __half*>(keys), reinterpret_cast<const __half*>(values), sinks, out, heads, kv_heads,
       head_dim, window, ring, scale, first_position);
 }

@@ -12,6 +12,18 @@
 
 namespace ossdesk::cuda {
 
+// Enqueues kernel<<<grid, block, 0, s>>>(args...). Under the CPU emulator
+// (tests/cuda_emu) the same call runs the kernel's threads as fibers, which is
+// how CI, with no GPU, runs these kernels.
+template <typename... Params, typename... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args... args) {
+#ifdef OSSDESK_CUDA_EMULATOR
+  ossdesk_emu::launch(kernel, grid, block, s, args...);
+#else
+  kernel<<<grid, block, 0, s>>>(static_cast<Params>(args)...);
+#endif
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;

@@ -60,15 +60,15 @@ constexpr int kRowsPerBlock = kThreads / 32;
 void embed(const DenseMatrix& e, const std::int32_t* tokens, int count, float* x, cudaStream_t s) {
   const dim3 grid((e.cols + kThreads - 1) / kThreads, count);
   switch (e.format) {
-    case kDenseF32: embed_kernel<kDenseF32><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
-    case kDenseF16: embed_kernel<kDenseF16><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
-    case kDenseBF16: embed_kernel<kDenseBF16><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
-    default: embed_kernel<kDenseQ8><<<grid, kThreads, 0, s>>>(e.data, e.row_stride, e.cols, tokens, x); break;
+    case kDenseF32: launch(embed_kernel<kDenseF32>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
+    case kDenseF16: launch(embed_kernel<kDenseF16>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
+    case kDenseBF16: launch(embed_kernel<kDenseBF16>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
+    default: launch(embed_kernel<kDenseQ8>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
   }
 }
 
 void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim, float eps, cudaStream_t s) {
-  rmsnorm_kernel<<<rows, kThreads, 0, s>>>(x, weight, out, dim, eps);
+  launch(rmsnorm_kernel, rows, kThreads, s, x, weight, out, dim, eps);
 }
 
 void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bias, float* y, int y_stride, int tokens,
@@ -76,16 +76,16 @@ void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bia
   const dim3 grid((w.rows + kRowsPerBlock - 1) / kRowsPerBlock, tokens);
   switch (w.format) {
     case kDenseF32:
-      matvec_kernel<kDenseF32><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      launch(matvec_kernel<kDenseF32>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
       break;
     case kDenseF16:
-      matvec_kernel<kDenseF16><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      launch(matvec_kernel<kDenseF16>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
       break;
     case kDenseBF16:
-      matvec_kernel<kDenseBF16><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      launch(matvec_kernel<kDenseBF16>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
       break;
     default:
-      matvec_kernel<kDenseQ8><<<grid, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
+      launch(matvec_kernel<kDenseQ8>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
       break;
   }
 }

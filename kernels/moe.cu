@@ -106,24 +106,24 @@ __global__ void down_kernel(ExpertMatrices down, const float* down_bias, const f
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
                  float* weight, cudaStream_t s) {
   switch (w.format) {
-    case kDenseF32: router_kernel<kDenseF32><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
-    case kDenseF16: router_kernel<kDenseF16><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
-    case kDenseBF16: router_kernel<kDenseBF16><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
-    default: router_kernel<kDenseQ8><<<tokens, kThreads, 0, s>>>(w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    case kDenseF32: launch(router_kernel<kDenseF32>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    case kDenseF16: launch(router_kernel<kDenseF16>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    case kDenseBF16: launch(router_kernel<kDenseBF16>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    default: launch(router_kernel<kDenseQ8>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
   }
 }
 
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
                  const float* x, const std::int32_t* index, int tokens, int k, float limit, float* act, cudaStream_t s) {
   const int rows_per_block = kThreads / 32;
-  gate_up_kernel<<<dim3((gate.rows + rows_per_block - 1) / rows_per_block, k, tokens), kThreads, 0, s>>>(
+  launch(gate_up_kernel, dim3((gate.rows + rows_per_block - 1) / rows_per_block, k, tokens), kThreads, s,
       gate, up, gate_bias, up_bias, x, index, k, limit, act);
 }
 
 void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const std::int32_t* index,
               const float* weight, int tokens, int k, float* x, cudaStream_t s) {
   const int rows_per_block = kThreads / 32;
-  down_kernel<<<dim3((down.rows + rows_per_block - 1) / rows_per_block, tokens), kThreads, 0, s>>>(
+  launch(down_kernel, dim3((down.rows + rows_per_block - 1) / rows_per_block, tokens), kThreads, s,
       down, down_bias, act, index, weight, k, x);
 }
 

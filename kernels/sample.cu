@@ -22,7 +22,7 @@ __global__ void argmax_kernel(const float* logits, int n, std::int32_t* out) {
   best_v[threadIdx.x] = bv;
   best_i[threadIdx.x] = bi;
   __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
     if (threadIdx.x < s) {
       const float v = best_v[threadIdx.x + s];
       const int i = best_i[threadIdx.x + s];
@@ -95,7 +95,7 @@ __global__ void sample_kernel(const float* logits, int n, float inv_t, int top_k
     }
   first_id[threadIdx.x] = id;
   __syncthreads();
-  for (int step = blockDim.x / 2; step > 0; step >>= 1) {
+  for (unsigned step = blockDim.x / 2; step > 0; step >>= 1) {
     if (threadIdx.x < step) first_id[threadIdx.x] = min(first_id[threadIdx.x], first_id[threadIdx.x + step]);
     __syncthreads();
   }
@@ -104,11 +104,11 @@ __global__ void sample_kernel(const float* logits, int n, float inv_t, int top_k
 
 }  // namespace
 
-void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s) { argmax_kernel<<<1, kThreads, 0, s>>>(logits, n, out); }
+void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s) { launch(argmax_kernel, 1, kThreads, s, logits, n, out); }
 
 void sample(const float* logits, int n, float inv_temperature, int top_k, float top_p, float min_p, float u,
             std::int32_t* out, cudaStream_t s) {
-  sample_kernel<<<1, kThreads, 0, s>>>(logits, n, inv_temperature, top_k, top_p, min_p, u, out);
+  launch(sample_kernel, 1, kThreads, s, logits, n, inv_temperature, top_k, top_p, min_p, u, out);
 }
 
 }  // namespace ossdesk::cuda

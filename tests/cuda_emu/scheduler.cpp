@@ -1,0 +1,269 @@
+// Runs a kernel's blocks one after another, each block's threads as fibers on
+// the calling OS thread. A fiber runs until it reaches a synchronisation point
+// (__syncthreads, or a warp exchange behind the shuffles and ballots) or ends;
+// the scheduler then releases a warp whose lanes have all reached the same
+// exchange, or the block once every live thread waits at its barrier. What a
+// GPU would leave undefined or hang on is reported as an error instead: a warp
+// whose lanes wait at different kinds of point, a shuffle naming a lane that
+// has exited, lanes that disagree on the mask.
+//
+// The context switch is a few lines of x86-64 assembly (callee-saved
+// registers, the stack pointer and the floating-point control words), which
+// costs nanoseconds where swapcontext makes a system call.
+#include <sys/mman.h>
+
+#include <array>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cuda_emu.h"
+#include "emulator_state.h"
+
+extern "C" void ossdesk_emu_switch(void** save_sp, void* load_sp);
+
+asm(R"(
+  .text
+  .globl ossdesk_emu_switch
+  .hidden ossdesk_emu_switch
+  .type ossdesk_emu_switch, @function
+ossdesk_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size ossdesk_emu_switch, .-ossdesk_emu_switch
+)");
+
+namespace ossdesk_emu {
+
+uint3 current_thread;
+uint3 current_block;
+dim3 current_block_dim;
+dim3 current_grid_dim;
+
+namespace {
+
+constexpr std::size_t kStackBytes = 256 * 1024;
+constexpr std::size_t kGuardBytes = 4096;  // below each stack: an overflow faults instead of corrupting
+constexpr unsigned kMaxThreadsPerBlock = 1024;
+
+enum class Wait { Runnable, Barrier, Warp, Done };
+
+struct Fiber {
+  void* sp = nullptr;
+  char* stack = nullptr;  // lowest usable address
+  Wait wait = Wait::Done;
+  bool started = false;
+  unsigned mask = 0;   // of the exchange it waits at
+  unsigned round = 0;  // warp exchanges passed in this block: picks the buffer
+  uint3 index{};
+  unsigned linear = 0;
+};
+
+struct BlockRun {
+  std::vector<Fiber> fibers;  // the pool; a block uses the first blockDim of them
+  void* scheduler_sp = nullptr;
+  Fiber* current = nullptr;
+  const std::function<void()>* body = nullptr;
+  std::vector<std::array<std::array<std::uint64_t, 32>, 2>> warp_slots;  // double-buffered per warp
+};
+
+BlockRun run;
+std::mutex one_kernel_at_a_time;
+
+[[noreturn]] void fiber_main() {
+  for (;;) {
+    Fiber& f = *run.current;
+    try {
+      (*run.body)();
+    } catch (const std::exception& e) {
+      record_error(cudaErrorLaunchFailure, std::string("a kernel thread threw: ") + e.what());
+    }
+    f.wait = Wait::Done;
+    ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  }
+}
+
+// A fresh stack whose first switch "returns" into fiber_main, aligned as if called.
+void prepare(Fiber& f) {
+  if (!f.stack) {
+    void* p = mmap(nullptr, kStackBytes + kGuardBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("cuda emulator: no memory for a fiber stack");
+    mprotect(p, kGuardBytes, PROT_NONE);
+    f.stack = static_cast<char*>(p) + kGuardBytes;
+  }
+  auto top = reinterpret_cast<std::uintptr_t>(f.stack + kStackBytes) & ~static_cast<std::uintptr_t>(15);
+  auto* slots = reinterpret_cast<std::uint64_t*>(top - 16);  // [0] return address, [1] a fake caller
+  slots[0] = reinterpret_cast<std::uint64_t>(&fiber_main);
+  slots[1] = 0;
+  std::uint64_t* frame = slots - 7;  // control words, r15, r14, r13, r12, rbx, rbp
+  std::uint32_t mxcsr = 0;
+  std::uint16_t fpu = 0;
+  asm volatile("stmxcsr %0" : "=m"(mxcsr));
+  asm volatile("fnstcw %0" : "=m"(fpu));
+  frame[0] = static_cast<std::uint64_t>(mxcsr) | static_cast<std::uint64_t>(fpu) << 32;
+  for (int i = 1; i < 7; ++i) frame[i] = 0;
+  f.sp = frame;
+  f.started = true;
+}
+
+const char* wait_name(Wait w) {
+  switch (w) {
+    case Wait::Barrier: return "__syncthreads";
+    case Wait::Warp: return "a warp exchange";
+    case Wait::Runnable: return "running";
+    default: return "exited";
+  }
+}
+
+std::string where(const Fiber& f) {
+  char text[96];
+  std::snprintf(text, sizeof text, "block (%u,%u,%u) thread (%u,%u,%u)", current_block.x, current_block.y, current_block.z,
+                f.index.x, f.index.y, f.index.z);
+  return text;
+}
+
+// Releases the warps whose live lanes all wait at one exchange. Throws on a
+// warp that can never be released.
+bool release_warps(unsigned n) {
+  bool released = false;
+  for (unsigned first = 0; first < n; first += 32) {
+    const unsigned last = std::min(n, first + 32);
+    unsigned at_warp = 0, at_barrier = 0, mask = 0, waiting = 0, exited = 0;
+    for (unsigned i = first; i < last; ++i) {
+      const Fiber& f = run.fibers[i];
+      if (f.wait == Wait::Warp) ++at_warp, mask = f.mask, waiting |= 1u << (i - first);
+      if (f.wait == Wait::Barrier) ++at_barrier;
+      if (f.wait == Wait::Done) exited |= 1u << (i - first);
+    }
+    if (at_warp == 0) continue;
+    for (unsigned i = first; i < last; ++i) {
+      const Fiber& f = run.fibers[i];
+      if (f.wait == Wait::Warp && f.mask != mask)
+        throw std::runtime_error(where(f) + ": lanes of one warp wait at exchanges with different masks");
+    }
+    const unsigned lanes_present = last - first == 32 ? 0xffffffffu : (1u << (last - first)) - 1;
+    if (mask & exited & lanes_present)
+      throw std::runtime_error(where(run.fibers[first]) + ": a warp exchange names a lane that has exited");
+    if ((mask & lanes_present) != waiting) {
+      if (at_barrier) continue;  // other lanes may still come; decided when nothing can run
+      throw std::runtime_error(where(run.fibers[first]) + ": a warp exchange waits for lanes that never reach it");
+    }
+    for (unsigned i = first; i < last; ++i)
+      if (run.fibers[i].wait == Wait::Warp) run.fibers[i].wait = Wait::Runnable;
+    released = true;
+  }
+  return released;
+}
+
+void run_block(unsigned n) {
+  if (run.fibers.size() < n) run.fibers.resize(n);
+  run.warp_slots.resize((n + 31) / 32);
+  const dim3 d = current_block_dim;
+  for (unsigned i = 0; i < n; ++i) {
+    Fiber& f = run.fibers[i];
+    // A fiber left mid-kernel by an earlier error starts over on a fresh frame.
+    if (!f.started || f.wait != Wait::Done) prepare(f);
+    f.wait = Wait::Runnable;
+    f.round = 0;
+    f.linear = i;
+    f.index = uint3{i % d.x, i / d.x % d.y, i / (d.x * d.y)};
+  }
+  unsigned live = n;
+  while (live > 0) {
+    for (unsigned i = 0; i < n; ++i) {
+      Fiber& f = run.fibers[i];
+      if (f.wait != Wait::Runnable) continue;
+      run.current = &f;
+      current_thread = f.index;
+      ossdesk_emu_switch(&run.scheduler_sp, f.sp);
+      if (f.wait == Wait::Done) --live;
+    }
+    if (live == 0) break;
+    if (release_warps(n)) continue;
+    unsigned at_barrier = 0;
+    const Fiber* other = nullptr;
+    for (unsigned i = 0; i < n; ++i) {
+      if (run.fibers[i].wait == Wait::Barrier) ++at_barrier;
+      else if (run.fibers[i].wait != Wait::Done && !other) other = &run.fibers[i];
+    }
+    if (at_barrier != live)
+      throw std::runtime_error(where(*other) + " waits at " + wait_name(other->wait) +
+                               " while other threads of its block wait at __syncthreads");
+    for (unsigned i = 0; i < n; ++i)
+      if (run.fibers[i].wait == Wait::Barrier) run.fibers[i].wait = Wait::Runnable;
+  }
+}
+
+}  // namespace
+
+unsigned lane_id() { return run.current->linear & 31u; }
+
+void sync_block() {
+  Fiber& f = *run.current;
+  f.wait = Wait::Barrier;
+  ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+}
+
+const std::uint64_t* warp_exchange(unsigned mask, std::uint64_t value) {
+  Fiber& f = *run.current;
+  auto& rounds = run.warp_slots[f.linear / 32];
+  rounds[f.round & 1u][f.linear & 31u] = value;
+  f.mask = mask;
+  f.wait = Wait::Warp;
+  ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  return rounds[f.round++ & 1u].data();
+}
+
+void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
+  const unsigned n = block.x * block.y * block.z;
+  if (n == 0 || n > kMaxThreadsPerBlock || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 || grid.z > 65535) {
+    char text[128];
+    std::snprintf(text, sizeof text, "invalid launch: grid (%u,%u,%u), block (%u,%u,%u)", grid.x, grid.y, grid.z, block.x,
+                  block.y, block.z);
+    record_error(cudaErrorInvalidConfiguration, text);
+    return;
+  }
+  thread_local bool inside_kernel = false;  // on this OS thread
+  if (inside_kernel) throw std::logic_error("cuda emulator: a kernel launched from inside a kernel");
+  const std::lock_guard lock(one_kernel_at_a_time);
+  inside_kernel = true;
+  current_grid_dim = grid;
+  current_block_dim = block;
+  run.body = &body;
+  try {
+    for (unsigned z = 0; z < grid.z; ++z)
+      for (unsigned y = 0; y < grid.y; ++y)
+        for (unsigned x = 0; x < grid.x; ++x) {
+          current_block = uint3{x, y, z};
+          run_block(n);
+        }
+  } catch (const std::runtime_error& e) {
+    record_error(cudaErrorLaunchFailure, e.what());
+  }
+  run.current = nullptr;
+  run.body = nullptr;
+  inside_kernel = false;
+}
+
+}  // namespace ossdesk_emu
