@@ -10,6 +10,10 @@
 //                 elements 2j (low nibble) and 2j+1 (high), then a separate
 //                 E8M0 scale array rows x cols/32 per expert;
 //   KV cache: f16, [slots x kv_dim] per layer, slot = position % ring (ring > 0) or position.
+//
+// What changes from one decode step to the next (the first position of the
+// chunk, the sampling arguments) is read from device memory, never passed by
+// value, so one decode step captured as a CUDA graph replays for every token.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -27,6 +31,15 @@ struct DenseMatrix {
   std::uint64_t row_stride = 0;  // bytes
 };
 
+// The draw's arguments, in device memory (see sample()).
+struct SampleArgs {
+  float inv_temperature = 1;
+  int top_k = 0;
+  float top_p = 1;
+  float min_p = 0;
+  float u = 0;  // the uniform in [0, 1) from the host's generator
+};
+
 struct ExpertMatrices {
   const std::uint8_t* nibbles = nullptr;  // [experts x rows x cols/2]
   const std::uint8_t* scales = nullptr;   // [experts x rows x cols/32]
@@ -40,15 +53,15 @@ void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim,
 // y[t * y_stride + r] (=, or += with accumulate) W[r] . x[t * x_stride] + bias[r].
 void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bias, float* y, int y_stride, int tokens,
             bool accumulate, cudaStream_t s);
-// YaRN RoPE in place on q [tokens x q_heads*head_dim] and k; token t at position first_position + t.
+// YaRN RoPE in place on q [tokens x q_heads*head_dim] and k; token t at position *first_position + t.
 void rope(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half_dim, float concentration,
-          int first_position, int tokens, cudaStream_t s);
+          const std::int32_t* first_position, int tokens, cudaStream_t s);
 // Appends k, v of the tokens to a layer's f16 cache.
-void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t* values, int kv_dim, int ring, int first_position,
-              int tokens, cudaStream_t s);
+void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t* values, int kv_dim, int ring,
+              const std::int32_t* first_position, int tokens, cudaStream_t s);
 // Causal attention with sinks and an optional window (0 = full) over the f16 cache.
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out, int heads,
-               int kv_heads, int head_dim, int window, int ring, float scale, int first_position, int tokens,
+               int kv_heads, int head_dim, int window, int ring, float scale, const std::int32_t* first_position, int tokens,
                cudaStream_t s);
 // Router, fused: logits = W x + bias per token, top-k (ties: lower index), softmax over the k.
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
@@ -64,7 +77,6 @@ void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s);
 // out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by
 // inv_temperature, then top-k (0 off), top-p (1 off), min-p (0 off), and the
 // uniform u in [0, 1) from the host's generator.
-void sample(const float* logits, int n, float inv_temperature, int top_k, float top_p, float min_p, float u,
-            std::int32_t* out, cudaStream_t s);
+void sample(const float* logits, int n, const SampleArgs* args, std::int32_t* out, cudaStream_t s);
 
 }  // namespace ossdesk::cuda

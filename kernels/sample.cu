@@ -73,9 +73,10 @@ struct Sampler {
   }
 };
 
-__global__ void sample_kernel(const float* logits, int n, float inv_t, int top_k, float top_p, float min_p, float u,
-                              std::int32_t* out) {
+__global__ void sample_kernel(const float* logits, int n, const SampleArgs* args, std::int32_t* out) {
   __shared__ int first_id[kThreads];
+  const float inv_t = args->inv_temperature, top_p = args->top_p, min_p = args->min_p, u = args->u;
+  const int top_k = args->top_k;
   float best = -3.0e38f;
   for (int i = threadIdx.x; i < n; i += blockDim.x)
     if (isfinite(logits[i])) best = fmaxf(best, logits[i] * inv_t);
@@ -106,9 +107,8 @@ __global__ void sample_kernel(const float* logits, int n, float inv_t, int top_k
 
 void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s) { launch(argmax_kernel, 1, kThreads, s, logits, n, out); }
 
-void sample(const float* logits, int n, float inv_temperature, int top_k, float top_p, float min_p, float u,
-            std::int32_t* out, cudaStream_t s) {
-  launch(sample_kernel, 1, kThreads, s, logits, n, inv_temperature, top_k, top_p, min_p, u, out);
+void sample(const float* logits, int n, const SampleArgs* args, std::int32_t* out, cudaStream_t s) {
+  launch(sample_kernel, 1, kThreads, s, logits, n, args, out);
 }
 
 }  // namespace ossdesk::cuda

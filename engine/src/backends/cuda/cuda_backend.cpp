@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/cpu/rope.h"
@@ -100,7 +102,11 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     logits_ = floats(static_cast<std::uint64_t>(logits_rows_) * V, "logits");
-    tokens_ = static_cast<std::int32_t*>(scratch_.allocate(B * 4, "tokens"));
+    const std::uint64_t step_bytes = sizeof(StepHeader) + B * 4;
+    step_ = static_cast<std::uint8_t*>(scratch_.allocate(step_bytes, "tokens"));
+    position_ = reinterpret_cast<std::int32_t*>(step_ + offsetof(StepHeader, position));
+    sample_args_ = reinterpret_cast<SampleArgs*>(step_ + offsetof(StepHeader, sample));
+    tokens_ = reinterpret_cast<std::int32_t*>(step_ + sizeof(StepHeader));
     choice_ = static_cast<std::int32_t*>(scratch_.allocate(B * K * 4, "routing"));
     picked_ = static_cast<std::int32_t*>(scratch_.allocate(4, "sampled id"));
     for (int l = 0; l < c.num_layers; ++l) {
@@ -112,11 +118,15 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     rope_concentration_ = rope.concentration();
     inv_freq_ = floats(rope.inv_freq().size(), "RoPE frequencies");
     check(cudaMemcpy(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4, cudaMemcpyHostToDevice), "RoPE frequencies");
-    check(cudaMallocHost(reinterpret_cast<void**>(&host_io_), B * 4 + 16), "cudaMallocHost");
+    check(cudaMallocHost(reinterpret_cast<void**>(&host_step_), step_bytes), "cudaMallocHost");
+    check(cudaMallocHost(reinterpret_cast<void**>(&host_picked_), 4), "cudaMallocHost");
     weights_ = std::make_unique<CudaWeights>(c, model.weights(), control);
     if (options_.profile) check(cudaEventCreate(&chunk_start_), "cudaEventCreate");
+    const char* graphs = std::getenv("OSSDESK_CUDA_GRAPHS");
+    use_graphs_ = !(graphs && std::string(graphs) == "0");
   } catch (...) {
-    if (host_io_) cudaFreeHost(host_io_);
+    if (host_step_) cudaFreeHost(host_step_);
+    if (host_picked_) cudaFreeHost(host_picked_);
     cudaStreamDestroy(stream_);
     throw;
   }
@@ -126,7 +136,10 @@ CudaBackend::~CudaBackend() {
   cudaStreamSynchronize(stream_);
   for (cudaEvent_t e : event_pool_) cudaEventDestroy(e);
   if (chunk_start_) cudaEventDestroy(chunk_start_);
-  if (host_io_) cudaFreeHost(host_io_);
+  for (cudaGraphExec_t g : decode_graphs_)
+    if (g) cudaGraphExecDestroy(g);
+  if (host_step_) cudaFreeHost(host_step_);
+  if (host_picked_) cudaFreeHost(host_picked_);
   cudaStreamDestroy(stream_);
 }
 
@@ -142,21 +155,16 @@ void CudaBackend::stage(const char* name) {
   stage_events_.emplace_back(name, e);
 }
 
-TokenId CudaBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, const Pick& pick) {
+void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   const ModelConfig& c = config_;
   const CudaWeights& w = *weights_;
-  const int T = static_cast<int>(tokens.size());
   const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), K = c.experts_per_token, V = c.vocab_size;
-  const int pos = rings_.position();
   const float eps = static_cast<float>(c.rms_norm_eps);
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   cudaStream_t s = stream_;
 
-  check(cudaSetDevice(device_), "cudaSetDevice");
-  stage_events_.clear();
-  if (options_.profile) check(cudaEventRecord(chunk_start_, s), "cudaEventRecord");
-  for (int t = 0; t < T; ++t) host_io_[t] = tokens[static_cast<std::size_t>(t)];
-  check(cudaMemcpyAsync(tokens_, host_io_, static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, s), "tokens");
+  check(cudaMemcpyAsync(step_, host_step_, sizeof(StepHeader) + static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, s),
+        "tokens");
   embed(w.embedding, tokens_, T, x_, s);
   stage("embed");
   for (int l = 0; l < c.num_layers; ++l) {
@@ -168,11 +176,11 @@ TokenId CudaBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode,
     matvec(L.wk, normed_, H, L.bk, k_, KV, T, false, s);
     matvec(L.wv, normed_, H, L.bv, v_, KV, T, false, s);
     stage("attn_norm+qkv");
-    rope(q_, k_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, pos, T, s);
-    kv_write(k_, v_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], KV, ring, pos, T, s);
+    rope(q_, k_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, position_, T, s);
+    kv_write(k_, v_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], KV, ring, position_, T, s);
     stage("rope+kv_write");
     attention(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_, c.num_heads,
-              c.num_kv_heads, c.head_dim, window, ring, scale, pos, T, s);
+              c.num_kv_heads, c.head_dim, window, ring, scale, position_, T, s);
     stage("attention");
     matvec(L.wo, attn_, Q, L.bo, x_, H, T, true, s);
     stage("attn_out+residual");
@@ -184,29 +192,72 @@ TokenId CudaBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode,
     moe_down(L.down, L.down_bias, act_, choice_, route_weight_, T, K, x_, s);
     stage("moe_down+residual");
   }
-  TokenId picked = -1;
-  if (mode != LogitsMode::None || pick.kind != Pick::None) {
-    const int rows = mode == LogitsMode::All ? T : 1;
-    const int first = T - rows;
-    rmsnorm(x_ + static_cast<std::size_t>(first) * H, w.final_norm, normed_, rows, H, eps, s);
-    matvec(w.unembedding, normed_, H, nullptr, logits_, V, rows, false, s);
-    stage("final_norm+unembed");
-    const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;
-    if (pick.kind == Pick::Argmax) argmax(last, V, picked_, s);
-    if (pick.kind == Pick::Draw)
-      sample(last, V, 1.0f / pick.params.temperature, pick.params.top_k, pick.params.top_p, pick.params.min_p, pick.u, picked_, s);
-    if (pick.kind != Pick::None) {
-      check(cudaMemcpyAsync(host_io_, picked_, 4, cudaMemcpyDeviceToHost, s), "sampled id");
-      stage("sample");
-    }
-    if (mode != LogitsMode::None && logits)
-      check(cudaMemcpyAsync(logits, logits_, static_cast<std::size_t>(rows) * static_cast<std::size_t>(V) * 4,
-                            cudaMemcpyDeviceToHost, s),
+  if (mode == LogitsMode::None && pick == Pick::None) return;
+  const int rows = mode == LogitsMode::All ? T : 1;
+  rmsnorm(x_ + static_cast<std::size_t>(T - rows) * H, w.final_norm, normed_, rows, H, eps, s);
+  matvec(w.unembedding, normed_, H, nullptr, logits_, V, rows, false, s);
+  stage("final_norm+unembed");
+  if (pick == Pick::None) return;
+  const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;
+  if (pick == Pick::Argmax) argmax(last, V, picked_, s);
+  else sample(last, V, sample_args_, picked_, s);
+  check(cudaMemcpyAsync(host_picked_, picked_, 4, cudaMemcpyDeviceToHost, s), "sampled id");
+  stage("sample");
+}
+
+cudaGraphExec_t CudaBackend::decode_graph(Pick::Kind pick) {
+  cudaGraphExec_t& exec = decode_graphs_[pick];
+  if (exec) return exec;
+  check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  cudaGraph_t graph = nullptr;
+  try {
+    enqueue_chunk(1, LogitsMode::None, pick);
+  } catch (...) {
+    if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+  const cudaError_t status = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  check(status, "cudaGraphInstantiate");
+  return exec;
+}
+
+TokenId CudaBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, const Pick& pick) {
+  const int T = static_cast<int>(tokens.size());
+  const int pos = rings_.position();
+  cudaStream_t s = stream_;
+  check(cudaSetDevice(device_), "cudaSetDevice");
+
+  StepHeader header;
+  header.position = pos;
+  if (pick.kind == Pick::Draw) {
+    header.sample.inv_temperature = 1.0f / pick.params.temperature;
+    header.sample.top_k = pick.params.top_k;
+    header.sample.top_p = pick.params.top_p;
+    header.sample.min_p = pick.params.min_p;
+    header.sample.u = pick.u;
+  }
+  std::memcpy(host_step_, &header, sizeof header);
+  std::memcpy(host_step_ + sizeof header, tokens.data(), static_cast<std::size_t>(T) * 4);
+
+  // A decode step that only picks replays the captured graph: one launch, one sync.
+  const bool replay = use_graphs_ && !options_.profile && T == 1 && mode == LogitsMode::None && pick.kind != Pick::None;
+  if (replay) {
+    check(cudaGraphLaunch(decode_graph(pick.kind), s), "cudaGraphLaunch");
+  } else {
+    stage_events_.clear();
+    if (options_.profile) check(cudaEventRecord(chunk_start_, s), "cudaEventRecord");
+    enqueue_chunk(T, mode, pick.kind);
+    if (mode != LogitsMode::None && logits) {
+      const std::size_t rows = mode == LogitsMode::All ? static_cast<std::size_t>(T) : 1;
+      check(cudaMemcpyAsync(logits, logits_, rows * static_cast<std::size_t>(config_.vocab_size) * 4, cudaMemcpyDeviceToHost, s),
             "logits");
+    }
   }
   check(cudaStreamSynchronize(s), "running the forward pass");
   check(cudaGetLastError(), "a kernel launch");
-  if (pick.kind != Pick::None) picked = host_io_[0];
+  const TokenId picked = pick.kind != Pick::None ? *host_picked_ : -1;
   rings_.set_position(pos + T);
   if (options_.profile) {
     cudaEvent_t previous = chunk_start_;

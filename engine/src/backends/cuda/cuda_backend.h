@@ -38,7 +38,20 @@ class CudaBackend final : public Backend {
     SamplingParams params;
     float u = 0;
   };
+  // What the host sends each chunk, in one copy to `step_`: the first
+  // position and the draw's arguments (read by the kernels from device memory,
+  // so a captured decode step replays for any position), then the tokens.
+  struct StepHeader {
+    std::int32_t position = 0;
+    SampleArgs sample;
+  };
   TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, const Pick& pick);
+  // Enqueues one chunk of `tokens` already in host_step_: the forward pass,
+  // then (mode or pick) the final norm and unembedding, then the pick and the
+  // copy of its id to host_picked_.
+  void enqueue_chunk(int tokens, LogitsMode mode, Pick::Kind pick);
+  // The decode step (one token, one pick) captured once as a CUDA graph.
+  cudaGraphExec_t decode_graph(Pick::Kind pick);
   void stage(const char* name);  // profiling: the work enqueued since the previous stage() is `name`
   void copy_rings(bool to_checkpoint);
 
@@ -54,8 +67,13 @@ class CudaBackend final : public Backend {
   DeviceArena scratch_;  // activations, KV cache, checkpoints
   float *x_ = nullptr, *normed_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr;
   float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
-  std::int32_t *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
-  std::int32_t* host_io_ = nullptr;  // pinned: the chunk's tokens, then the picked id
+  std::uint8_t* step_ = nullptr;  // StepHeader, then the chunk's tokens
+  std::int32_t *position_ = nullptr, *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
+  SampleArgs* sample_args_ = nullptr;
+  std::uint8_t* host_step_ = nullptr;     // pinned mirror of step_
+  std::int32_t* host_picked_ = nullptr;  // pinned: the picked id
+  bool use_graphs_ = true;                // OSSDESK_CUDA_GRAPHS=0 turns them off
+  cudaGraphExec_t decode_graphs_[3] = {};  // by Pick::Kind
   std::vector<std::uint16_t*> keys_, values_, checkpoint_keys_, checkpoint_values_;
   float rope_concentration_ = 1;
 
