@@ -63,6 +63,16 @@ void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out, int heads,
                int kv_heads, int head_dim, int window, int ring, float scale, const std::int32_t* first_position, int tokens,
                cudaStream_t s);
+// Decode attention (one token at *position) as flash-decoding: `splits`
+// blocks per kv head each serve the kDecodeMaxGroup or fewer query heads of
+// that kv head over a share of the keys, leaving partial softmaxes in
+// `partial` [splits x heads x (head_dim + 2)], merged with the sinks into out.
+constexpr int kDecodeMaxGroup = 8;  // query heads per kv head
+constexpr int kMaxDecodeSplits = 32;
+int attention_decode_splits(int max_keys);  // how many splits for a layer that sees up to max_keys keys
+void attention_decode(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
+                      int heads, int kv_heads, int head_dim, int window, int ring, float scale,
+                      const std::int32_t* position, int splits, float* partial, cudaStream_t s);
 // Router, fused: logits = W x + bias per token, top-k (ties: lower index), softmax over the k.
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
                  float* weight, cudaStream_t s);

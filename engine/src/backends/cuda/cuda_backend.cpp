@@ -79,7 +79,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   const std::uint64_t activations =
       4 * (B * (2 * H + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 2 * K +
                 K * static_cast<std::uint64_t>(c.intermediate_size) + 1) +
-           static_cast<std::uint64_t>(logits_rows_) * V);
+           static_cast<std::uint64_t>(logits_rows_) * V +
+           static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
+               static_cast<std::uint64_t>(c.head_dim + 2));
   const std::uint64_t weights = CudaWeights::planned_bytes(c, model.weights());
   std::size_t free_bytes = 0, total_bytes = 0;
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
@@ -99,6 +101,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     attn_ = floats(B * static_cast<std::uint64_t>(c.q_dim()), "activations");
     k_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
     v_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
+    attention_partial_ = floats(static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
+                                    static_cast<std::uint64_t>(c.head_dim + 2),
+                                "attention");
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     logits_ = floats(static_cast<std::uint64_t>(logits_rows_) * V, "logits");
@@ -179,8 +184,15 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     rope(q_, k_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, position_, T, s);
     kv_write(k_, v_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], KV, ring, position_, T, s);
     stage("rope+kv_write");
-    attention(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_, c.num_heads,
-              c.num_kv_heads, c.head_dim, window, ring, scale, position_, T, s);
+    if (T == 1 && c.num_heads / c.num_kv_heads <= kDecodeMaxGroup) {
+      const int max_keys = window > 0 ? std::min(window, rings_.capacity()) : rings_.capacity();
+      attention_decode(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_,
+                       c.num_heads, c.num_kv_heads, c.head_dim, window, ring, scale, position_,
+                       attention_decode_splits(max_keys), attention_partial_, s);
+    } else {
+      attention(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_, c.num_heads,
+                c.num_kv_heads, c.head_dim, window, ring, scale, position_, T, s);
+    }
     stage("attention");
     matvec(L.wo, attn_, Q, L.bo, x_, H, T, true, s);
     stage("attn_out+residual");

@@ -66,6 +66,7 @@ class CudaBackend final : public Backend {
   std::unique_ptr<CudaWeights> weights_;
   DeviceArena scratch_;  // activations, KV cache, checkpoints
   float *x_ = nullptr, *normed_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr;
+  float* attention_partial_ = nullptr;  // flash-decoding's per-split softmaxes
   float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
   std::uint8_t* step_ = nullptr;  // StepHeader, then the chunk's tokens
   std::int32_t *position_ = nullptr, *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
