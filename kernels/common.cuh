@@ -81,6 +81,43 @@ __device__ __forceinline__ float dense_at(const std::uint8_t* row, int c) {
   }
 }
 
+// Stages row `x` (cols <= kMaxStagedCols) in shared memory `xs`, normalised by
+// RMSNorm with `norm` when given: x / rms(x) * norm, in the same order of
+// operations as rmsnorm(), so fused and separate give the same bits. Every
+// thread of the block calls it; `xs` is complete when it returns.
+__device__ __forceinline__ void stage_row(const float* x, int cols, const float* norm, float eps, float* xs) {
+  float ss = 0.0f;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+    const float v = x[c];
+    xs[c] = v;
+    ss += v * v;
+  }
+  if (norm) {
+    const float inv = rsqrtf(block_sum(ss) / static_cast<float>(cols) + eps);
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = xs[c] * inv * norm[c];
+  }
+  __syncthreads();
+}
+
+// One lane's share of dot(row, x) over `cols` for a dense row in its stored
+// format; a warp_sum of the 32 shares is the product.
+template <int FORMAT>
+__device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const float* x, int cols, int lane) {
+  float acc = 0.0f;
+  if constexpr (FORMAT == kDenseQ8) {
+    for (int b = lane; b < cols / 32; b += 32) {
+      const std::uint8_t* block = row + b * 34;
+      const float d = __half2float(*reinterpret_cast<const __half*>(block));
+      float s = 0.0f;
+      for (int i = 0; i < 32; ++i) s += static_cast<float>(static_cast<std::int8_t>(block[2 + i])) * x[b * 32 + i];
+      acc += d * s;
+    }
+  } else {
+    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(row, c) * x[c];
+  }
+  return acc;
+}
+
 // FP4 E2M1 (bit 3 = sign): 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives,
 // decoded arithmetically (no table lookup, which would go to local memory).
 __device__ __forceinline__ float fp4_value(unsigned nibble) {

@@ -32,23 +32,39 @@ __global__ void matvec_kernel(const std::uint8_t* data, std::uint64_t row_stride
   if (row >= rows) return;
   const std::uint8_t* w = data + static_cast<std::uint64_t>(row) * row_stride;
   const float* xt = x + static_cast<std::size_t>(blockIdx.y) * x_stride;
-  float acc = 0.0f;
-  if constexpr (FORMAT == kDenseQ8) {
-    for (int b = lane; b < cols / 32; b += 32) {
-      const std::uint8_t* block = w + b * 34;
-      const float d = __half2float(*reinterpret_cast<const __half*>(block));
-      float s = 0.0f;
-      for (int i = 0; i < 32; ++i) s += static_cast<float>(static_cast<std::int8_t>(block[2 + i])) * xt[b * 32 + i];
-      acc += d * s;
-    }
-  } else {
-    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(w, c) * xt[c];
-  }
-  acc = warp_sum(acc);
+  const float acc = warp_sum(row_dot_share<FORMAT>(w, xt, cols, lane));
   if (lane == 0) {
     float* out = y + static_cast<std::size_t>(blockIdx.y) * y_stride + row;
     const float v = acc + (bias ? bias[row] : 0.0f);
     *out = accumulate ? *out + v : v;
+  }
+}
+
+struct MatvecParts {
+  MatvecPart part[kMaxMatvecParts];
+  int first_row[kMaxMatvecParts + 1];  // part p owns rows [first_row[p], first_row[p + 1])
+  int count;
+};
+
+// As matvec_kernel over the rows of all parts, the token's input staged (and
+// normalised) in shared memory once per block.
+template <int FORMAT>
+__global__ void matvec_staged_kernel(MatvecParts parts, const float* x, int x_stride, int cols, const float* norm, float eps) {
+  __shared__ float xs[kMaxStagedCols];
+  const int t = blockIdx.y;
+  stage_row(x + static_cast<std::size_t>(t) * x_stride, cols, norm, eps, xs);
+  const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  const int lane = threadIdx.x & 31;
+  if (row >= parts.first_row[parts.count]) return;
+  int p = 0;
+  while (row >= parts.first_row[p + 1]) ++p;
+  const MatvecPart& part = parts.part[p];
+  const int r = row - parts.first_row[p];
+  const float acc = warp_sum(row_dot_share<FORMAT>(part.w.data + static_cast<std::uint64_t>(r) * part.w.row_stride, xs, cols, lane));
+  if (lane == 0) {
+    float* out = part.y + static_cast<std::size_t>(t) * part.y_stride + r;
+    const float v = acc + (part.bias ? part.bias[r] : 0.0f);
+    *out = part.accumulate ? *out + v : v;
   }
 }
 
@@ -87,6 +103,31 @@ void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bia
     default:
       launch(matvec_kernel<kDenseQ8>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
       break;
+  }
+}
+
+bool matvec_fusable(const MatvecPart* parts, int count) {
+  if (count < 1 || count > kMaxMatvecParts || parts[0].w.cols > kMaxStagedCols) return false;
+  for (int p = 1; p < count; ++p)
+    if (parts[p].w.format != parts[0].w.format || parts[p].w.cols != parts[0].w.cols) return false;
+  return true;
+}
+
+void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stride, const float* norm_weight, float eps,
+                  int tokens, cudaStream_t s) {
+  MatvecParts all{};
+  all.count = count;
+  for (int p = 0; p < count; ++p) {
+    all.part[p] = parts[p];
+    all.first_row[p + 1] = all.first_row[p] + parts[p].w.rows;
+  }
+  const dim3 grid((all.first_row[count] + kRowsPerBlock - 1) / kRowsPerBlock, tokens);
+  const int cols = parts[0].w.cols;
+  switch (parts[0].w.format) {
+    case kDenseF32: launch(matvec_staged_kernel<kDenseF32>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
+    case kDenseF16: launch(matvec_staged_kernel<kDenseF16>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
+    case kDenseBF16: launch(matvec_staged_kernel<kDenseBF16>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
+    default: launch(matvec_staged_kernel<kDenseQ8>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
   }
 }
 

@@ -46,6 +46,19 @@ struct ExpertMatrices {
   int rows = 0, cols = 0;
 };
 
+// One matrix of a fused product: y[t * y_stride + r] = W[r] . x[t] + bias[r]
+// (+= with accumulate).
+struct MatvecPart {
+  DenseMatrix w;
+  const float* bias = nullptr;
+  float* y = nullptr;
+  int y_stride = 0;
+  bool accumulate = false;
+};
+constexpr int kMaxMatvecParts = 3;
+// Inputs a kernel stages in shared memory (fused products, the router) have at most this many columns.
+constexpr int kMaxStagedCols = 8192;
+
 // x[t][:] = embedding row tokens[t].
 void embed(const DenseMatrix& embedding, const std::int32_t* tokens, int count, float* x, cudaStream_t s);
 // out[t] = x[t] / rms(x[t]) * weight, per row of `dim`.
@@ -53,6 +66,13 @@ void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim,
 // y[t * y_stride + r] (=, or += with accumulate) W[r] . x[t * x_stride] + bias[r].
 void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bias, float* y, int y_stride, int tokens,
             bool accumulate, cudaStream_t s);
+// Up to kMaxMatvecParts products sharing the input x (q, k and v; or one
+// matrix), in one launch; x is first normalised by RMSNorm with norm_weight
+// when that is given (rmsnorm() fused into its consumer). The parts share one
+// stored format and cols <= kMaxStagedCols (matvec_fusable says).
+bool matvec_fusable(const MatvecPart* parts, int count);
+void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stride, const float* norm_weight, float eps,
+                  int tokens, cudaStream_t s);
 // YaRN RoPE in place on q [tokens x q_heads*head_dim] and k; token t at position *first_position + t.
 void rope(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half_dim, float concentration,
           const std::int32_t* first_position, int tokens, cudaStream_t s);
@@ -73,9 +93,11 @@ int attention_decode_splits(int max_keys);  // how many splits for a layer that 
 void attention_decode(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
                       int heads, int kv_heads, int head_dim, int window, int ring, float scale,
                       const std::int32_t* position, int splits, float* partial, cudaStream_t s);
-// Router, fused: logits = W x + bias per token, top-k (ties: lower index), softmax over the k.
-void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
-                 float* weight, cudaStream_t s);
+// Router, fused with the MLP's RMSNorm: normed[t] = rmsnorm(x[t]) * norm_weight
+// (kept for the experts), logits = W normed + bias, top-k (ties: lower index),
+// softmax over the k. cols <= kMaxStagedCols.
+void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
+                 int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s);
 // act[(t*k + j) * inter + i] = swiglu(gate_e[i] . x[t] + gate_bias, up_e[i] . x[t] + up_bias), e = index[t*k + j].
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
                  const float* x, const std::int32_t* index, int tokens, int k, float limit, float* act, cudaStream_t s);

@@ -10,19 +10,22 @@ namespace {
 constexpr int kMaxExperts = 128;
 constexpr int kMaxK = 8;
 constexpr int kThreads = 128;
+constexpr int kRouterThreads = 256;  // as rmsnorm(): the same block_sum, so the same normalised bits
 
+// One block per token: the normalised input staged in shared memory (and
+// written out for the experts), one warp per expert's logit, then top-k.
 template <int FORMAT>
 __global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
-                              const float* x, int k, std::int32_t* index, float* weight) {
+                              const float* x, const float* norm, float eps, float* normed, int k, std::int32_t* index,
+                              float* weight) {
+  __shared__ float xs[kMaxStagedCols];
   __shared__ float logits[kMaxExperts];
   const int t = blockIdx.x;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  const float* xt = x + static_cast<std::size_t>(t) * cols;
+  stage_row(x + static_cast<std::size_t>(t) * cols, cols, norm, eps, xs);
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) normed[static_cast<std::size_t>(t) * cols + c] = xs[c];
   for (int e = warp; e < experts; e += warps) {
-    const std::uint8_t* w = data + static_cast<std::uint64_t>(e) * row_stride;
-    float acc = 0.0f;
-    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(w, c) * xt[c];
-    acc = warp_sum(acc);
+    const float acc = warp_sum(row_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, lane));
     if (lane == 0) logits[e] = acc + bias[e];
   }
   __syncthreads();
@@ -103,14 +106,18 @@ __global__ void down_kernel(ExpertMatrices down, const float* down_bias, const f
 
 }  // namespace
 
-void router_topk(const DenseMatrix& w, const float* bias, const float* x, int tokens, int k, std::int32_t* index,
-                 float* weight, cudaStream_t s) {
+void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
+                 int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s) {
+#define OSSDESK_ROUTER(FORMAT)                                                                                         \
+  launch(router_kernel<FORMAT>, tokens, kRouterThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight, eps, \
+         normed, k, index, weight)
   switch (w.format) {
-    case kDenseF32: launch(router_kernel<kDenseF32>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
-    case kDenseF16: launch(router_kernel<kDenseF16>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
-    case kDenseBF16: launch(router_kernel<kDenseBF16>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
-    default: launch(router_kernel<kDenseQ8>, tokens, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, k, index, weight); break;
+    case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
+    case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
+    case kDenseBF16: OSSDESK_ROUTER(kDenseBF16); break;
+    default: OSSDESK_ROUTER(kDenseQ8); break;
   }
+#undef OSSDESK_ROUTER
 }
 
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,

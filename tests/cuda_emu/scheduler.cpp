@@ -81,7 +81,8 @@ struct Fiber {
 };
 
 struct BlockRun {
-  std::vector<Fiber> fibers;  // the pool; a block uses the first blockDim of them
+  std::vector<Fiber> fibers;  // the pool; a block uses the first `threads` of them
+  unsigned threads = 0;
   void* scheduler_sp = nullptr;
   Fiber* current = nullptr;
   const std::function<void()>* body = nullptr;
@@ -90,6 +91,20 @@ struct BlockRun {
 
 BlockRun run;
 std::mutex one_kernel_at_a_time;
+
+// Leaves fiber f (blocked or done) for the next runnable fiber of this pass,
+// directly, or for the scheduler when the pass is over: one switch per stop.
+void leave(Fiber& f) {
+  for (unsigned j = f.linear + 1; j < run.threads; ++j) {
+    Fiber& next = run.fibers[j];
+    if (next.wait != Wait::Runnable) continue;
+    run.current = &next;
+    current_thread = next.index;
+    ossdesk_emu_switch(&f.sp, next.sp);
+    return;
+  }
+  ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+}
 
 [[noreturn]] void fiber_main() {
   for (;;) {
@@ -100,7 +115,7 @@ std::mutex one_kernel_at_a_time;
       record_error(cudaErrorLaunchFailure, std::string("a kernel thread threw: ") + e.what());
     }
     f.wait = Wait::Done;
-    ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+    leave(f);
   }
 }
 
@@ -189,16 +204,19 @@ void run_block(unsigned n) {
     f.linear = i;
     f.index = uint3{i % d.x, i / d.x % d.y, i / (d.x * d.y)};
   }
-  unsigned live = n;
-  while (live > 0) {
+  run.threads = n;
+  for (;;) {
+    // A pass: the runnable fibers in order, each handing over to the next.
     for (unsigned i = 0; i < n; ++i) {
       Fiber& f = run.fibers[i];
       if (f.wait != Wait::Runnable) continue;
       run.current = &f;
       current_thread = f.index;
       ossdesk_emu_switch(&run.scheduler_sp, f.sp);
-      if (f.wait == Wait::Done) --live;
+      break;
     }
+    unsigned live = 0;
+    for (unsigned i = 0; i < n; ++i) live += run.fibers[i].wait != Wait::Done;
     if (live == 0) break;
     if (release_warps(n)) continue;
     unsigned at_barrier = 0;
@@ -222,7 +240,7 @@ unsigned lane_id() { return run.current->linear & 31u; }
 void sync_block() {
   Fiber& f = *run.current;
   f.wait = Wait::Barrier;
-  ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  leave(f);
 }
 
 const std::uint64_t* warp_exchange(unsigned mask, std::uint64_t value) {
@@ -231,7 +249,7 @@ const std::uint64_t* warp_exchange(unsigned mask, std::uint64_t value) {
   rounds[f.round & 1u][f.linear & 31u] = value;
   f.mask = mask;
   f.wait = Wait::Warp;
-  ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  leave(f);
   return rounds[f.round++ & 1u].data();
 }
 

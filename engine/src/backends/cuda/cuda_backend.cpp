@@ -66,6 +66,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   info_.memory_bytes = prop.totalGlobalMem;
   info_.index = device_;
   if (c.head_dim > 256 || c.head_dim % 2) fail(ErrorKind::Unsupported, "cuda: head_dim must be even and at most 256");
+  if (c.hidden_size > kMaxStagedCols)
+    fail(ErrorKind::Unsupported, "cuda: hidden_size must be at most " + std::to_string(kMaxStagedCols));
   if (c.num_experts > 128 || c.experts_per_token > 8)
     fail(ErrorKind::Unsupported, "cuda: the router kernel handles at most 128 experts and top-8");
 
@@ -160,6 +162,22 @@ void CudaBackend::stage(const char* name) {
   stage_events_.emplace_back(name, e);
 }
 
+void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens) {
+  const int count = static_cast<int>(parts.size());
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+  if (matvec_fusable(parts.begin(), count)) {
+    matvec_fused(parts.begin(), count, x, x_stride, norm, eps, tokens, stream_);
+    return;
+  }
+  if (norm) {
+    const int cols = parts.begin()->w.cols;
+    rmsnorm(x, norm, normed_, tokens, cols, eps, stream_);
+    x = normed_;
+    x_stride = cols;
+  }
+  for (const MatvecPart& p : parts) matvec(p.w, x, x_stride, p.bias, p.y, p.y_stride, tokens, p.accumulate, stream_);
+}
+
 void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   const ModelConfig& c = config_;
   const CudaWeights& w = *weights_;
@@ -176,10 +194,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     const CudaLayer& L = w.layers[static_cast<std::size_t>(l)];
     const int window = c.layer_is_sliding[static_cast<std::size_t>(l)] ? c.sliding_window : 0;
     const int ring = rings_.ring(l);
-    rmsnorm(x_, L.attn_norm, normed_, T, H, eps, s);
-    matvec(L.wq, normed_, H, L.bq, q_, Q, T, false, s);
-    matvec(L.wk, normed_, H, L.bk, k_, KV, T, false, s);
-    matvec(L.wv, normed_, H, L.bv, v_, KV, T, false, s);
+    project({MatvecPart{L.wq, L.bq, q_, Q}, MatvecPart{L.wk, L.bk, k_, KV}, MatvecPart{L.wv, L.bv, v_, KV}}, x_, H, L.attn_norm, T);
     stage("attn_norm+qkv");
     rope(q_, k_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, position_, T, s);
     kv_write(k_, v_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], KV, ring, position_, T, s);
@@ -194,10 +209,9 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
                 c.num_kv_heads, c.head_dim, window, ring, scale, position_, T, s);
     }
     stage("attention");
-    matvec(L.wo, attn_, Q, L.bo, x_, H, T, true, s);
+    project({MatvecPart{L.wo, L.bo, x_, H, /*accumulate=*/true}}, attn_, Q, nullptr, T);
     stage("attn_out+residual");
-    rmsnorm(x_, L.mlp_norm, normed_, T, H, eps, s);
-    router_topk(L.router, L.router_bias, normed_, T, K, choice_, route_weight_, s);
+    router_topk(L.router, L.router_bias, x_, L.mlp_norm, eps, normed_, T, K, choice_, route_weight_, s);
     stage("moe_norm+router");
     moe_gate_up(L.gate, L.up, L.gate_bias, L.up_bias, normed_, choice_, T, K, static_cast<float>(c.swiglu_limit), act_, s);
     stage("moe_gate_up");
@@ -206,8 +220,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   }
   if (mode == LogitsMode::None && pick == Pick::None) return;
   const int rows = mode == LogitsMode::All ? T : 1;
-  rmsnorm(x_ + static_cast<std::size_t>(T - rows) * H, w.final_norm, normed_, rows, H, eps, s);
-  matvec(w.unembedding, normed_, H, nullptr, logits_, V, rows, false, s);
+  project({MatvecPart{w.unembedding, nullptr, logits_, V}}, x_ + static_cast<std::size_t>(T - rows) * H, H, w.final_norm, rows);
   stage("final_norm+unembed");
   if (pick == Pick::None) return;
   const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;

@@ -7,6 +7,7 @@
 
 #include <cuda_runtime.h>
 
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -50,6 +51,10 @@ class CudaBackend final : public Backend {
   // then (mode or pick) the final norm and unembedding, then the pick and the
   // copy of its id to host_picked_.
   void enqueue_chunk(int tokens, LogitsMode mode, Pick::Kind pick);
+  // y = W . rmsnorm(x) (norm given) or W . x for up to kMaxMatvecParts matrices
+  // sharing x, in one launch with the norm fused when the kernels allow, else
+  // as rmsnorm() into normed_ and one matvec() per part.
+  void project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens);
   // The decode step (one token, one pick) captured once as a CUDA graph.
   cudaGraphExec_t decode_graph(Pick::Kind pick);
   void stage(const char* name);  // profiling: the work enqueued since the previous stage() is `name`
