@@ -1,36 +1,44 @@
-// RoPE, the f16 KV-cache append, and causal attention with sinks and sliding
-// windows.
+// RoPE fused with the f16 KV-cache append, and causal attention with sinks and
+// sliding windows for chunks of tokens (prefill; decode: attention_decode.cu).
 #include "common.cuh"
 
 namespace ossdesk::cuda {
 namespace {
 
-// One thread per rotated pair (i, i + half) of a q or k head; blockIdx.y is the token.
-__global__ void rope_kernel(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half,
-                            float concentration, const std::int32_t* first_position) {
+// One thread per rotated pair (i, i + half) of a q or k head, then one per
+// element of v; blockIdx.y is the token. q is rotated in place; k (rotated)
+// and v go straight to the layer's f16 cache.
+__global__ void rope_kv_write_kernel(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads,
+                                     int half, float concentration, __half* keys, __half* values, int ring,
+                                     const std::int32_t* first_position) {
   const int id = blockIdx.x * blockDim.x + threadIdx.x;
-  if (id >= (q_heads + kv_heads) * half) return;
-  const int t = blockIdx.y;
-  const int head = id / half, i = id - head * half;
-  // As cpu::YarnRope: a float angle, cos/sin in double, then the concentration.
-  const float angle = static_cast<float>(*first_position + t) * inv_freq[i];
-  const float c = static_cast<float>(cos(static_cast<double>(angle))) * concentration;
-  const float s = static_cast<float>(sin(static_cast<double>(angle))) * concentration;
-  float* v = head < q_heads ? q + (static_cast<std::size_t>(t) * q_heads + head) * 2 * half
-                            : k + (static_cast<std::size_t>(t) * kv_heads + (head - q_heads)) * 2 * half;
-  const float a = v[i], b = v[i + half];
-  v[i] = a * c - b * s;
-  v[i + half] = b * c + a * s;
-}
-
-__global__ void kv_write_kernel(const float* k, const float* v, __half* keys, __half* values, int kv_dim, int ring,
-                                const std::int32_t* first_position) {
   const int t = blockIdx.y;
   const int pos = *first_position + t;
+  const int kv_dim = kv_heads * 2 * half;
   const std::size_t slot = static_cast<std::size_t>(ring > 0 ? pos % ring : pos);
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < kv_dim; i += gridDim.x * blockDim.x) {
-    keys[slot * kv_dim + i] = __float2half_rn(k[static_cast<std::size_t>(t) * kv_dim + i]);
-    values[slot * kv_dim + i] = __float2half_rn(v[static_cast<std::size_t>(t) * kv_dim + i]);
+  const int pairs = (q_heads + kv_heads) * half;
+  if (id >= pairs) {
+    const int d = id - pairs;
+    if (d < kv_dim) values[slot * kv_dim + d] = __float2half_rn(v[static_cast<std::size_t>(t) * kv_dim + d]);
+    return;
+  }
+  const int head = id / half, i = id - head * half;
+  // As cpu::YarnRope: a float angle, cos/sin in double, then the concentration.
+  const float angle = static_cast<float>(pos) * inv_freq[i];
+  const float c = static_cast<float>(cos(static_cast<double>(angle))) * concentration;
+  const float s = static_cast<float>(sin(static_cast<double>(angle))) * concentration;
+  if (head < q_heads) {
+    float* h = q + (static_cast<std::size_t>(t) * q_heads + head) * 2 * half;
+    const float a = h[i], b = h[i + half];
+    h[i] = a * c - b * s;
+    h[i + half] = b * c + a * s;
+  } else {
+    const int kh = head - q_heads;
+    const float* h = k + static_cast<std::size_t>(t) * kv_dim + static_cast<std::size_t>(kh) * 2 * half;
+    const float a = h[i], b = h[i + half];
+    __half* out = keys + slot * kv_dim + static_cast<std::size_t>(kh) * 2 * half;
+    out[i] = __float2half_rn(a * c - b * s);
+    out[i + half] = __float2half_rn(b * c + a * s);
   }
 }
 
@@ -96,17 +104,12 @@ __global__ void attention_kernel(const float* q, const __half* keys, const __hal
 
 }  // namespace
 
-void rope(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half_dim, float concentration,
-          const std::int32_t* first_position, int tokens, cudaStream_t s) {
-  const int pairs = (q_heads + kv_heads) * half_dim;
-  launch(rope_kernel, dim3((pairs + 127) / 128, tokens), 128, s, q, k, inv_freq, q_heads, kv_heads, half_dim,
-                                                                 concentration, first_position);
-}
-
-void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t* values, int kv_dim, int ring,
-              const std::int32_t* first_position, int tokens, cudaStream_t s) {
-  launch(kv_write_kernel, dim3((kv_dim + 255) / 256, tokens), 256, s,
-      k, v, reinterpret_cast<__half*>(keys), reinterpret_cast<__half*>(values), kv_dim, ring, first_position);
+void rope_kv_write(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads, int half_dim,
+                   float concentration, std::uint16_t* keys, std::uint16_t* values, int ring,
+                   const std::int32_t* first_position, int tokens, cudaStream_t s) {
+  const int threads = (q_heads + kv_heads) * half_dim + kv_heads * 2 * half_dim;
+  launch(rope_kv_write_kernel, dim3((threads + 127) / 128, tokens), 128, s, q, k, v, inv_freq, q_heads, kv_heads, half_dim,
+         concentration, reinterpret_cast<__half*>(keys), reinterpret_cast<__half*>(values), ring, first_position);
 }
 
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,

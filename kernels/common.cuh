@@ -119,14 +119,15 @@ __device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const fl
 }
 
 // FP4 E2M1 (bit 3 = sign): 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives,
-// decoded arithmetically (no table lookup, which would go to local memory).
+// built directly as float bits (no table, which would go to local memory, and
+// no ldexpf): exponent e > 0 is (1 + m/2) * 2^(e-1), e = 0 is m/2.
 __device__ __forceinline__ float fp4_value(unsigned nibble) {
   const unsigned e = (nibble >> 1) & 3u, m = nibble & 1u;
-  const float magnitude = e == 0 ? 0.5f * static_cast<float>(m) : ldexpf(1.0f + 0.5f * static_cast<float>(m), static_cast<int>(e) - 1);
-  return (nibble & 8u) ? -magnitude : magnitude;
+  const unsigned magnitude = e ? ((e + 126u) << 23) | (m << 22) : (m ? 0x3F000000u : 0u);
+  return __uint_as_float(magnitude | (nibble & 8u) << 28);
 }
 
-// E8M0 scale byte: 2^(s - 127).
-__device__ __forceinline__ float e8m0(std::uint8_t s) { return ldexpf(1.0f, static_cast<int>(s) - 127); }
+// E8M0 scale byte: 2^(s - 127), as float bits (s = 0 is the subnormal 2^-127).
+__device__ __forceinline__ float e8m0(std::uint8_t s) { return __uint_as_float(s ? static_cast<unsigned>(s) << 23 : 0x00400000u); }
 
 }  // namespace ossdesk::cuda

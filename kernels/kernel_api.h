@@ -73,12 +73,12 @@ void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bia
 bool matvec_fusable(const MatvecPart* parts, int count);
 void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stride, const float* norm_weight, float eps,
                   int tokens, cudaStream_t s);
-// YaRN RoPE in place on q [tokens x q_heads*head_dim] and k; token t at position *first_position + t.
-void rope(float* q, float* k, const float* inv_freq, int q_heads, int kv_heads, int half_dim, float concentration,
-          const std::int32_t* first_position, int tokens, cudaStream_t s);
-// Appends k, v of the tokens to a layer's f16 cache.
-void kv_write(const float* k, const float* v, std::uint16_t* keys, std::uint16_t* values, int kv_dim, int ring,
-              const std::int32_t* first_position, int tokens, cudaStream_t s);
+// YaRN RoPE on q [tokens x q_heads*head_dim] (in place) and k, fused with the
+// append of k (rotated) and v to a layer's f16 cache; token t at position
+// *first_position + t.
+void rope_kv_write(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads, int half_dim,
+                   float concentration, std::uint16_t* keys, std::uint16_t* values, int ring,
+                   const std::int32_t* first_position, int tokens, cudaStream_t s);
 // Causal attention with sinks and an optional window (0 = full) over the f16 cache.
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out, int heads,
                int kv_heads, int head_dim, int window, int ring, float scale, const std::int32_t* first_position, int tokens,

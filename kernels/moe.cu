@@ -56,13 +56,13 @@ __device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int
   const std::uint8_t* nibbles = m.nibbles + row * (m.cols / 2);
   const std::uint8_t* scales = m.scales + row * (m.cols / 32);
   float acc = 0.0f;
-  for (int b = lane; b < m.cols / 32; b += 32) {  // one 32-value block per lane per step
-    const std::uint8_t* bytes = nibbles + b * 16;
+  for (int b = lane; b < m.cols / 32; b += 32) {  // one 32-value block (16 bytes, one load) per lane per step
+    const uint4 packed = *reinterpret_cast<const uint4*>(nibbles + b * 16);
+    const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
+    const float* xb = x + b * 32;
     float s = 0.0f;
-    for (int j = 0; j < 16; ++j) {
-      const unsigned byte = bytes[j];
-      s += fp4_value(byte & 15u) * x[b * 32 + 2 * j] + fp4_value(byte >> 4) * x[b * 32 + 2 * j + 1];
-    }
+    for (int w = 0; w < 4; ++w)
+      for (int i = 0; i < 8; ++i) s += fp4_value(words[w] >> (4 * i) & 15u) * xb[8 * w + i];
     acc += s * e8m0(scales[b]);
   }
   return warp_sum(acc);

@@ -196,8 +196,8 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     const int ring = rings_.ring(l);
     project({MatvecPart{L.wq, L.bq, q_, Q}, MatvecPart{L.wk, L.bk, k_, KV}, MatvecPart{L.wv, L.bv, v_, KV}}, x_, H, L.attn_norm, T);
     stage("attn_norm+qkv");
-    rope(q_, k_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, position_, T, s);
-    kv_write(k_, v_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], KV, ring, position_, T, s);
+    rope_kv_write(q_, k_, v_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_,
+                  keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], ring, position_, T, s);
     stage("rope+kv_write");
     if (T == 1 && c.num_heads / c.num_kv_heads <= kDecodeMaxGroup) {
       const int max_keys = window > 0 ? std::min(window, rings_.capacity()) : rings_.capacity();
