@@ -2,8 +2,9 @@
 // tiny-b (Hugging Face and converted GGUF) within the GPU criterion, the
 // greedy continuation, chunked prefill, decode after prefill against the
 // reference with device argmax, device sampling against the host sampler,
-// rollback, profile, and CUDA against Vulkan on the same GPU. Exits 77
-// (skipped) where there is no CUDA device, as in CI.
+// rollback, decode graphs against eager steps, profile, and CUDA against
+// Vulkan on the same GPU. Exits 77 (skipped) where there is no CUDA device; CI
+// runs it as cuda_model_emulated, on the CPU emulator of CUDA (tests/cuda_emu).
 #include <QtTest>
 
 #include <algorithm>
