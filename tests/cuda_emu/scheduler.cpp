@@ -92,18 +92,24 @@ struct BlockRun {
 BlockRun run;
 std::mutex one_kernel_at_a_time;
 
-// Leaves fiber f (blocked or done) for the next runnable fiber of this pass,
-// directly, or for the scheduler when the pass is over: one switch per stop.
-void leave(Fiber& f) {
-  for (unsigned j = f.linear + 1; j < run.threads; ++j) {
+// Saves the running context in *save and resumes the first runnable fiber
+// from index `from` on; false (nothing switched) when there is none.
+bool resume_from(unsigned from, void** save) {
+  for (unsigned j = from; j < run.threads; ++j) {
     Fiber& next = run.fibers[j];
     if (next.wait != Wait::Runnable) continue;
     run.current = &next;
     current_thread = next.index;
-    ossdesk_emu_switch(&f.sp, next.sp);
-    return;
+    ossdesk_emu_switch(save, next.sp);
+    return true;
   }
-  ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  return false;
+}
+
+// Leaves fiber f (blocked or done) for the next runnable fiber of this pass,
+// directly, or for the scheduler when the pass is over: one switch per stop.
+void leave(Fiber& f) {
+  if (!resume_from(f.linear + 1, &f.sp)) ossdesk_emu_switch(&f.sp, run.scheduler_sp);
 }
 
 [[noreturn]] void fiber_main() {
@@ -206,15 +212,7 @@ void run_block(unsigned n) {
   }
   run.threads = n;
   for (;;) {
-    // A pass: the runnable fibers in order, each handing over to the next.
-    for (unsigned i = 0; i < n; ++i) {
-      Fiber& f = run.fibers[i];
-      if (f.wait != Wait::Runnable) continue;
-      run.current = &f;
-      current_thread = f.index;
-      ossdesk_emu_switch(&run.scheduler_sp, f.sp);
-      break;
-    }
+    resume_from(0, &run.scheduler_sp);  // a pass: the runnable fibers in order, each handing over to the next
     unsigned live = 0;
     for (unsigned i = 0; i < n; ++i) live += run.fibers[i].wait != Wait::Done;
     if (live == 0) break;
