@@ -15,7 +15,7 @@ __global__ void rope_kv_write_kernel(float* q, const float* k, const float* v, c
   const int t = blockIdx.y;
   const int pos = *first_position + t;
   const int kv_dim = kv_heads * 2 * half;
-  const std::size_t slot = static_cast<std::size_t>(ring > 0 ? pos % ring : pos);
+  const std::size_t slot = kv_slot(pos, ring);
   const int pairs = (q_heads + kv_heads) * half;
   if (id >= pairs) {
     const int d = id - pairs;
@@ -43,7 +43,6 @@ __global__ void rope_kv_write_kernel(float* q, const float* k, const float* v, c
 }
 
 constexpr int kAttentionThreads = 128;
-constexpr int kMaxHeadDim = 256;
 
 // One block per (query head, token). The softmax starts from the sink (max =
 // sink, denominator 1) and runs online over chunks of 128 keys: each thread
@@ -69,7 +68,7 @@ __global__ void attention_kernel(const float* q, const __half* keys, const __hal
     const int j = chunk + threadIdx.x;
     float score = -3.0e38f;
     if (j <= pos) {
-      const std::size_t slot = static_cast<std::size_t>(ring > 0 ? j % ring : j);
+      const std::size_t slot = kv_slot(j, ring);
       const __half* key = keys + slot * kv_dim + static_cast<std::size_t>(kvh) * head_dim;
       float dot = 0.0f;
       for (int d = 0; d < head_dim; ++d) dot += q_s[d] * __half2float(key[d]);
@@ -88,7 +87,7 @@ __global__ void attention_kernel(const float* q, const __half* keys, const __hal
       float a = acc[i] * alpha;
       for (int jj = 0; jj < n; ++jj) {
         const int key = chunk + jj;
-        const std::size_t slot = static_cast<std::size_t>(ring > 0 ? key % ring : key);
+        const std::size_t slot = kv_slot(key, ring);
         a += p_s[jj] * __half2float(values[slot * kv_dim + static_cast<std::size_t>(kvh) * head_dim + d]);
       }
       acc[i] = a;

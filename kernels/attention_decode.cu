@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kMaxHeadDim = 256;
 constexpr int kMaxDimsPerLane = kMaxHeadDim / 32;
 constexpr float kNoScore = -3.0e38f;
 
@@ -53,7 +52,7 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
   for (int tile = begin + warp * 32; tile < end; tile += kWarps * 32) {
     const int key = tile + lane;
     const bool valid = key < end;
-    const std::size_t slot = static_cast<std::size_t>(ring > 0 ? key % ring : key);
+    const std::size_t slot = kv_slot(key, ring);
     float score[kDecodeMaxGroup];
     for (int g = 0; g < kDecodeMaxGroup; ++g) score[g] = 0.0f;
     if (valid) {
@@ -77,7 +76,7 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
     const int n = min(32, end - tile);
     for (int j = 0; j < n; ++j) {
       const int kj = tile + j;
-      const std::size_t sj = static_cast<std::size_t>(ring > 0 ? kj % ring : kj);
+      const std::size_t sj = kv_slot(kj, ring);
       const __half* vrow = values + sj * kv_dim + static_cast<std::size_t>(kvh) * head_dim;
       for (int i = 0; i < dims_per_lane; ++i) {
         const int d = lane + 32 * i;

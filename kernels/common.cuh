@@ -81,6 +81,11 @@ __device__ __forceinline__ float dense_at(const std::uint8_t* row, int c) {
   }
 }
 
+// The KV-cache slot of a position: position % ring in a ring (ring > 0), else the position.
+__device__ __forceinline__ std::size_t kv_slot(int position, int ring) {
+  return static_cast<std::size_t>(ring > 0 ? position % ring : position);
+}
+
 // Stages row `x` (cols <= kMaxStagedCols) in shared memory `xs`, normalised by
 // RMSNorm with `norm` when given: x / rms(x) * norm, in the same order of
 // operations as rmsnorm(), so fused and separate give the same bits. Every

@@ -22,6 +22,9 @@
 
 namespace ossdesk::cuda {
 
+// The attention kernels keep a head (or a group's heads) in shared memory.
+constexpr int kMaxHeadDim = 256;
+
 constexpr int kDenseF32 = 0, kDenseF16 = 1, kDenseBF16 = 2, kDenseQ8 = 3;
 
 struct DenseMatrix {

@@ -65,7 +65,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
                  std::to_string(prop.major) + "." + std::to_string(prop.minor);
   info_.memory_bytes = prop.totalGlobalMem;
   info_.index = device_;
-  if (c.head_dim > 256 || c.head_dim % 2) fail(ErrorKind::Unsupported, "cuda: head_dim must be even and at most 256");
+  if (c.head_dim > kMaxHeadDim || c.head_dim % 2)
+    fail(ErrorKind::Unsupported, "cuda: head_dim must be even and at most " + std::to_string(kMaxHeadDim));
   if (c.hidden_size > kMaxStagedCols)
     fail(ErrorKind::Unsupported, "cuda: hidden_size must be at most " + std::to_string(kMaxStagedCols));
   if (c.num_experts > 128 || c.experts_per_token > 8)
