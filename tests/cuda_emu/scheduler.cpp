@@ -70,10 +70,9 @@ constexpr unsigned kMaxThreadsPerBlock = 1024;
 enum class Wait { Runnable, Barrier, Warp, Done };
 
 struct Fiber {
-  void* sp = nullptr;
+  void* sp = nullptr;     // null until prepared
   char* stack = nullptr;  // lowest usable address
   Wait wait = Wait::Done;
-  bool started = false;
   unsigned mask = 0;   // of the exchange it waits at
   unsigned round = 0;  // warp exchanges passed in this block: picks the buffer
   uint3 index{};
@@ -145,7 +144,6 @@ void prepare(Fiber& f) {
   frame[0] = static_cast<std::uint64_t>(mxcsr) | static_cast<std::uint64_t>(fpu) << 32;
   for (int i = 1; i < 7; ++i) frame[i] = 0;
   f.sp = frame;
-  f.started = true;
 }
 
 const char* wait_name(Wait w) {
@@ -204,7 +202,7 @@ void run_block(unsigned n) {
   for (unsigned i = 0; i < n; ++i) {
     Fiber& f = run.fibers[i];
     // A fiber left mid-kernel by an earlier error starts over on a fresh frame.
-    if (!f.started || f.wait != Wait::Done) prepare(f);
+    if (!f.sp || f.wait != Wait::Done) prepare(f);
     f.wait = Wait::Runnable;
     f.round = 0;
     f.linear = i;
