@@ -107,6 +107,35 @@ void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const flo
 // x[t][h] += sum_j weight[t*k + j] * (down_e[h] . act[t*k + j] + down_bias_e[h]).
 void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const std::int32_t* index,
               const float* weight, int tokens, int k, float* x, cudaStream_t s);
+// Prefill on tensor cores (tensor_tile.cuh): the same products as matvec_fused
+// and moe_gate_up/moe_down for a chunk of tokens, as tiled GEMMs. Worth it
+// from a few tokens on; the host decides (cuda_backend.cpp).
+//
+// The dense parts: one format of F16, BF16 or Q8_0 (gemm_fusable says), cols a
+// multiple of 32; the input is used as it is (normalise it first).
+bool gemm_fusable(const MatvecPart* parts, int count);
+void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int tokens, cudaStream_t s);
+
+// The experts: group_by_expert lists the assignments a = t*k + j of each expert
+// in order (rows), cut into tiles of up to 64 rows of one expert; then
+// gate/up + SwiGLU and down + weight per tile, and the k outputs of each token
+// summed in order into the residual x. expert_out is [tokens*k x hidden].
+struct ExpertGroups {
+  std::int32_t* rows = nullptr;         // [assignments]: grouped by expert
+  std::int32_t* tile_expert = nullptr;  // [max tiles]
+  std::int32_t* tile_begin = nullptr;   // [max tiles]: index into rows
+  std::int32_t* tile_size = nullptr;    // [max tiles]
+  std::int32_t* tile_count = nullptr;   // [1]
+};
+int expert_group_max_tiles(int assignments, int experts);
+bool moe_groupable(const ExpertMatrices& gate, const ExpertMatrices& down, int experts);
+void group_by_expert(const std::int32_t* index, int assignments, int experts, const ExpertGroups& g, cudaStream_t s);
+void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
+                         const float* x, int tokens, int k, int experts, const ExpertGroups& g, float limit, float* act,
+                         cudaStream_t s);
+void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
+                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, cudaStream_t s);
+
 // out[0] = argmax of logits[0..n) (ties: the lower id; NaN never wins).
 void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s);
 // out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by

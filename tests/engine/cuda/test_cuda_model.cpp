@@ -2,17 +2,21 @@
 // tiny-b (Hugging Face and converted GGUF) within the GPU criterion, the
 // greedy continuation, chunked prefill, decode after prefill against the
 // reference with device argmax, device sampling against the host sampler,
-// rollback, decode graphs against eager steps, profile, and CUDA against
-// Vulkan on the same GPU. Exits 77 (skipped) where there is no CUDA device; CI
+// rollback, decode graphs against eager steps, profile, prefill on tensor
+// cores against the matrix-vector kernels (Q8_0, as ggml-org's GGUF), and CUDA
+// against Vulkan on the same GPU. Exits 77 (skipped) where there is no CUDA device; CI
 // runs it as cuda_model_emulated, on the CPU emulator of CUDA (tests/cuda_emu).
 #include <QtTest>
 
 #include <algorithm>
+#include <cstdlib>
+#include <random>
 
 #include "backend_runs.h"
 #include "golden_fixture.h"
 #include "model/convert.h"
 #include "model/model.h"
+#include "model/synth.h"
 #include "ossdesk/error.h"
 
 using namespace ossdesk;
@@ -179,6 +183,53 @@ class TestCudaModel : public QObject {
     for (const OpTiming& t : backend->take_profile()) attention = attention || (t.op == "attention" && t.total_ms > 0);
     QVERIFY(attention);
     QVERIFY(backend->device_memory_bytes() > 0);
+  }
+
+  // A GGUF model with Q8_0 embeddings, attention and unembedding (as ggml-org
+  // publishes them), in shapes that leave partial tiles. A prefill chunk of 40
+  // tokens runs on tensor cores (dense
+  // GEMMs, experts grouped by expert: the profile has "moe_group"), and with
+  // OSSDESK_CUDA_TENSOR_CORES=0 on the matrix-vector kernels; both meet the GPU
+  // criterion against the CPU, and they agree with each other more closely.
+  void q8_prefill_on_tensor_cores_and_matrix_vector() {
+    constexpr int kVocab = 4000;
+    SynthOptions o;
+    o.config = config_preset("tiny");
+    o.config.hidden_size = 160;  // 2.5 tiles of 64 rows (o, down), 5 steps of 32 columns
+    o.config.intermediate_size = 96;
+    o.config.vocab_size = kVocab;  // the unembedding's last tile is partial too
+    o.gguf = true;
+    o.gguf_dense = DType::Q8_0;
+    o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/cuda-q8.gguf";
+    o.seed = 11;
+    synth_model(o);
+    auto model = Model::open(o.out);
+    QCOMPARE(model->weights().layers[0].wq.format, WeightFormat::Q8_0);
+    std::vector<int> tokens;
+    std::mt19937 rng(5);
+    for (int i = 0; i < 40; ++i) tokens.push_back(static_cast<int>(rng() % kVocab));
+    BackendOptions co;
+    co.context_length = 64;
+    auto cpu = create_backend("cpu", *model, co, {});
+    const auto ref = test::all_logits(*cpu, tokens);
+    std::vector<float> by_path[2];
+    for (const bool tensor_cores : {true, false}) {
+      if (!tensor_cores) ::setenv("OSSDESK_CUDA_TENSOR_CORES", "0", 1);
+      auto cuda = cuda_backend(*model, 512, 64, /*profile=*/true);
+      ::unsetenv("OSSDESK_CUDA_TENSOR_CORES");
+      const auto got = test::all_logits(*cuda, tokens);
+      bool grouped = false;
+      for (const OpTiming& t : cuda->take_profile()) grouped = grouped || t.op == "moe_group";
+      QCOMPARE(grouped, tensor_cores);
+      float diff = 0;
+      const QString why = gpu_criterion(got, ref, kVocab, &diff);
+      qInfo("Q8 model, %s: max |diff| vs CPU = %g", tensor_cores ? "tensor cores" : "matrix-vector", diff);
+      QVERIFY2(why.isEmpty(), qPrintable(why));
+      by_path[tensor_cores ? 0 : 1] = got;
+    }
+    const float between = test::max_abs_diff(by_path[0].data(), by_path[1].data(), by_path[0].size());
+    qInfo("tensor cores vs matrix-vector: max |diff| = %g", between);
+    QVERIFY(between < 0.1f * test::kGpuTolerance);
   }
 
   // The same GPU through Vulkan gives logits within twice the GPU criterion.

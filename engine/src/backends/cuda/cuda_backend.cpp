@@ -14,6 +14,10 @@ namespace ossdesk::cuda {
 namespace {
 
 constexpr int kMaxLogitsRows = 64;  // All-mode chunks return at most this many rows of logits
+// Chunks of at least this many tokens multiply on tensor cores (gemm(), the
+// grouped experts); fewer run the matrix-vector kernels, which read each
+// weight once per token and waste nothing on padding.
+constexpr int kTensorCoreMinTokens = 16;
 
 std::string gib(std::uint64_t bytes) {
   char buf[32];
@@ -79,9 +83,11 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   std::uint64_t kv_bytes = 0;
   for (int l = 0; l < c.num_layers; ++l)
     kv_bytes += 2 * static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) * 2;
+  const std::uint64_t max_tiles = static_cast<std::uint64_t>(expert_group_max_tiles(batch_ * c.experts_per_token, c.num_experts));
   const std::uint64_t activations =
-      4 * (B * (2 * H + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 2 * K +
-                K * static_cast<std::uint64_t>(c.intermediate_size) + 1) +
+      4 * (B * (2 * H + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 3 * K +
+                K * static_cast<std::uint64_t>(c.intermediate_size) + K * H + 1) +
+           3 * max_tiles + 1 +
            static_cast<std::uint64_t>(logits_rows_) * V +
            static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
                static_cast<std::uint64_t>(c.head_dim + 2));
@@ -109,6 +115,13 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
                                 "attention");
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
+    expert_out_ = floats(B * K * H, "expert outputs");
+    auto ints = [this](std::uint64_t n) { return static_cast<std::int32_t*>(scratch_.allocate(std::max<std::uint64_t>(n, 1) * 4, "expert groups")); };
+    groups_.rows = ints(B * K);
+    groups_.tile_expert = ints(max_tiles);
+    groups_.tile_begin = ints(max_tiles);
+    groups_.tile_size = ints(max_tiles);
+    groups_.tile_count = ints(1);
     logits_ = floats(static_cast<std::uint64_t>(logits_rows_) * V, "logits");
     const std::uint64_t step_bytes = sizeof(StepHeader) + B * 4;
     step_ = static_cast<std::uint8_t*>(scratch_.allocate(step_bytes, "tokens"));
@@ -132,6 +145,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     if (options_.profile) check(cudaEventCreate(&chunk_start_), "cudaEventCreate");
     const char* graphs = std::getenv("OSSDESK_CUDA_GRAPHS");
     use_graphs_ = !(graphs && std::string(graphs) == "0");
+    const char* tensor_cores = std::getenv("OSSDESK_CUDA_TENSOR_CORES");
+    use_tensor_cores_ = !(tensor_cores && std::string(tensor_cores) == "0");
   } catch (...) {
     if (host_step_) cudaFreeHost(host_step_);
     if (host_picked_) cudaFreeHost(host_picked_);
@@ -166,7 +181,8 @@ void CudaBackend::stage(const char* name) {
 void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens) {
   const int count = static_cast<int>(parts.size());
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  if (matvec_fusable(parts.begin(), count)) {
+  const bool tensor_cores = use_tensor_cores_ && tokens >= kTensorCoreMinTokens && gemm_fusable(parts.begin(), count);
+  if (!tensor_cores && matvec_fusable(parts.begin(), count)) {
     matvec_fused(parts.begin(), count, x, x_stride, norm, eps, tokens, stream_);
     return;
   }
@@ -176,14 +192,20 @@ void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* 
     x = normed_;
     x_stride = cols;
   }
+  if (tensor_cores) {
+    gemm(parts.begin(), count, x, x_stride, tokens, stream_);
+    return;
+  }
   for (const MatvecPart& p : parts) matvec(p.w, x, x_stride, p.bias, p.y, p.y_stride, tokens, p.accumulate, stream_);
 }
 
 void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   const ModelConfig& c = config_;
   const CudaWeights& w = *weights_;
-  const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), K = c.experts_per_token, V = c.vocab_size;
+  const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), K = c.experts_per_token, V = c.vocab_size, E = c.num_experts;
   const float eps = static_cast<float>(c.rms_norm_eps);
+  const bool grouped_experts = use_tensor_cores_ && T >= kTensorCoreMinTokens &&
+                               moe_groupable(w.layers.front().gate, w.layers.front().down, E);
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   cudaStream_t s = stream_;
 
@@ -214,7 +236,17 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     stage("attn_out+residual");
     router_topk(L.router, L.router_bias, x_, L.mlp_norm, eps, normed_, T, K, choice_, route_weight_, s);
     stage("moe_norm+router");
-    moe_gate_up(L.gate, L.up, L.gate_bias, L.up_bias, normed_, choice_, T, K, static_cast<float>(c.swiglu_limit), act_, s);
+    const float limit = static_cast<float>(c.swiglu_limit);
+    if (grouped_experts) {
+      group_by_expert(choice_, T * K, E, groups_, s);
+      stage("moe_group");
+      moe_gate_up_grouped(L.gate, L.up, L.gate_bias, L.up_bias, normed_, T, K, E, groups_, limit, act_, s);
+      stage("moe_gate_up");
+      moe_down_grouped(L.down, L.down_bias, act_, route_weight_, T, K, E, groups_, expert_out_, x_, s);
+      stage("moe_down+residual");
+      continue;
+    }
+    moe_gate_up(L.gate, L.up, L.gate_bias, L.up_bias, normed_, choice_, T, K, limit, act_, s);
     stage("moe_gate_up");
     moe_down(L.down, L.down_bias, act_, choice_, route_weight_, T, K, x_, s);
     stage("moe_down+residual");

@@ -52,8 +52,9 @@ class CudaBackend final : public Backend {
   // copy of its id to host_picked_.
   void enqueue_chunk(int tokens, LogitsMode mode, Pick::Kind pick);
   // y = W . rmsnorm(x) (norm given) or W . x for up to kMaxMatvecParts matrices
-  // sharing x, in one launch with the norm fused when the kernels allow, else
-  // as rmsnorm() into normed_ and one matvec() per part.
+  // sharing x: on tensor cores (gemm()) for a chunk of enough tokens, else in
+  // one launch with the norm fused when the kernels allow, else as rmsnorm()
+  // into normed_ and one matvec() per part.
   void project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens);
   // The decode step (one token, one pick) captured once as a CUDA graph.
   cudaGraphExec_t decode_graph(Pick::Kind pick);
@@ -73,12 +74,15 @@ class CudaBackend final : public Backend {
   float *x_ = nullptr, *normed_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr;
   float* attention_partial_ = nullptr;  // flash-decoding's per-split softmaxes
   float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
+  float* expert_out_ = nullptr;  // the grouped experts' weighted outputs, [tokens*k x hidden]
+  ExpertGroups groups_;          // the assignments grouped by expert, for the grouped experts
   std::uint8_t* step_ = nullptr;  // StepHeader, then the chunk's tokens
   std::int32_t *position_ = nullptr, *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
   SampleArgs* sample_args_ = nullptr;
   std::uint8_t* host_step_ = nullptr;     // pinned mirror of step_
   std::int32_t* host_picked_ = nullptr;  // pinned: the picked id
   bool use_graphs_ = true;                // OSSDESK_CUDA_GRAPHS=0 turns them off
+  bool use_tensor_cores_ = true;          // prefill chunks on tensor cores; OSSDESK_CUDA_TENSOR_CORES=0 turns them off
   cudaGraphExec_t decode_graphs_[3] = {};  // by Pick::Kind
   std::vector<std::uint16_t*> keys_, values_, checkpoint_keys_, checkpoint_values_;
   float rope_concentration_ = 1;

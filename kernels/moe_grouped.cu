@@ -1,0 +1,170 @@
+// The experts of prefill on tensor cores, as grouped GEMMs: the chunk's
+// (token, expert) assignments are grouped by expert on the device, in
+// assignment order, and cut into tiles of up to 64 rows of one expert; each
+// tile multiplies its expert's MXFP4 matrices once for all its rows
+// (tensor_tile.cuh). gate/up carry the bias and the clamped SwiGLU, down the
+// bias and the routing weight; the k experts of a token are then summed in
+// order into the residual, so the result does not depend on scheduling.
+#include "tensor_tile.cuh"
+
+namespace ossdesk::cuda {
+namespace {
+
+using tc::kTileM;
+using tc::kTileN;
+
+constexpr int kMaxExperts = 128;
+constexpr int kGroupThreads = 1024;
+constexpr int kCombineThreads = 256;
+
+// One block. Warp w counts, then places, the assignments of experts w, w + 32,
+// ... by ballots over the assignments in order, so each expert's rows keep
+// assignment order; thread 0 lays out the tiles in between.
+__global__ void group_kernel(const std::int32_t* index, int assignments, int experts, ExpertGroups g) {
+  __shared__ int count[kMaxExperts], first[kMaxExperts];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  for (int e = warp; e < experts; e += warps) {
+    int n = 0;
+    for (int base = 0; base < assignments; base += 32) {
+      const int a = base + lane;
+      n += __popc(__ballot_sync(0xffffffffu, a < assignments && index[a] == e));
+    }
+    if (lane == 0) count[e] = n;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int begin = 0, tiles = 0;
+    for (int e = 0; e < experts; ++e) {
+      first[e] = begin;
+      for (int done = 0; done < count[e]; done += kTileM, ++tiles) {
+        g.tile_expert[tiles] = e;
+        g.tile_begin[tiles] = begin + done;
+        g.tile_size[tiles] = min(kTileM, count[e] - done);
+      }
+      begin += count[e];
+    }
+    *g.tile_count = tiles;
+  }
+  __syncthreads();
+  for (int e = warp; e < experts; e += warps) {
+    int next = first[e];
+    for (int base = 0; base < assignments; base += 32) {
+      const int a = base + lane;
+      const bool mine = a < assignments && index[a] == e;
+      const unsigned hits = __ballot_sync(0xffffffffu, mine);
+      if (mine) g.rows[next + __popc(hits & ((1u << lane) - 1u))] = a;
+      next += __popc(hits);
+    }
+  }
+}
+
+// The tile's expert and its rows' assignments and input rows (row_stride
+// floats apart, row a / per_row for assignment a), in shared memory.
+struct TileRows {
+  int expert, size;
+  int assignment[kTileM];
+  const float* input[kTileM];
+};
+
+__device__ __forceinline__ void load_tile_rows(const ExpertGroups& g, const float* in, int row_stride, int per_row,
+                                               TileRows& t) {
+  const int tile = blockIdx.x;
+  if (threadIdx.x == 0) {
+    t.expert = g.tile_expert[tile];
+    t.size = g.tile_size[tile];
+  }
+  if (threadIdx.x < kTileM) {
+    const int size = g.tile_size[tile];
+    const int a = static_cast<int>(threadIdx.x) < size ? g.rows[g.tile_begin[tile] + threadIdx.x] : -1;
+    t.assignment[threadIdx.x] = a;
+    t.input[threadIdx.x] = a >= 0 ? in + static_cast<std::size_t>(a / per_row) * row_stride : nullptr;
+  }
+  __syncthreads();
+}
+
+// blockIdx.x: a tile (past *tile_count: nothing to do); blockIdx.y: 32 rows of
+// gate and the same 32 of up, staged as one 64-row weight tile.
+__global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMatrices gate, ExpertMatrices up,
+                                                                      const float* gate_bias, const float* up_bias,
+                                                                      const float* x, int k, ExpertGroups g, float limit,
+                                                                      float* act) {
+  if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
+  __shared__ tc::Tiles<__nv_bfloat16> s;
+  __shared__ TileRows t;
+  constexpr int kHalf = kTileN / 2;
+  load_tile_rows(g, x, gate.cols, k, t);
+  const int i0 = blockIdx.y * kHalf;
+  const int n = tc::staged_row();
+  const int r = i0 + n % kHalf;
+  const ExpertMatrices source = n < kHalf ? gate : up;  // a copy: a reference to either parameter would go to local memory
+  tc::multiply_tile(s, t.input, gate.cols, [&](int k0) { tc::stage_fp4_weights(s, source, t.expert, r < gate.rows ? r : -1, k0); });
+  for (int idx = threadIdx.x; idx < kTileM * kHalf; idx += blockDim.x) {
+    const int m = idx / kHalf, i = idx % kHalf;
+    if (m >= t.size || i0 + i >= gate.rows) continue;
+    const std::size_t e_row = static_cast<std::size_t>(t.expert) * gate.rows + i0 + i;
+    float gv = s.out[m * tc::kOutLd + i] + gate_bias[e_row];
+    float uv = s.out[m * tc::kOutLd + kHalf + i] + up_bias[e_row];
+    gv = fminf(gv, limit);
+    uv = fminf(fmaxf(uv, -limit), limit);
+    act[static_cast<std::size_t>(t.assignment[m]) * gate.rows + i0 + i] = gv / (1.0f + expf(-1.702f * gv)) * (uv + 1.0f);
+  }
+}
+
+// blockIdx.x: a tile; blockIdx.y: 64 hidden rows. out[a][h] = weight[a] * (down_e[h] . act[a] + bias).
+__global__ void __launch_bounds__(tc::kThreads) grouped_down_kernel(ExpertMatrices down, const float* down_bias,
+                                                                   const float* act, const float* weight, ExpertGroups g,
+                                                                   float* out) {
+  if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
+  __shared__ tc::Tiles<__nv_bfloat16> s;
+  __shared__ TileRows t;
+  load_tile_rows(g, act, down.cols, 1, t);
+  const int h0 = blockIdx.y * kTileN;
+  const int r = h0 + tc::staged_row();
+  tc::multiply_tile(s, t.input, down.cols, [&](int k0) { tc::stage_fp4_weights(s, down, t.expert, r < down.rows ? r : -1, k0); });
+  for (int idx = threadIdx.x; idx < kTileM * kTileN; idx += blockDim.x) {
+    const int m = idx / kTileN, h = idx % kTileN;
+    if (m >= t.size || h0 + h >= down.rows) continue;
+    const int a = t.assignment[m];
+    const float y = s.out[m * tc::kOutLd + h] + down_bias[static_cast<std::size_t>(t.expert) * down.rows + h0 + h];
+    out[static_cast<std::size_t>(a) * down.rows + h0 + h] = weight[a] * y;
+  }
+}
+
+// x[t][h] += the k experts' weighted outputs of token t (blockIdx.y), in order.
+__global__ void combine_kernel(const float* expert_out, int k, int hidden, float* x) {
+  const int h = blockIdx.x * blockDim.x + threadIdx.x;
+  if (h >= hidden) return;
+  const std::size_t t = blockIdx.y;
+  float total = 0.0f;
+  for (int j = 0; j < k; ++j) total += expert_out[(t * k + j) * hidden + h];
+  x[t * hidden + h] += total;
+}
+
+}  // namespace
+
+int expert_group_max_tiles(int assignments, int experts) { return (assignments + kTileM - 1) / kTileM + experts; }
+
+bool moe_groupable(const ExpertMatrices& gate, const ExpertMatrices& down, int experts) {
+  return experts <= kMaxExperts && gate.cols % tc::kTileK == 0 && down.cols % tc::kTileK == 0;
+}
+
+void group_by_expert(const std::int32_t* index, int assignments, int experts, const ExpertGroups& g, cudaStream_t s) {
+  launch(group_kernel, 1, kGroupThreads, s, index, assignments, experts, g);
+}
+
+void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
+                         const float* x, int tokens, int k, int experts, const ExpertGroups& g, float limit, float* act,
+                         cudaStream_t s) {
+  const dim3 grid(expert_group_max_tiles(tokens * k, experts), (gate.rows + kTileN / 2 - 1) / (kTileN / 2));
+  launch(grouped_gate_up_kernel, grid, tc::kThreads, s, gate, up, gate_bias, up_bias, x, k, g, limit, act);
+}
+
+void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
+                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, cudaStream_t s) {
+  const dim3 grid(expert_group_max_tiles(tokens * k, experts), (down.rows + kTileN - 1) / kTileN);
+  launch(grouped_down_kernel, grid, tc::kThreads, s, down, down_bias, act, weight, g, expert_out);
+  launch(combine_kernel, dim3((down.rows + kCombineThreads - 1) / kCombineThreads, tokens), kCombineThreads, s, expert_out, k,
+         down.rows, x);
+}
+
+}  // namespace ossdesk::cuda

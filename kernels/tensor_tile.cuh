@@ -1,0 +1,184 @@
+// Tensor-core tiles for prefill (gemm.cu, moe_grouped.cu): a block of 4 warps
+// computes a 64 x 64 tile of out[m][n] = sum_k in[m][k] * W[n][k] (m: tokens
+// or expert assignments, n: weight rows) with the warp matrix API (wmma,
+// 16 x 16 x 16, float accumulators), 32 columns of k per step: one MXFP4 or
+// Q8_0 block, so a block's scale is read once.
+//
+// Precision. Weights are staged in a type that holds them exactly: BF16 and
+// MXFP4 (an FP4 value times a power of two) in bf16, F16 in f16. Q8_0 (an f16
+// scale times an int8, up to 18 significant bits) is staged in f16 as hi + lo.
+// The float input is split the same way, in = hi + lo, and the products are
+// lo.w + hi.w (exact weights) or lo.w_hi + hi.w_lo + hi.w_hi (Q8_0), so the
+// input keeps about 16 significant bits where one bf16 would keep 8, and the
+// logits stay as close to the float reference as the matrix-vector path's.
+#pragma once
+
+#include "common.cuh"
+
+#ifndef OSSDESK_CUDA_EMULATOR
+#include <mma.h>
+#endif
+
+namespace ossdesk::cuda::tc {
+
+namespace wmma = nvcuda::wmma;
+
+constexpr int kTileM = 64;       // input rows per block
+constexpr int kTileN = 64;       // weight rows per block
+constexpr int kTileK = 32;       // columns per step
+constexpr int kThreads = 128;    // 4 warps, each a 32 x 32 quarter of the tile
+constexpr int kLd = kTileK + 8;  // staged row stride in elements: a multiple of 8 (wmma), padded against bank conflicts
+constexpr int kOutLd = kTileN + 4;
+
+// MXFP4 expert rows, as a format of the weight tile.
+constexpr int kExpertFp4 = 16;
+
+// The type a weight format is staged and multiplied in, and whether one value
+// of it holds a weight exactly (else the weight is staged as hi + lo).
+template <int FORMAT>
+struct Operand {
+  using type = __nv_bfloat16;  // BF16 and MXFP4
+  static constexpr bool exact = true;
+};
+template <>
+struct Operand<kDenseF16> {
+  using type = __half;
+  static constexpr bool exact = true;
+};
+template <>
+struct Operand<kDenseQ8> {
+  using type = __half;
+  static constexpr bool exact = false;
+};
+
+template <typename T>
+__device__ __forceinline__ T to_operand(float v);
+template <>
+__device__ __forceinline__ __nv_bfloat16 to_operand<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
+template <>
+__device__ __forceinline__ __half to_operand<__half>(float v) { return __float2half(v); }
+__device__ __forceinline__ float operand_value(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float operand_value(__half v) { return __half2float(v); }
+
+// A block's shared memory (wmma pointers must be 256-bit aligned).
+template <typename T, bool kExactWeights = true>
+struct alignas(32) Tiles {
+  T in_hi[kTileM * kLd];                         // input rows [m][k] ...
+  T in_lo[kTileM * kLd];                         // ... as hi + lo
+  T w[kTileN * kLd];                             // weight rows [n][k]: wmma's matrix_b in column-major order ...
+  T w_lo[kExactWeights ? 16 : kTileN * kLd];     // ... and what w leaves of them when not exact
+  float out[kTileM * kOutLd];
+};
+template <int FORMAT>
+using DenseTiles = Tiles<typename Operand<FORMAT>::type, Operand<FORMAT>::exact>;
+
+// Where a thread stages its share of a tile: 16 values of row threadIdx.x / 2.
+__device__ __forceinline__ int staged_row() { return threadIdx.x >> 1; }
+__device__ __forceinline__ int staged_col() { return (threadIdx.x & 1) * 16; }
+
+// The thread's 16 input values at column k0 of its row (`rows[m]`, null past
+// the end: zeros), split into hi and lo.
+template <typename T, bool kExact>
+__device__ __forceinline__ void stage_input(Tiles<T, kExact>& s, const float* const* rows, int k0) {
+  const int m = staged_row(), c = staged_col();
+  const float* src = rows[m];
+  T* hi = s.in_hi + m * kLd + c;
+  T* lo = s.in_lo + m * kLd + c;
+  for (int q = 0; q < 4; ++q) {
+    const float4 v = src ? *reinterpret_cast<const float4*>(src + k0 + c + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    const float values[4] = {v.x, v.y, v.z, v.w};
+    for (int i = 0; i < 4; ++i) {
+      const T h = to_operand<T>(values[i]);
+      hi[4 * q + i] = h;
+      lo[4 * q + i] = to_operand<T>(values[i] - operand_value(h));
+    }
+  }
+}
+
+// The thread's 16 weights at column k0 of dense row r (r < 0: zeros).
+template <int FORMAT>
+__device__ __forceinline__ void stage_dense_weights(DenseTiles<FORMAT>& s, const DenseMatrix& w, int r, int k0) {
+  using T = typename Operand<FORMAT>::type;
+  const int c = staged_col();
+  T* dst = s.w + staged_row() * kLd + c;
+  if (r < 0) {
+    for (int i = 0; i < 16; ++i) dst[i] = to_operand<T>(0.0f);
+    if constexpr (!Operand<FORMAT>::exact)
+      for (int i = 0; i < 16; ++i) s.w_lo[staged_row() * kLd + c + i] = to_operand<T>(0.0f);
+    return;
+  }
+  const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_stride;
+  if constexpr (FORMAT == kDenseQ8) {
+    const std::uint8_t* block = row + (k0 / 32) * 34;
+    const float d = __half2float(*reinterpret_cast<const __half*>(block));
+    T* lo = s.w_lo + staged_row() * kLd + c;
+    for (int i = 0; i < 16; ++i) {
+      const float v = d * static_cast<float>(static_cast<std::int8_t>(block[2 + c + i]));  // exact in float
+      dst[i] = to_operand<T>(v);
+      lo[i] = to_operand<T>(v - operand_value(dst[i]));
+    }
+  } else {  // BF16 or F16: 32 bytes, copied as they are
+    const uint4* src = reinterpret_cast<const uint4*>(row + static_cast<std::size_t>(k0 + c) * 2);
+    reinterpret_cast<uint4*>(dst)[0] = src[0];
+    reinterpret_cast<uint4*>(dst)[1] = src[1];
+  }
+}
+
+// The thread's 16 weights at column k0 of row r of expert e (r < 0: zeros),
+// FP4 times the block's E8M0 scale: exact in bf16.
+__device__ __forceinline__ void stage_fp4_weights(Tiles<__nv_bfloat16>& s, const ExpertMatrices& m, int e, int r, int k0) {
+  const int c = staged_col();
+  __nv_bfloat16* dst = s.w + staged_row() * kLd + c;
+  if (r < 0) {
+    for (int i = 0; i < 16; ++i) dst[i] = __float2bfloat16(0.0f);
+    return;
+  }
+  const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
+  const uint2 packed = *reinterpret_cast<const uint2*>(m.nibbles + row * (m.cols / 2) + (k0 + c) / 2);
+  const float scale = e8m0(m.scales[row * (m.cols / 32) + k0 / 32]);
+  for (int i = 0; i < 8; ++i) {
+    dst[i] = __float2bfloat16(fp4_value(packed.x >> (4 * i) & 15u) * scale);
+    dst[8 + i] = __float2bfloat16(fp4_value(packed.y >> (4 * i) & 15u) * scale);
+  }
+}
+
+// s.out = in . W^T over `cols` columns (a multiple of kTileK). Every thread of
+// the block calls it; stage_weights(k0) stages the thread's share of the
+// weight tile at column k0. s.out is complete when it returns.
+template <typename T, bool kExact, typename StageWeights>
+__device__ __forceinline__ void multiply_tile(Tiles<T, kExact>& s, const float* const* rows, int cols,
+                                              StageWeights stage_weights) {
+  const int warp = threadIdx.x >> 5;
+  const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
+  for (int k0 = 0; k0 < cols; k0 += kTileK) {
+    stage_input(s, rows, k0);
+    stage_weights(k0);
+    __syncthreads();
+    for (int kk = 0; kk < kTileK; kk += 16) {
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> w[2], w_lo[kExact ? 1 : 2];
+      for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w[j], s.w + (wn + 16 * j) * kLd + kk, kLd);
+      if constexpr (!kExact)
+        for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w_lo[j], s.w_lo + (wn + 16 * j) * kLd + kk, kLd);
+      for (int i = 0; i < 2; ++i) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> hi, lo;
+        wmma::load_matrix_sync(hi, s.in_hi + (wm + 16 * i) * kLd + kk, kLd);
+        wmma::load_matrix_sync(lo, s.in_lo + (wm + 16 * i) * kLd + kk, kLd);
+        for (int j = 0; j < 2; ++j) {  // the small terms first
+          wmma::mma_sync(acc[i][j], lo, w[j], acc[i][j]);
+          if constexpr (!kExact) wmma::mma_sync(acc[i][j], hi, w_lo[j], acc[i][j]);
+          wmma::mma_sync(acc[i][j], hi, w[j], acc[i][j]);
+        }
+      }
+    }
+    __syncthreads();  // the next step overwrites the staged tiles
+  }
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      wmma::store_matrix_sync(s.out + (wm + 16 * i) * kOutLd + wn + 16 * j, acc[i][j], kOutLd, wmma::mem_row_major);
+  __syncthreads();
+}
+
+}  // namespace ossdesk::cuda::tc
