@@ -86,6 +86,11 @@ void rope_kv_write(float* q, const float* k, const float* v, const float* inv_fr
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out, int heads,
                int kv_heads, int head_dim, int window, int ring, float scale, const std::int32_t* first_position, int tokens,
                cudaStream_t s);
+// The same on tensor cores (flash attention, attention_prefill.cu), for head_dim 64.
+bool attention_on_tensor_cores(int head_dim);
+void attention_tensor_cores(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks,
+                            float* out, int heads, int kv_heads, int window, int ring, float scale,
+                            const std::int32_t* first_position, int tokens, cudaStream_t s);
 // Decode attention (one token at *position) as flash-decoding: `splits`
 // blocks per kv head each serve the kDecodeMaxGroup or fewer query heads of
 // that kv head over a share of the keys, leaving partial softmaxes in

@@ -204,8 +204,8 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   const CudaWeights& w = *weights_;
   const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), K = c.experts_per_token, V = c.vocab_size, E = c.num_experts;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  const bool grouped_experts = use_tensor_cores_ && T >= kTensorCoreMinTokens &&
-                               moe_groupable(w.layers.front().gate, w.layers.front().down, E);
+  const bool tensor_cores = use_tensor_cores_ && T >= kTensorCoreMinTokens;
+  const bool grouped_experts = tensor_cores && moe_groupable(w.layers.front().gate, w.layers.front().down, E);
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   cudaStream_t s = stream_;
 
@@ -227,6 +227,9 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
       attention_decode(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_,
                        c.num_heads, c.num_kv_heads, c.head_dim, window, ring, scale, position_,
                        attention_decode_splits(max_keys), attention_partial_, s);
+    } else if (tensor_cores && attention_on_tensor_cores(c.head_dim)) {
+      attention_tensor_cores(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_,
+                             c.num_heads, c.num_kv_heads, window, ring, scale, position_, T, s);
     } else {
       attention(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_, c.num_heads,
                 c.num_kv_heads, c.head_dim, window, ring, scale, position_, T, s);
