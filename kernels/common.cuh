@@ -132,6 +132,17 @@ __device__ __forceinline__ float fp4_value(unsigned nibble) {
   return __uint_as_float(magnitude | (nibble & 8u) << 28);
 }
 
+// Four FP4 codes, one per byte, as four int8 of twice their value (for
+// dp4a): a byte permutation of the magnitudes 0 1 2 3 4 6 8 12 by the code's
+// low 3 bits, taken from the negated table where bit 3 (the sign) is set.
+__device__ __forceinline__ int fp4x4_doubled(unsigned codes) {
+  const unsigned select = (codes & 0x7u) | (codes >> 4 & 0x70u) | (codes >> 8 & 0x700u) | (codes >> 12 & 0x7000u);
+  const unsigned positive = __byte_perm(0x03020100u, 0x0C080604u, select);
+  const unsigned negative = __byte_perm(0xFDFEFF00u, 0xF4F8FAFCu, select);
+  const unsigned sign = (codes >> 3 & 0x01010101u) * 0xFFu;
+  return static_cast<int>((positive & ~sign) | (negative & sign));
+}
+
 // E8M0 scale byte: 2^(s - 127), as float bits (s = 0 is the subnormal 2^-127).
 __device__ __forceinline__ float e8m0(std::uint8_t s) { return __uint_as_float(s ? static_cast<unsigned>(s) << 23 : 0x00400000u); }
 

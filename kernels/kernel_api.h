@@ -101,17 +101,31 @@ int attention_decode_splits(int max_keys);  // how many splits for a layer that 
 void attention_decode(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
                       int heads, int kv_heads, int head_dim, int window, int ring, float scale,
                       const std::int32_t* position, int splits, float* partial, cudaStream_t s);
+// Rows of activations quantized to 8 bits for the dp4a expert products: per
+// 32-value block, a float scale d = max |x| / 127 and codes round(x / d).
+// Within each 8 values the codes are stored as x0 x2 x4 x6 x1 x3 x5 x7, the
+// order of the low then the high nibbles of 4 bytes of MXFP4 codes, so a word
+// of weights meets its activations without shuffles. codes null: not used.
+struct Q8Rows {
+  std::int8_t* codes = nullptr;  // [rows x cols]
+  float* scales = nullptr;       // [rows x cols/32]
+};
+
 // Router, fused with the MLP's RMSNorm: normed[t] = rmsnorm(x[t]) * norm_weight
-// (kept for the experts), logits = W normed + bias, top-k (ties: lower index),
-// softmax over the k. cols <= kMaxStagedCols.
+// (kept for the experts, and quantized into normed_q8 when given), logits =
+// W normed + bias, top-k (ties: lower index), softmax over the k.
+// cols <= kMaxStagedCols.
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
-                 int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s);
-// act[(t*k + j) * inter + i] = swiglu(gate_e[i] . x[t] + gate_bias, up_e[i] . x[t] + up_bias), e = index[t*k + j].
+                 const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s);
+// act[(t*k + j) * inter + i] = swiglu(gate_e[i] . x[t] + gate_bias, up_e[i] . x[t] + up_bias), e = index[t*k + j];
+// on x_q8 by dp4a when its codes are given.
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
-                 const float* x, const std::int32_t* index, int tokens, int k, float limit, float* act, cudaStream_t s);
-// x[t][h] += sum_j weight[t*k + j] * (down_e[h] . act[t*k + j] + down_bias_e[h]).
-void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const std::int32_t* index,
-              const float* weight, int tokens, int k, float* x, cudaStream_t s);
+                 const float* x, const Q8Rows& x_q8, const std::int32_t* index, int tokens, int k, float limit, float* act,
+                 cudaStream_t s);
+// x[t][h] += sum_j weight[t*k + j] * (down_e[h] . act[t*k + j] + down_bias_e[h]); when act_q8's
+// codes are given, act is first quantized into it and the products run by dp4a.
+void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const Q8Rows& act_q8,
+              const std::int32_t* index, const float* weight, int tokens, int k, float* x, cudaStream_t s);
 // Prefill on tensor cores (tensor_tile.cuh): the same products as matvec_fused
 // and moe_gate_up/moe_down for a chunk of tokens, as tiled GEMMs. Worth it
 // from a few tokens on; the host decides (cuda_backend.cpp).

@@ -1,7 +1,8 @@
 // The mixture of experts: the router fused with top-k and softmax, gate/up
 // with bias and clamped SwiGLU fused, and down with bias, the routing weights,
 // the sum over the k experts and the residual fused. Expert weights are MXFP4
-// (kernel_api.h), decoded in registers.
+// (kernel_api.h), decoded in registers: to floats times float activations, or
+// (dp4a) to int8 times 8-bit activations (Q8Rows).
 #include "common.cuh"
 
 namespace ossdesk::cuda {
@@ -14,16 +15,30 @@ constexpr int kRouterThreads = 256;  // as rmsnorm(): the same block_sum, so the
 
 // One block per token: the normalised input staged in shared memory (and
 // written out for the experts), one warp per expert's logit, then top-k.
+// One warp quantizes one 32-value block, lane i holding value i: the scale is
+// max |x| / 127, and code i goes to the byte of its nibble order (Q8Rows).
+__device__ __forceinline__ void quantize_block(float v, int lane, std::int8_t* codes, float* scale) {
+  const float d = warp_max(fabsf(v)) / 127.0f;
+  const int code = d > 0.0f ? __float2int_rn(v / d) : 0;
+  const int in_eight = lane & 7;
+  codes[(lane & ~7) + (in_eight & 1) * 4 + (in_eight >> 1)] = static_cast<std::int8_t>(code);
+  if (lane == 0) *scale = d;
+}
+
 template <int FORMAT>
 __global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
-                              const float* x, const float* norm, float eps, float* normed, int k, std::int32_t* index,
-                              float* weight) {
+                              const float* x, const float* norm, float eps, float* normed, Q8Rows normed_q8, int k,
+                              std::int32_t* index, float* weight) {
   __shared__ float xs[kMaxStagedCols];
   __shared__ float logits[kMaxExperts];
   const int t = blockIdx.x;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   stage_row(x + static_cast<std::size_t>(t) * cols, cols, norm, eps, xs);
   for (int c = threadIdx.x; c < cols; c += blockDim.x) normed[static_cast<std::size_t>(t) * cols + c] = xs[c];
+  if (normed_q8.codes)
+    for (int b = warp; b < cols / 32; b += warps)
+      quantize_block(xs[b * 32 + lane], lane, normed_q8.codes + static_cast<std::size_t>(t) * cols + b * 32,
+                     normed_q8.scales + static_cast<std::size_t>(t) * (cols / 32) + b);
   for (int e = warp; e < experts; e += warps) {
     const float acc = warp_sum(row_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, lane));
     if (lane == 0) logits[e] = acc + bias[e];
@@ -50,6 +65,18 @@ __global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride
   }
 }
 
+// The input rows of the expert products: float, or 8-bit codes and scales.
+struct FloatInput {
+  const float* x;
+  __device__ const float* row(std::size_t i, int cols) const { return x + i * cols; }
+};
+struct Q8Input {
+  Q8Rows q8;
+  __device__ Q8Rows row(std::size_t i, int cols) const {
+    return Q8Rows{q8.codes + i * cols, q8.scales + i * (cols / 32)};
+  }
+};
+
 // dot(row r of expert e, x) for an MXFP4 matrix, by one warp.
 __device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int r, const float* x, int lane) {
   const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
@@ -68,15 +95,48 @@ __device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int
   return warp_sum(acc);
 }
 
+// The same on 8-bit activations: per block, eight dp4a of a word of codes
+// (low nibbles, then high) against the activations in nibble order.
+__device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int r, const Q8Rows& x, int lane) {
+  const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
+  const std::uint8_t* nibbles = m.nibbles + row * (m.cols / 2);
+  const std::uint8_t* scales = m.scales + row * (m.cols / 32);
+  float acc = 0.0f;
+  for (int b = lane; b < m.cols / 32; b += 32) {
+    const uint4 packed = *reinterpret_cast<const uint4*>(nibbles + b * 16);
+    const uint4 xa = *reinterpret_cast<const uint4*>(x.codes + b * 32);
+    const uint4 xb = *reinterpret_cast<const uint4*>(x.codes + b * 32 + 16);
+    const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
+    const unsigned codes[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+    int sum = 0;
+    for (int w = 0; w < 4; ++w) {
+      sum = __dp4a(fp4x4_doubled(words[w] & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w]), sum);
+      sum = __dp4a(fp4x4_doubled(words[w] >> 4 & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w + 1]), sum);
+    }
+    acc += static_cast<float>(sum) * (0.5f * e8m0(scales[b]) * x.scales[b]);
+  }
+  return warp_sum(acc);
+}
+
+// Quantizes rows of x (cols a multiple of 32) for the dp4a products: one warp per block.
+__global__ void quantize_kernel(const float* x, int cols, Q8Rows out) {
+  const int b = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  const int lane = threadIdx.x & 31;
+  if (b >= cols / 32) return;
+  const std::size_t t = blockIdx.y;
+  quantize_block(x[t * cols + b * 32 + lane], lane, out.codes + t * cols + b * 32, out.scales + t * (cols / 32) + b);
+}
+
 // One warp per intermediate row i; blockIdx.y = j (which of the k), blockIdx.z = token.
+template <typename Input>
 __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const float* gate_bias, const float* up_bias,
-                               const float* x, const std::int32_t* index, int k, float limit, float* act) {
+                               Input x, const std::int32_t* index, int k, float limit, float* act) {
   const int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   if (i >= gate.rows) return;
   const int j = blockIdx.y, t = blockIdx.z;
   const int e = index[t * k + j];
-  const float* xt = x + static_cast<std::size_t>(t) * gate.cols;
+  const auto xt = x.row(t, gate.cols);
   float g = fp4_row_dot(gate, e, i, xt, lane) + gate_bias[static_cast<std::size_t>(e) * gate.rows + i];
   float u = fp4_row_dot(up, e, i, xt, lane) + up_bias[static_cast<std::size_t>(e) * up.rows + i];
   if (lane == 0) {
@@ -88,7 +148,8 @@ __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const flo
 
 // One warp per hidden row h of one token (blockIdx.y): the k experts summed
 // in order, so the result does not depend on scheduling.
-__global__ void down_kernel(ExpertMatrices down, const float* down_bias, const float* act, const std::int32_t* index,
+template <typename Input>
+__global__ void down_kernel(ExpertMatrices down, const float* down_bias, Input act, const std::int32_t* index,
                             const float* weight, int k, float* x) {
   const int h = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
@@ -97,7 +158,7 @@ __global__ void down_kernel(ExpertMatrices down, const float* down_bias, const f
   float total = 0.0f;
   for (int j = 0; j < k; ++j) {
     const int e = index[t * k + j];
-    const float* a = act + (static_cast<std::size_t>(t) * k + j) * down.cols;
+    const auto a = act.row(static_cast<std::size_t>(t) * k + j, down.cols);
     const float y = fp4_row_dot(down, e, h, a, lane) + down_bias[static_cast<std::size_t>(e) * down.rows + h];
     total += weight[t * k + j] * y;
   }
@@ -107,10 +168,10 @@ __global__ void down_kernel(ExpertMatrices down, const float* down_bias, const f
 }  // namespace
 
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
-                 int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s) {
+                 const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s) {
 #define OSSDESK_ROUTER(FORMAT)                                                                                         \
   launch(router_kernel<FORMAT>, tokens, kRouterThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight, eps, \
-         normed, k, index, weight)
+         normed, normed_q8, k, index, weight)
   switch (w.format) {
     case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
     case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
@@ -121,17 +182,27 @@ void router_topk(const DenseMatrix& w, const float* bias, const float* x, const 
 }
 
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
-                 const float* x, const std::int32_t* index, int tokens, int k, float limit, float* act, cudaStream_t s) {
+                 const float* x, const Q8Rows& x_q8, const std::int32_t* index, int tokens, int k, float limit, float* act,
+                 cudaStream_t s) {
   const int rows_per_block = kThreads / 32;
-  launch(gate_up_kernel, dim3((gate.rows + rows_per_block - 1) / rows_per_block, k, tokens), kThreads, s,
-      gate, up, gate_bias, up_bias, x, index, k, limit, act);
+  const dim3 grid((gate.rows + rows_per_block - 1) / rows_per_block, k, tokens);
+  if (x_q8.codes)
+    launch(gate_up_kernel<Q8Input>, grid, kThreads, s, gate, up, gate_bias, up_bias, Q8Input{x_q8}, index, k, limit, act);
+  else
+    launch(gate_up_kernel<FloatInput>, grid, kThreads, s, gate, up, gate_bias, up_bias, FloatInput{x}, index, k, limit, act);
 }
 
-void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const std::int32_t* index,
-              const float* weight, int tokens, int k, float* x, cudaStream_t s) {
+void moe_down(const ExpertMatrices& down, const float* down_bias, const float* act, const Q8Rows& act_q8,
+              const std::int32_t* index, const float* weight, int tokens, int k, float* x, cudaStream_t s) {
   const int rows_per_block = kThreads / 32;
-  launch(down_kernel, dim3((down.rows + rows_per_block - 1) / rows_per_block, tokens), kThreads, s,
-      down, down_bias, act, index, weight, k, x);
+  const dim3 grid((down.rows + rows_per_block - 1) / rows_per_block, tokens);
+  if (act_q8.codes) {
+    launch(quantize_kernel, dim3((down.cols / 32 + rows_per_block - 1) / rows_per_block, tokens * k), kThreads, s, act,
+           down.cols, act_q8);
+    launch(down_kernel<Q8Input>, grid, kThreads, s, down, down_bias, Q8Input{act_q8}, index, weight, k, x);
+  } else {
+    launch(down_kernel<FloatInput>, grid, kThreads, s, down, down_bias, FloatInput{act}, index, weight, k, x);
+  }
 }
 
 }  // namespace ossdesk::cuda

@@ -150,6 +150,15 @@ inline int __dp4a(int a, int b, int c) {
   return c;
 }
 
+// Byte i of the result is byte (s >> 4i) & 7 of y:x (x the low word).
+inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
+  const std::uint64_t bytes = static_cast<std::uint64_t>(y) << 32 | x;
+  unsigned r = 0;
+  for (unsigned i = 0; i < 4; ++i) r |= static_cast<unsigned>(bytes >> (8 * (s >> (4 * i) & 7u)) & 0xFFu) << (8 * i);
+  return r;
+}
+inline int __float2int_rn(float x) { return static_cast<int>(std::nearbyint(x)); }  // the default mode: to nearest, ties even
+
 // Blocks run one after another on one OS thread, so plain read-modify-writes are atomic.
 inline float atomicAdd(float* p, float v) { const float old = *p; *p = old + v; return old; }
 inline int atomicAdd(int* p, int v) { const int old = *p; *p = old + v; return old; }

@@ -1,9 +1,13 @@
-// The emulator itself: a block reduction through shuffles and barriers gives
-// the exact sum, a warp's tensor-core product (wmma) of bf16 tiles in their
-// stored layouts is exact, and a shuffle in a divergent branch, which a GPU
-// would hang on, is reported as a launch failure that sticks.
+// The emulator itself, and kernel arithmetic best checked bit by bit: a block
+// reduction through shuffles and barriers gives the exact sum; a warp's
+// tensor-core product (wmma) of bf16 tiles in their stored layouts is exact;
+// FP4 codes decode to the int8 the dp4a path needs, and moe_down on 8-bit
+// activations computes exactly its integer products; a shuffle in a divergent
+// branch, which a GPU would hang on, is a launch failure that sticks.
 #include <QtTest>
 
+#include <cmath>
+#include <random>
 #include <vector>
 
 #include "common.cuh"
@@ -80,6 +84,81 @@ class TestCudaEmulator : public QObject {
     cudaFree(a);
     cudaFree(b);
     cudaFree(c);
+  }
+
+  // The dp4a path's FP4 decoding (a device function, run here on the
+  // emulator's __byte_perm): every code in every byte is twice fp4_value.
+  void fp4_codes_to_doubled_int8() {
+    for (unsigned code = 0; code < 16; ++code)
+      for (unsigned byte = 0; byte < 4; ++byte) {
+        const unsigned codes = code << (8 * byte) | (15u - code) << (8 * ((byte + 1) & 3));
+        const int got = ossdesk::cuda::fp4x4_doubled(codes);
+        QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * byte))), 2.0f * ossdesk::cuda::fp4_value(code));
+        const unsigned other = 15u - code;
+        QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * ((byte + 1) & 3)))), 2.0f * ossdesk::cuda::fp4_value(other));
+      }
+  }
+
+  // moe_down on 8-bit activations: it quantizes act as Q8Rows says (per 32
+  // values a scale max|x| / 127, codes in nibble order), and its products are
+  // exactly those codes times twice the FP4 values, scaled; within 8-bit
+  // error of the float path.
+  void dp4a_down_matches_its_8bit_arithmetic() {
+    constexpr int kExperts = 2, kRows = 8, kCols = 96;
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    auto device = [](std::size_t bytes) {
+      void* p = nullptr;
+      return cudaMalloc(&p, bytes) == cudaSuccess ? p : nullptr;
+    };
+    auto* nibbles = static_cast<std::uint8_t*>(device(kExperts * kRows * kCols / 2));
+    auto* scales = static_cast<std::uint8_t*>(device(kExperts * kRows * kCols / 32));
+    auto* bias = static_cast<float*>(device(kExperts * kRows * 4));
+    auto* act = static_cast<float*>(device(kCols * 4));
+    auto* index = static_cast<std::int32_t*>(device(4));
+    auto* weight = static_cast<float*>(device(4));
+    auto* x = static_cast<float*>(device(2 * kRows * 4));
+    ossdesk::cuda::Q8Rows q8{static_cast<std::int8_t*>(device(kCols)), static_cast<float*>(device(kCols / 32 * 4))};
+    for (int i = 0; i < kExperts * kRows * kCols / 2; ++i) nibbles[i] = static_cast<std::uint8_t>(rng());
+    for (int i = 0; i < kExperts * kRows * kCols / 32; ++i) scales[i] = static_cast<std::uint8_t>(122 + rng() % 8);
+    for (int i = 0; i < kExperts * kRows; ++i) bias[i] = 0.0f;
+    for (int c = 0; c < kCols; ++c) act[c] = normal(rng) * (c < 32 ? 10.0f : 1.0f);
+    index[0] = 1;
+    weight[0] = 1.0f;
+    for (int i = 0; i < 2 * kRows; ++i) x[i] = 0.0f;
+    const ossdesk::cuda::ExpertMatrices down{nibbles, scales, kRows, kCols};
+    ossdesk::cuda::moe_down(down, bias, act, ossdesk::cuda::Q8Rows{}, index, weight, 1, 1, x, nullptr);
+    ossdesk::cuda::moe_down(down, bias, act, q8, index, weight, 1, 1, x + kRows, nullptr);
+    QCOMPARE(cudaStreamSynchronize(nullptr), cudaSuccess);
+    std::vector<int> code(kCols);  // by element
+    for (int b = 0; b < kCols / 32; ++b) {
+      float amax = 0.0f;
+      for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(act[b * 32 + i]));
+      QCOMPARE(q8.scales[b], amax / 127.0f);
+      for (int c = b * 32; c < b * 32 + 32; ++c) {
+        const int in_eight = c & 7;
+        code[c] = q8.codes[(c & ~7) + (in_eight & 1) * 4 + (in_eight >> 1)];
+        QCOMPARE(code[c], static_cast<int>(std::nearbyint(act[c] / q8.scales[b])));
+      }
+    }
+    for (int r = 0; r < kRows; ++r) {
+      const std::size_t row = static_cast<std::size_t>(1) * kRows + r;  // expert 1
+      double expected = 0.0;
+      for (int b = 0; b < kCols / 32; ++b) {
+        long sum = 0;
+        for (int c = b * 32; c < b * 32 + 32; ++c) {
+          const unsigned nibble = nibbles[row * kCols / 2 + c / 2] >> (4 * (c & 1)) & 15u;
+          sum += static_cast<long>(code[c]) * static_cast<long>(2.0f * ossdesk::cuda::fp4_value(nibble));
+        }
+        expected += static_cast<double>(sum) * 0.5 * std::ldexp(1.0, scales[row * kCols / 32 + b] - 127) * q8.scales[b];
+      }
+      QVERIFY(std::fabs(x[kRows + r] - expected) <= 1e-5 * (1.0 + std::fabs(expected)));
+      QVERIFY(std::fabs(x[kRows + r] - x[r]) <= 0.03f * (1.0f + std::fabs(x[r])));  // 8-bit error only
+    }
+    for (void* p : {static_cast<void*>(nibbles), static_cast<void*>(scales), static_cast<void*>(bias), static_cast<void*>(act),
+                    static_cast<void*>(index), static_cast<void*>(weight), static_cast<void*>(x), static_cast<void*>(q8.codes),
+                    static_cast<void*>(q8.scales)})
+      cudaFree(p);
   }
 
   // Last: the failure sticks for the rest of the process, as on a GPU.

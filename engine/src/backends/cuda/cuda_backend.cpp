@@ -90,7 +90,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
            3 * max_tiles + 1 +
            static_cast<std::uint64_t>(logits_rows_) * V +
            static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
-               static_cast<std::uint64_t>(c.head_dim + 2));
+               static_cast<std::uint64_t>(c.head_dim + 2)) +
+      B * (H + K * static_cast<std::uint64_t>(c.intermediate_size)) * 9 / 8;  // 8-bit activations, if asked for
   const std::uint64_t weights = CudaWeights::planned_bytes(c, model.weights());
   std::size_t free_bytes = 0, total_bytes = 0;
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
@@ -147,6 +148,14 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     use_graphs_ = !(graphs && std::string(graphs) == "0");
     const char* tensor_cores = std::getenv("OSSDESK_CUDA_TENSOR_CORES");
     use_tensor_cores_ = !(tensor_cores && std::string(tensor_cores) == "0");
+    const char* dp4a = std::getenv("OSSDESK_CUDA_EXPERT_DP4A");
+    if (dp4a && std::string(dp4a) == "1") {
+      const std::uint64_t I = static_cast<std::uint64_t>(c.intermediate_size);
+      normed_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * H, "8-bit activations")), floats(B * H / 32, "8-bit activations")};
+      act_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * K * I, "8-bit activations")),
+                       floats(B * K * I / 32, "8-bit activations")};
+      info_.driver += ", experts by dp4a on 8-bit activations";
+    }
   } catch (...) {
     if (host_step_) cudaFreeHost(host_step_);
     if (host_picked_) cudaFreeHost(host_picked_);
@@ -237,7 +246,8 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     stage("attention");
     project({MatvecPart{L.wo, L.bo, x_, H, /*accumulate=*/true}}, attn_, Q, nullptr, T);
     stage("attn_out+residual");
-    router_topk(L.router, L.router_bias, x_, L.mlp_norm, eps, normed_, T, K, choice_, route_weight_, s);
+    router_topk(L.router, L.router_bias, x_, L.mlp_norm, eps, normed_, grouped_experts ? Q8Rows{} : normed_q8_, T, K,
+                choice_, route_weight_, s);
     stage("moe_norm+router");
     const float limit = static_cast<float>(c.swiglu_limit);
     if (grouped_experts) {
@@ -249,9 +259,9 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
       stage("moe_down+residual");
       continue;
     }
-    moe_gate_up(L.gate, L.up, L.gate_bias, L.up_bias, normed_, choice_, T, K, limit, act_, s);
+    moe_gate_up(L.gate, L.up, L.gate_bias, L.up_bias, normed_, normed_q8_, choice_, T, K, limit, act_, s);
     stage("moe_gate_up");
-    moe_down(L.down, L.down_bias, act_, choice_, route_weight_, T, K, x_, s);
+    moe_down(L.down, L.down_bias, act_, act_q8_, choice_, route_weight_, T, K, x_, s);
     stage("moe_down+residual");
   }
   if (mode == LogitsMode::None && pick == Pick::None) return;

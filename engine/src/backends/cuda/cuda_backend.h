@@ -76,6 +76,10 @@ class CudaBackend final : public Backend {
   float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
   float* expert_out_ = nullptr;  // the grouped experts' weighted outputs, [tokens*k x hidden]
   ExpertGroups groups_;          // the assignments grouped by expert, for the grouped experts
+  // The experts' inputs in 8 bits when their matrix-vector products run by
+  // dp4a (OSSDESK_CUDA_EXPERT_DP4A=1; the device's driver line says so);
+  // codes null otherwise.
+  Q8Rows normed_q8_, act_q8_;
   std::uint8_t* step_ = nullptr;  // StepHeader, then the chunk's tokens
   std::int32_t *position_ = nullptr, *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
   SampleArgs* sample_args_ = nullptr;
