@@ -5,7 +5,8 @@
 #   .devlibs/  libs.tar.xz (Qt6Core/Qt6Test and their ICU etc. from this machine),
 #              bin/ (ossdesk-cli, vulkan_ops, vulkan_ops2, vulkan_model, cuda_loader, cuda_model
 #              from build/, stripped) and lib/libossdesk_cuda.so (found as bin/../lib)
-# both listed in .git/info/exclude and carried with the run. Usage: gpu-bench.sh [all|tests|bench]
+# both listed in .git/info/exclude and carried with the run.
+# Usage: gpu-bench.sh [all|tests|bench|bench-cuda|bench-vulkan] (one 600 s call fits tests or one bench-*)
 for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
 mkdir -p /tmp/l && tar xJf .devlibs/libs.tar.xz -C /tmp/l
 export LD_LIBRARY_PATH=/tmp/l
@@ -21,12 +22,26 @@ if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
   $B/cuda_loader 2>&1 | grep -E "CUDA devices|Totals|FAIL" | head
   $B/cuda_model 2>&1 | grep -E "device:|Totals|FAIL|max|Loc|Actual|Expected" | head -60
 fi
-if [ "$MODE" = all ] || [ "$MODE" = bench ]; then
+# The measurements: decode and a 2048-token prefill at depth 0 and 4096,
+# per backend; on CUDA also the variants to compare in one run (dp4a experts,
+# prefill without tensor cores), and the per-kernel profile.
+run_bench() {  # name, then bench arguments; JSON to $OUT/bench_<name>.json, summary to stdout
+  $B/ossdesk-cli bench --model /tmp/20b.gguf --context 8192 --runs 3 --json "${@:2}" > $OUT/bench_$1.json 2>>$OUT/bench_err.txt
+  python3 -c "import json;d=json.load(open('$OUT/bench_$1.json'));print('$1', {k:d[k] for k in d if k in ('decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','weight_bytes_per_token','decode_weight_gb_per_s')})"
+}
+if [ "$MODE" != tests ] && [ ! -f /tmp/20b.gguf ]; then
   /usr/bin/time -f "synth %e s" $B/ossdesk-cli synth --preset 20b --format gguf --out /tmp/20b.gguf | tail -1
-  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend vulkan --pp 512 --tg 128 --runs 3 --json > $OUT/bench_vulkan.json 2>$OUT/bench_err.txt; tail -3 $OUT/bench_err.txt
-  python3 -c "import json;d=json.load(open('$OUT/bench_vulkan.json'));print({k:d[k] for k in d if k in ('decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','weight_bytes_per_token','load_s','decode_weight_gb_per_s')})"
-  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend vulkan --pp 512 --tg 64 --runs 1 --profile 2>&1 | tail -30
-  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend vulkan --context 8192 --depth 4096 --pp 512 --tg 64 --runs 1 2>&1 | tail -4
-  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend cuda --pp 512 --tg 128 --runs 3 --json > $OUT/bench_cuda.json 2>$OUT/bench_cuda_err.txt; tail -3 $OUT/bench_cuda_err.txt
-  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend cuda --pp 512 --tg 64 --runs 1 --profile 2>&1 | tail -30
 fi
+if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-cuda ]; then
+  run_bench cuda_d0 --backend cuda --pp 2048 --tg 128
+  run_bench cuda_d4096 --backend cuda --depth 4096 --pp 2048 --tg 128
+  OSSDESK_CUDA_EXPERT_DP4A=1 run_bench cuda_dp4a_d0 --backend cuda --pp 2048 --tg 128
+  OSSDESK_CUDA_TENSOR_CORES=0 run_bench cuda_no_tensor_cores_d0 --backend cuda --pp 2048 --tg 16
+  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend cuda --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30
+fi
+if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-vulkan ]; then
+  run_bench vulkan_d0 --backend vulkan --pp 2048 --tg 128
+  run_bench vulkan_d4096 --backend vulkan --depth 4096 --pp 2048 --tg 128
+  $B/ossdesk-cli bench --model /tmp/20b.gguf --backend vulkan --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30
+fi
+tail -5 $OUT/bench_err.txt 2>/dev/null
