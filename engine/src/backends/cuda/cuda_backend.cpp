@@ -117,7 +117,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     expert_out_ = floats(B * K * H, "expert outputs");
-    auto ints = [this](std::uint64_t n) { return static_cast<std::int32_t*>(scratch_.allocate(std::max<std::uint64_t>(n, 1) * 4, "expert groups")); };
+    auto ints = [this](std::uint64_t n) {
+      return static_cast<std::int32_t*>(scratch_.allocate(std::max<std::uint64_t>(n, 1) * 4, "expert groups"));
+    };
     groups_.rows = ints(B * K);
     groups_.tile_expert = ints(max_tiles);
     groups_.tile_begin = ints(max_tiles);
@@ -151,7 +153,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     const char* dp4a = std::getenv("OSSDESK_CUDA_EXPERT_DP4A");
     if (dp4a && std::string(dp4a) == "1") {
       const std::uint64_t I = static_cast<std::uint64_t>(c.intermediate_size);
-      normed_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * H, "8-bit activations")), floats(B * H / 32, "8-bit activations")};
+      normed_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * H, "8-bit activations")),
+                          floats(B * H / 32, "8-bit activations")};
       act_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * K * I, "8-bit activations")),
                        floats(B * K * I / 32, "8-bit activations")};
       info_.driver += ", experts by dp4a on 8-bit activations";

@@ -1,0 +1,425 @@
+// Every CUDA kernel against the CPU backend's op on the same inputs: the
+// embedding, RMSNorm, the dense products in every format (matrix-vector,
+// fused with the norm, and on tensor cores with bias and residual), attention
+// (per-token, flash attention on tensor cores, flash-decoding) over rings and
+// windows, and the experts (matrix-vector, grouped on tensor cores, dp4a) on a
+// synthesized layer whose shapes leave partial tiles. cuda_ops runs the
+// nvcc-built kernels and exits 77 (skipped) without a CUDA device;
+// cuda_ops_emulated runs the same file on the CPU emulator of CUDA in CI.
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "backends/cpu/kv_cache.h"
+#include "backends/cpu/ops.h"
+#include "backends/cuda/cuda_weights.h"
+#include "backends/kv_rings.h"
+#include "kernel_api.h"
+#include "model/model.h"
+#include "model/synth.h"
+#include "util/half.h"
+#include "util/thread_pool.h"
+
+using namespace ossdesk;
+
+namespace {
+
+// A device allocation of n values of T, filled from and read back to the host.
+template <typename T>
+class DeviceVector {
+ public:
+  explicit DeviceVector(std::size_t n) : n_(std::max<std::size_t>(n, 1)) {
+    if (cudaMalloc(reinterpret_cast<void**>(&p_), n_ * sizeof(T)) != cudaSuccess) throw std::bad_alloc();
+  }
+  explicit DeviceVector(const std::vector<T>& host) : DeviceVector(host.size()) { upload(host); }
+  ~DeviceVector() { cudaFree(p_); }
+  DeviceVector(const DeviceVector&) = delete;
+  DeviceVector& operator=(const DeviceVector&) = delete;
+  void upload(const std::vector<T>& host) { cudaMemcpy(p_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice); }
+  std::vector<T> download() const {
+    std::vector<T> host(n_);
+    cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost);
+    return host;
+  }
+  T* get() const { return p_; }
+
+ private:
+  std::size_t n_;
+  T* p_ = nullptr;
+};
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::uniform_real_distribution<float> u(-scale, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// A random dense matrix in a stored format, on the host (for the CPU op) and
+// on the device (for the kernels), rows packed.
+struct DenseCase {
+  std::vector<std::uint8_t> bytes;
+  MatrixView view;
+  std::unique_ptr<DeviceVector<std::uint8_t>> device;
+  cuda::DenseMatrix matrix() const {
+    return cuda::DenseMatrix{device->get(), static_cast<int>(view.format == WeightFormat::F32    ? cuda::kDenseF32
+                                                             : view.format == WeightFormat::F16  ? cuda::kDenseF16
+                                                             : view.format == WeightFormat::BF16 ? cuda::kDenseBF16
+                                                                                                 : cuda::kDenseQ8),
+                             static_cast<int>(view.rows), static_cast<int>(view.cols), view.row_stride};
+  }
+};
+
+DenseCase random_dense(WeightFormat format, int rows, int cols, std::mt19937& rng) {
+  DenseCase d;
+  const std::uint64_t stride = format == WeightFormat::F32   ? cols * 4ull
+                               : format == WeightFormat::Q8_0 ? cols / 32 * 34ull
+                                                              : cols * 2ull;
+  d.bytes.resize(stride * rows);
+  const auto values = random_floats(static_cast<std::size_t>(rows) * cols, rng, 0.5f);
+  for (int r = 0; r < rows; ++r) {
+    std::uint8_t* row = d.bytes.data() + stride * r;
+    for (int c = 0; c < cols; ++c) {
+      const float v = values[static_cast<std::size_t>(r) * cols + c];
+      if (format == WeightFormat::F32) std::memcpy(row + 4 * c, &v, 4);
+      if (format == WeightFormat::F16 || format == WeightFormat::BF16) {
+        const std::uint16_t h = format == WeightFormat::F16 ? f32_to_f16(v) : f32_to_bf16(v);
+        std::memcpy(row + 2 * c, &h, 2);
+      }
+    }
+    if (format == WeightFormat::Q8_0)
+      for (int b = 0; b < cols / 32; ++b) {
+        const std::uint16_t scale = f32_to_f16(0.5f / 127.0f * (1.0f + 0.1f * static_cast<float>(b % 3)));
+        std::memcpy(row + 34 * b, &scale, 2);
+        for (int i = 0; i < 32; ++i) row[34 * b + 2 + i] = static_cast<std::uint8_t>(static_cast<std::int8_t>(rng() % 255 - 127));
+      }
+  }
+  d.view.format = format;
+  d.view.rows = rows;
+  d.view.cols = cols;
+  d.view.row_stride = stride;
+  d.view.data = d.bytes.data();
+  d.device = std::make_unique<DeviceVector<std::uint8_t>>(d.bytes);
+  return d;
+}
+
+// Max over outputs of |got - ref| / (tol * sum_c |w_c x_c| + tol): a float dot
+// product in another order, or with inputs kept to ~16 bits, stays below 1.
+float dense_error_ratio(const MatrixView& w, const float* x, int tokens, const std::vector<float>& got,
+                        const std::vector<float>& ref, float tol) {
+  std::vector<float> row(static_cast<std::size_t>(w.cols));
+  float worst = 0.0f;
+  for (int r = 0; r < w.rows; ++r) {
+    for (int t = 0; t < tokens; ++t) {
+      float magnitude = 0.0f;
+      for (int c = 0; c < w.cols; ++c) {
+        float wc = 0.0f;
+        switch (w.format) {
+          case WeightFormat::F32: std::memcpy(&wc, w.row(r) + 4 * c, 4); break;
+          case WeightFormat::F16: { std::uint16_t h; std::memcpy(&h, w.row(r) + 2 * c, 2); wc = f16_to_f32(h); break; }
+          case WeightFormat::BF16: { std::uint16_t h; std::memcpy(&h, w.row(r) + 2 * c, 2); wc = bf16_to_f32(h); break; }
+          default: {
+            std::uint16_t h;
+            std::memcpy(&h, w.row(r) + 34 * (c / 32), 2);
+            wc = f16_to_f32(h) * static_cast<float>(static_cast<std::int8_t>(w.row(r)[34 * (c / 32) + 2 + c % 32]));
+          }
+        }
+        magnitude += std::fabs(wc * x[static_cast<std::size_t>(t) * w.cols + c]);
+      }
+      const std::size_t i = static_cast<std::size_t>(t) * w.rows + r;
+      worst = std::max(worst, std::fabs(got[i] - ref[i]) / (tol * magnitude + tol));
+    }
+  }
+  return worst;
+}
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, std::size_t n) {
+  float d = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+
+// The queued kernels ran without an error.
+bool kernels_ran() { return cudaStreamSynchronize(nullptr) == cudaSuccess && cudaGetLastError() == cudaSuccess; }
+
+}  // namespace
+
+class TestCudaOps : public QObject {
+  Q_OBJECT
+
+  ThreadPool pool_{2};
+  const cpu::OpContext ctx_{pool_, cpu::cpu_kernels()};
+  ModelConfig config_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<cuda::CudaWeights> weights_;
+
+ private slots:
+  void initTestCase() {
+    SynthOptions o;
+    o.config = config_preset("tiny");
+    o.config.hidden_size = 160;  // 2.5 tiles of 64 rows, 5 steps of 32 columns
+    o.config.intermediate_size = 96;
+    o.config.vocab_size = 1000;
+    o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/cuda-ops-hf";
+    o.seed = 21;
+    synth_model(o);
+    model_ = Model::open(o.out);
+    config_ = model_->config();
+    weights_ = std::make_unique<cuda::CudaWeights>(config_, model_->weights(), LoadControl{});
+  }
+
+  void dense_products_match_cpu_matmul_data() {
+    QTest::addColumn<int>("format");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<bool>("tensor_cores");
+    const std::pair<WeightFormat, const char*> formats[] = {
+        {WeightFormat::F32, "F32"}, {WeightFormat::F16, "F16"}, {WeightFormat::BF16, "BF16"}, {WeightFormat::Q8_0, "Q8_0"}};
+    for (const auto& [f, name] : formats) {
+      QTest::newRow(qPrintable(QString("%1, 3 tokens").arg(name))) << static_cast<int>(f) << 3 << false;
+      if (f == WeightFormat::F32) continue;  // no tensor-core operand holds F32 exactly
+      QTest::newRow(qPrintable(QString("%1, 70 tokens, tensor cores").arg(name))) << static_cast<int>(f) << 70 << true;
+    }
+  }
+
+  // Two matrices sharing the input (as q and k): matvec_fused with the norm
+  // fused, or rmsnorm then gemm; then a third with bias and += on tensor
+  // cores or matvec, against rmsnorm + matmul on the CPU.
+  void dense_products_match_cpu_matmul() {
+    QFETCH(int, format);
+    QFETCH(int, tokens);
+    QFETCH(bool, tensor_cores);
+    std::mt19937 rng(static_cast<unsigned>(format * 31 + tokens));
+    const int cols = 160;
+    const DenseCase a = random_dense(static_cast<WeightFormat>(format), 200, cols, rng);
+    const DenseCase b = random_dense(static_cast<WeightFormat>(format), 72, cols, rng);
+    const auto x = random_floats(static_cast<std::size_t>(tokens) * cols, rng, 2.0f);
+    const auto norm = random_floats(cols, rng);
+    const auto bias = random_floats(72, rng);
+    const auto start = random_floats(static_cast<std::size_t>(tokens) * 72, rng);
+
+    std::vector<float> normed(x.size());
+    VectorView norm_view;
+    norm_view.n = cols;
+    norm_view.data = reinterpret_cast<const std::uint8_t*>(norm.data());
+    cpu::rmsnorm(x.data(), norm_view, 1e-5, tokens, cols, normed.data());
+    std::vector<float> ref_a(static_cast<std::size_t>(tokens) * 200), ref_b(static_cast<std::size_t>(tokens) * 72);
+    cpu::matmul(ctx_, a.view, nullptr, normed.data(), tokens, ref_a.data());
+    VectorView bias_view;
+    bias_view.n = 72;
+    bias_view.data = reinterpret_cast<const std::uint8_t*>(bias.data());
+    cpu::matmul(ctx_, b.view, &bias_view, normed.data(), tokens, ref_b.data());
+    for (std::size_t i = 0; i < ref_b.size(); ++i) ref_b[i] += start[i];
+
+    DeviceVector<float> dx(x), dnorm(norm), dbias(bias), dnormed(x.size());
+    DeviceVector<float> ya(ref_a.size()), yb(start);
+    const cuda::MatvecPart first[] = {cuda::MatvecPart{a.matrix(), nullptr, ya.get(), 200}};
+    const cuda::MatvecPart second[] = {cuda::MatvecPart{b.matrix(), dbias.get(), yb.get(), 72, /*accumulate=*/true}};
+    if (tensor_cores) {
+      QVERIFY(cuda::gemm_fusable(first, 1));
+      cuda::rmsnorm(dx.get(), dnorm.get(), dnormed.get(), tokens, cols, 1e-5f, nullptr);
+      cuda::gemm(first, 1, dnormed.get(), cols, tokens, nullptr);
+      cuda::gemm(second, 1, dnormed.get(), cols, tokens, nullptr);
+    } else {
+      QVERIFY(cuda::matvec_fusable(first, 1));
+      cuda::matvec_fused(first, 1, dx.get(), cols, dnorm.get(), 1e-5f, tokens, nullptr);
+      cuda::rmsnorm(dx.get(), dnorm.get(), dnormed.get(), tokens, cols, 1e-5f, nullptr);
+      cuda::matvec(b.matrix(), dnormed.get(), cols, dbias.get(), yb.get(), 72, tokens, true, nullptr);
+    }
+    QVERIFY(kernels_ran());
+    const float tol = tensor_cores ? 5e-5f : 1e-5f;
+    const float ra = dense_error_ratio(a.view, normed.data(), tokens, ya.download(), ref_a, tol);
+    const float rb = dense_error_ratio(b.view, normed.data(), tokens, yb.download(), ref_b, tol);
+    qInfo("error / bound: %g, %g", ra, rb);
+    QVERIFY(ra <= 1.0f);
+    QVERIFY(rb <= 1.0f);
+  }
+
+  void embed_and_rmsnorm_match_cpu() {
+    std::mt19937 rng(4);
+    for (WeightFormat f : {WeightFormat::F32, WeightFormat::F16, WeightFormat::BF16, WeightFormat::Q8_0}) {
+      const DenseCase table = random_dense(f, 50, 96, rng);
+      const std::vector<std::int32_t> tokens = {0, 49, 7, 7};
+      DeviceVector<std::int32_t> dtokens(tokens);
+      DeviceVector<float> out(tokens.size() * 96);
+      cuda::embed(table.matrix(), dtokens.get(), static_cast<int>(tokens.size()), out.get(), nullptr);
+      QVERIFY(kernels_ran());
+      const auto got = out.download();
+      std::vector<float> ref(96);
+      for (std::size_t t = 0; t < tokens.size(); ++t) {
+        cpu::embed(ctx_, table.view, tokens[t], ref.data());
+        for (int c = 0; c < 96; ++c) QCOMPARE(got[t * 96 + c], ref[static_cast<std::size_t>(c)]);
+      }
+    }
+    const auto x = random_floats(3 * 1000, rng, 3.0f);
+    const auto scale = random_floats(1000, rng);
+    VectorView scale_view;
+    scale_view.n = 1000;
+    scale_view.data = reinterpret_cast<const std::uint8_t*>(scale.data());
+    std::vector<float> ref(x.size());
+    cpu::rmsnorm(x.data(), scale_view, 1e-5, 3, 1000, ref.data());
+    DeviceVector<float> dx(x), dscale(scale), out(x.size());
+    cuda::rmsnorm(dx.get(), dscale.get(), out.get(), 3, 1000, 1e-5f, nullptr);
+    QVERIFY(kernels_ran());
+    QVERIFY(max_abs_diff(out.download(), ref, ref.size()) < 1e-5f);
+  }
+
+  void attention_matches_cpu_data() {
+    QTest::addColumn<int>("layer");
+    QTest::addColumn<int>("first");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<int>("kernel");  // 0 per token, 1 flash on tensor cores, 2 flash-decoding
+    for (int layer : {0, 1}) {  // sliding (window 8, a ring), full
+      const char* kind = layer == 0 ? "sliding" : "full";
+      QTest::newRow(qPrintable(QString("%1, 5 at 30, per token").arg(kind))) << layer << 30 << 5 << 0;
+      QTest::newRow(qPrintable(QString("%1, 70 at 0, per token").arg(kind))) << layer << 0 << 70 << 0;
+      QTest::newRow(qPrintable(QString("%1, 70 at 0, tensor cores").arg(kind))) << layer << 0 << 70 << 1;
+      QTest::newRow(qPrintable(QString("%1, 40 at 37, tensor cores").arg(kind))) << layer << 37 << 40 << 1;
+      QTest::newRow(qPrintable(QString("%1, 1 at 0, decode").arg(kind))) << layer << 0 << 1 << 2;
+      QTest::newRow(qPrintable(QString("%1, 1 at 90, decode").arg(kind))) << layer << 90 << 1 << 2;
+    }
+  }
+
+  // Keys and values of positions 0 .. first+tokens-1 (f16 values) in the CPU
+  // cache and in the device's f16 ring; the chunk's queries attend.
+  void attention_matches_cpu() {
+    QFETCH(int, layer);
+    QFETCH(int, first);
+    QFETCH(int, tokens);
+    QFETCH(int, kernel);
+    const ModelConfig& c = config_;
+    const int context = 128, batch = 80;
+    const KvRings rings(c, context, batch);
+    cpu::KvCache cache(c, context, batch);
+    const int kv_dim = c.kv_dim(), ring = rings.ring(layer);
+    std::vector<std::uint16_t> keys(static_cast<std::size_t>(rings.slot_count(layer)) * kv_dim),
+        values(keys.size());
+    std::mt19937 rng(static_cast<unsigned>(layer * 1000 + first * 10 + tokens));
+    for (int pos = 0; pos < first + tokens; ++pos) {
+      const auto k = random_floats(static_cast<std::size_t>(kv_dim), rng, 2.0f);
+      const auto v = random_floats(static_cast<std::size_t>(kv_dim), rng);
+      const std::size_t slot = static_cast<std::size_t>(ring > 0 ? pos % ring : pos);
+      for (int d = 0; d < kv_dim; ++d) {
+        keys[slot * kv_dim + d] = f32_to_f16(k[static_cast<std::size_t>(d)]);
+        values[slot * kv_dim + d] = f32_to_f16(v[static_cast<std::size_t>(d)]);
+        cache.key(layer, pos)[d] = f16_to_f32(keys[slot * kv_dim + d]);
+        cache.value(layer, pos)[d] = f16_to_f32(values[slot * kv_dim + d]);
+      }
+    }
+    const auto q = random_floats(static_cast<std::size_t>(tokens) * c.q_dim(), rng, 2.0f);
+    const LayerWeights& L = model_->weights().layers[static_cast<std::size_t>(layer)];
+    const int window = c.layer_is_sliding[static_cast<std::size_t>(layer)] ? c.sliding_window : 0;
+    std::vector<float> ref(q.size());
+    cpu::attention(ctx_, cache, layer, cpu::AttentionShape{c.num_heads, c.num_kv_heads, c.head_dim, window}, L.sinks, q.data(),
+                   first, tokens, ref.data());
+
+    DeviceVector<float> dq(q), out(q.size());
+    DeviceVector<std::uint16_t> dkeys(keys), dvalues(values);
+    DeviceVector<std::int32_t> position(std::vector<std::int32_t>{first});
+    const float* sinks = weights_->layers[static_cast<std::size_t>(layer)].sinks;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    if (kernel == 0) {
+      cuda::attention(dq.get(), dkeys.get(), dvalues.get(), sinks, out.get(), c.num_heads, c.num_kv_heads, c.head_dim, window,
+                      ring, scale, position.get(), tokens, nullptr);
+    } else if (kernel == 1) {
+      QVERIFY(cuda::attention_on_tensor_cores(c.head_dim));
+      cuda::attention_tensor_cores(dq.get(), dkeys.get(), dvalues.get(), sinks, out.get(), c.num_heads, c.num_kv_heads, window,
+                                   ring, scale, position.get(), tokens, nullptr);
+    } else {
+      const int max_keys = window > 0 ? std::min(window, rings.capacity()) : rings.capacity();
+      const int splits = cuda::attention_decode_splits(max_keys);
+      DeviceVector<float> partial(static_cast<std::size_t>(splits) * c.num_heads * (c.head_dim + 2));
+      cuda::attention_decode(dq.get(), dkeys.get(), dvalues.get(), sinks, out.get(), c.num_heads, c.num_kv_heads, c.head_dim,
+                             window, ring, scale, position.get(), splits, partial.get(), nullptr);
+      QVERIFY(kernels_ran());
+    }
+    QVERIFY(kernels_ran());
+    const float diff = max_abs_diff(out.download(), ref, ref.size());
+    qInfo("max |diff| = %g", diff);
+    QVERIFY(diff < (kernel == 1 ? 1e-4f : 1e-5f));
+  }
+
+  void experts_match_cpu_moe_data() {
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<int>("path");  // 0 matrix-vector, 1 grouped on tensor cores, 2 dp4a
+    QTest::newRow("3 tokens, matrix-vector") << 3 << 0;
+    QTest::newRow("70 tokens, matrix-vector") << 70 << 0;
+    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1;
+    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1;
+    QTest::newRow("3 tokens, dp4a") << 3 << 2;
+  }
+
+  // The router (with the MLP norm), the experts and the residual of layer 0
+  // against cpu::moe on the same normalised input.
+  void experts_match_cpu_moe() {
+    QFETCH(int, tokens);
+    QFETCH(int, path);
+    const ModelConfig& c = config_;
+    const int H = c.hidden_size, I = c.intermediate_size, K = c.experts_per_token, E = c.num_experts;
+    std::mt19937 rng(static_cast<unsigned>(tokens * 3 + path));
+    const auto x = random_floats(static_cast<std::size_t>(tokens) * H, rng, 3.0f);
+    const LayerWeights& L = model_->weights().layers[0];
+    std::vector<float> normed(x.size()), ref = x;
+    cpu::rmsnorm(x.data(), L.mlp_norm, c.rms_norm_eps, tokens, H, normed.data());
+    cpu::moe(ctx_, L, c, normed.data(), tokens, ref.data());
+
+    const cuda::CudaLayer& G = weights_->layers[0];
+    const std::size_t assignments = static_cast<std::size_t>(tokens) * K;
+    DeviceVector<float> dx(x), dnormed(x.size()), weight(assignments), act(assignments * I), expert_out(assignments * H);
+    DeviceVector<std::int32_t> index(assignments);
+    DeviceVector<std::int8_t> codes(assignments * std::max(H, I));
+    DeviceVector<float> scales(assignments * std::max(H, I) / 32);
+    const int max_tiles = cuda::expert_group_max_tiles(static_cast<int>(assignments), E);
+    DeviceVector<std::int32_t> group_ints(assignments + 3 * static_cast<std::size_t>(max_tiles) + 1);
+    const cuda::ExpertGroups groups{group_ints.get(), group_ints.get() + assignments, group_ints.get() + assignments + max_tiles,
+                                    group_ints.get() + assignments + 2 * max_tiles,
+                                    group_ints.get() + assignments + 3 * max_tiles};
+    const cuda::Q8Rows q8 = path == 2 ? cuda::Q8Rows{codes.get(), scales.get()} : cuda::Q8Rows{};
+    const float eps = static_cast<float>(c.rms_norm_eps), limit = static_cast<float>(c.swiglu_limit);
+    cuda::router_topk(G.router, G.router_bias, dx.get(), G.mlp_norm, eps, dnormed.get(), q8, tokens, K, index.get(),
+                      weight.get(), nullptr);
+    if (path == 1) {
+      QVERIFY(cuda::moe_groupable(G.gate, G.down, E));
+      cuda::group_by_expert(index.get(), static_cast<int>(assignments), E, groups, nullptr);
+      cuda::moe_gate_up_grouped(G.gate, G.up, G.gate_bias, G.up_bias, dnormed.get(), tokens, K, E, groups, limit, act.get(),
+                                nullptr);
+      cuda::moe_down_grouped(G.down, G.down_bias, act.get(), weight.get(), tokens, K, E, groups, expert_out.get(), dx.get(),
+                             nullptr);
+    } else {
+      // dp4a: the router quantized the normed rows into q8; moe_down quantizes act into a second set
+      DeviceVector<std::int8_t> act_codes(assignments * I);
+      DeviceVector<float> act_scales(assignments * I / 32);
+      const cuda::Q8Rows act_q8 = path == 2 ? cuda::Q8Rows{act_codes.get(), act_scales.get()} : cuda::Q8Rows{};
+      cuda::moe_gate_up(G.gate, G.up, G.gate_bias, G.up_bias, dnormed.get(), q8, index.get(), tokens, K, limit, act.get(),
+                        nullptr);
+      cuda::moe_down(G.down, G.down_bias, act.get(), act_q8, index.get(), weight.get(), tokens, K, dx.get(), nullptr);
+      QVERIFY(kernels_ran());
+    }
+    QVERIFY(kernels_ran());
+    const auto got = dx.download();
+    // The experts' contribution, got - x against ref - x, relative to its size.
+    float diff = 0.0f, size = 0.0f;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      diff = std::max(diff, std::fabs(got[i] - ref[i]));
+      size = std::max(size, std::fabs(ref[i] - x[i]));
+    }
+    qInfo("max |diff| = %g (largest contribution %g)", diff, size);
+    QVERIFY(size > 0.1f);
+    QVERIFY(diff < (path == 2 ? 0.03f : path == 1 ? 1e-4f : 1e-5f) * size);
+  }
+};
+
+int main(int argc, char** argv) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    std::printf("SKIP: no CUDA device\n");
+    return 77;
+  }
+  TestCudaOps t;
+  return QTest::qExec(&t, argc, argv);
+}
+
+#include "test_cuda_ops.moc"
