@@ -11,13 +11,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <random>
 
 #include "backend_runs.h"
 #include "golden_fixture.h"
 #include "model/convert.h"
 #include "model/model.h"
-#include "model/synth.h"
+#include "q8_model.h"
 #include "ossdesk/error.h"
 
 using namespace ossdesk;
@@ -194,36 +193,23 @@ class TestCudaModel : public QObject {
   // criterion against the CPU, and they agree with each other more closely.
   void q8_prefill_on_tensor_cores_and_matrix_vector() {
     constexpr int kVocab = 4000;
-    SynthOptions o;
-    o.config = config_preset("tiny");
-    o.config.hidden_size = 160;  // 2.5 tiles of 64 rows (o, down), 5 steps of 32 columns
-    o.config.intermediate_size = 96;
-    o.config.vocab_size = kVocab;  // the unembedding's last tile is partial too
-    o.gguf = true;
-    o.gguf_dense = DType::Q8_0;
-    o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/cuda-q8.gguf";
-    o.seed = 11;
-    synth_model(o);
-    auto model = Model::open(o.out);
-    QCOMPARE(model->weights().layers[0].wq.format, WeightFormat::Q8_0);
-    std::vector<int> tokens;
-    std::mt19937 rng(5);
-    for (int i = 0; i < 40; ++i) tokens.push_back(static_cast<int>(rng() % kVocab));
-    BackendOptions co;
-    co.context_length = 64;
-    auto cpu = create_backend("cpu", *model, co, {});
-    const auto ref = test::all_logits(*cpu, tokens);
+    ModelConfig config = config_preset("tiny");
+    config.hidden_size = 160;  // 2.5 tiles of 64 rows (o, down), 5 steps of 32 columns
+    config.intermediate_size = 96;
+    config.vocab_size = kVocab;  // the unembedding's last tile is partial too
+    const test::Q8Case q8 = test::q8_case(config, "cuda-q8.gguf");
+    QCOMPARE(q8.model->weights().layers[0].wq.format, WeightFormat::Q8_0);
     std::vector<float> by_path[2];
     for (const bool tensor_cores : {true, false}) {
       if (!tensor_cores) ::setenv("OSSDESK_CUDA_TENSOR_CORES", "0", 1);
-      auto cuda = cuda_backend(*model, 512, 64, /*profile=*/true);
+      auto cuda = cuda_backend(*q8.model, 512, q8.options.context_length, /*profile=*/true);
       ::unsetenv("OSSDESK_CUDA_TENSOR_CORES");
-      const auto got = test::all_logits(*cuda, tokens);
+      const auto got = test::all_logits(*cuda, q8.tokens);
       bool grouped = false;
       for (const OpTiming& t : cuda->take_profile()) grouped = grouped || t.op == "moe_group";
       QCOMPARE(grouped, tensor_cores);
       float diff = 0;
-      const QString why = gpu_criterion(got, ref, kVocab, &diff);
+      const QString why = gpu_criterion(got, q8.cpu_logits, kVocab, &diff);
       qInfo("Q8 model, %s: max |diff| vs CPU = %g", tensor_cores ? "tensor cores" : "matrix-vector", diff);
       QVERIFY2(why.isEmpty(), qPrintable(why));
       by_path[tensor_cores ? 0 : 1] = got;

@@ -9,13 +9,13 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <random>
 
 #include "backend_runs.h"
 #include "golden_fixture.h"
 #include "model/convert.h"
 #include "model/model.h"
 #include "model/synth.h"
+#include "q8_model.h"
 #include "ossdesk/error.h"
 #include "vulkan_test_support.h"
 
@@ -261,23 +261,14 @@ class TestVulkanModel : public QObject {
   // cost ~0.5% of a logit per product, and a random model's router can flip an
   // expert on that), with the same top-1 wherever the CPU's margin is clear.
   void q8_model_with_and_without_integer_dot() {
-    SynthOptions o;
-    o.config = config_preset("tiny");
-    o.config.vocab_size = 4096;
-    o.gguf = true;
-    o.gguf_dense = DType::Q8_0;
-    o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/vk-q8.gguf";
-    o.seed = 11;
-    synth_model(o);
-    auto model = Model::open(o.out);
-    QCOMPARE(model->weights().layers[0].wq.format, WeightFormat::Q8_0);
-    std::vector<int> tokens;
-    std::mt19937 rng(5);
-    for (int i = 0; i < 40; ++i) tokens.push_back(static_cast<int>(rng() % 4096));
-    BackendOptions co;
-    co.context_length = 64;
-    auto cpu = create_backend("cpu", *model, co, {});
-    const auto ref = all_logits(*cpu, tokens);
+    ModelConfig config = config_preset("tiny");
+    config.vocab_size = 4096;
+    const test::Q8Case q8 = test::q8_case(config, "vk-q8.gguf");
+    QCOMPARE(q8.model->weights().layers[0].wq.format, WeightFormat::Q8_0);
+    const auto& model = q8.model;
+    const auto& tokens = q8.tokens;
+    const auto& ref = q8.cpu_logits;
+    const BackendOptions& co = q8.options;
     for (const bool dot : {false, true}) {
       if (dot) ::setenv("OSSDESK_VULKAN_INTEGER_DOT", "1", 1);
       BackendOptions vo = co;
