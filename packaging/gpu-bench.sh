@@ -3,8 +3,8 @@
 # (no Qt or Vulkan loader installed there), from the repository root. Prepare here first:
 #   .gl/       the Vulkan loader .debs (apt-get download libvulkan1 libegl1 libglvnd0 ...)
 #   .devlibs/  libs.tar.xz (Qt6Core/Qt6Test and their ICU etc. from this machine),
-#              bin/ (ossdesk-cli, vulkan_ops, vulkan_ops2, vulkan_model, cuda_loader, cuda_model
-#              from build/, stripped) and lib/libossdesk_cuda.so (found as bin/../lib)
+#              bin/ (ossdesk-cli, vulkan_ops, vulkan_ops2, vulkan_model, cuda_loader, cuda_model,
+#              cuda_ops from build/, stripped) and lib/libossdesk_cuda.so (found as bin/../lib)
 # both listed in .git/info/exclude and carried with the run.
 # Usage: gpu-bench.sh [all|tests|bench|bench-cuda|bench-vulkan] (one 600 s call fits tests or one bench-*)
 for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
@@ -20,6 +20,7 @@ if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
   $B/vulkan_ops 2>&1 | grep -E "Totals|FAIL" | head
   $B/vulkan_model 2>&1 | grep -E "device:|Totals|FAIL|max" | head -40
   $B/cuda_loader 2>&1 | grep -E "CUDA devices|Totals|FAIL" | head
+  $B/cuda_ops 2>&1 | grep -E "Totals|FAIL|Loc|max" | head -40
   $B/cuda_model 2>&1 | grep -E "device:|Totals|FAIL|max|Loc|Actual|Expected" | head -60
 fi
 # The measurements: decode and a 2048-token prefill at depth 0 and 4096,

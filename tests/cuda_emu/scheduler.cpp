@@ -7,14 +7,26 @@
 // whose lanes wait at different kinds of point, a shuffle naming a lane that
 // has exited, lanes that disagree on the mask.
 //
+// Within a pass the threads run in a shuffled order, a different one per block
+// (deterministic: seeded by the block's index), and a warp whose last lane
+// reaches an exchange goes on at once, ahead of threads that have not run
+// yet. So a missing __syncthreads between one thread's write to shared memory
+// and another's read shows up as a wrong result, whichever of the two has the
+// lower index, as on a GPU, which promises no order either.
+// OSSDESK_CUDA_EMULATOR_ORDER=forward runs the threads in index order.
+//
 // The context switch is a few lines of x86-64 assembly (callee-saved
 // registers, the stack pointer and the floating-point control words), which
 // costs nanoseconds where swapcontext makes a system call.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <numeric>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -77,10 +89,12 @@ struct Fiber {
   unsigned round = 0;  // warp exchanges passed in this block: picks the buffer
   uint3 index{};
   unsigned linear = 0;
+  unsigned turn = 0;  // its place in the block's running order
 };
 
 struct BlockRun {
   std::vector<Fiber> fibers;  // the pool; a block uses the first `threads` of them
+  std::vector<unsigned> order;  // the block's running order: fiber indices
   unsigned threads = 0;
   void* scheduler_sp = nullptr;
   Fiber* current = nullptr;
@@ -92,10 +106,10 @@ BlockRun run;
 std::mutex one_kernel_at_a_time;
 
 // Saves the running context in *save and resumes the first runnable fiber
-// from index `from` on; false (nothing switched) when there is none.
+// from turn `from` on; false (nothing switched) when there is none.
 bool resume_from(unsigned from, void** save) {
   for (unsigned j = from; j < run.threads; ++j) {
-    Fiber& next = run.fibers[j];
+    Fiber& next = run.fibers[run.order[j]];
     if (next.wait != Wait::Runnable) continue;
     run.current = &next;
     current_thread = next.index;
@@ -108,7 +122,7 @@ bool resume_from(unsigned from, void** save) {
 // Leaves fiber f (blocked or done) for the next runnable fiber of this pass,
 // directly, or for the scheduler when the pass is over: one switch per stop.
 void leave(Fiber& f) {
-  if (!resume_from(f.linear + 1, &f.sp)) ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  if (!resume_from(f.turn + 1, &f.sp)) ossdesk_emu_switch(&f.sp, run.scheduler_sp);
 }
 
 [[noreturn]] void fiber_main() {
@@ -195,9 +209,24 @@ bool release_warps(unsigned n) {
   return released;
 }
 
+bool shuffled_order() {
+  static const bool shuffled = [] {
+    const char* order = std::getenv("OSSDESK_CUDA_EMULATOR_ORDER");
+    return !(order && std::string(order) == "forward");
+  }();
+  return shuffled;
+}
+
 void run_block(unsigned n) {
   if (run.fibers.size() < n) run.fibers.resize(n);
   run.warp_slots.resize((n + 31) / 32);
+  run.order.resize(n);
+  std::iota(run.order.begin(), run.order.end(), 0u);
+  if (shuffled_order()) {
+    std::mt19937 rng(current_block.x * 73856093u ^ current_block.y * 19349663u ^ current_block.z * 83492791u ^ n);
+    std::shuffle(run.order.begin(), run.order.end(), rng);
+  }
+  for (unsigned t = 0; t < n; ++t) run.fibers[run.order[t]].turn = t;
   const dim3 d = current_block_dim;
   for (unsigned i = 0; i < n; ++i) {
     Fiber& f = run.fibers[i];
@@ -211,10 +240,13 @@ void run_block(unsigned n) {
   run.threads = n;
   for (;;) {
     resume_from(0, &run.scheduler_sp);  // a pass: the runnable fibers in order, each handing over to the next
-    unsigned live = 0;
-    for (unsigned i = 0; i < n; ++i) live += run.fibers[i].wait != Wait::Done;
+    unsigned live = 0, runnable = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      live += run.fibers[i].wait != Wait::Done;
+      runnable += run.fibers[i].wait == Wait::Runnable;  // a warp released behind the pass's turn
+    }
     if (live == 0) break;
-    if (release_warps(n)) continue;
+    if (runnable || release_warps(n)) continue;
     unsigned at_barrier = 0;
     const Fiber* other = nullptr;
     for (unsigned i = 0; i < n; ++i) {
@@ -239,13 +271,42 @@ void sync_block() {
   leave(f);
 }
 
+// Whether every lane that f's mask names waits at an exchange with that mask.
+bool warp_complete(const Fiber& f) {
+  const unsigned first = f.linear & ~31u, present = std::min(run.threads - first, 32u);
+  if (present < 32 && f.mask >> present) return false;  // names lanes past the block: release_warps reports it
+  for (unsigned i = 0; i < present; ++i) {
+    const Fiber& lane = run.fibers[first + i];
+    if ((f.mask >> i & 1u) && (lane.wait != Wait::Warp || lane.mask != f.mask)) return false;
+  }
+  return true;
+}
+
 const std::uint64_t* warp_exchange(unsigned mask, std::uint64_t value) {
   Fiber& f = *run.current;
   auto& rounds = run.warp_slots[f.linear / 32];
   rounds[f.round & 1u][f.linear & 31u] = value;
   f.mask = mask;
   f.wait = Wait::Warp;
-  leave(f);
+  if (!warp_complete(f)) {
+    leave(f);
+  } else {
+    // The last lane arrived: the warp goes on at once, ahead of the threads
+    // that have not run yet in this pass, as a GPU may run one warp ahead of
+    // the others (a missing __syncthreads before a warp's reads shows).
+    const unsigned first = f.linear & ~31u;
+    for (unsigned i = 0; i < 32 && first + i < run.threads; ++i)
+      if (mask >> i & 1u) run.fibers[first + i].wait = Wait::Runnable;
+    for (unsigned j = 0; j < run.threads; ++j) {
+      Fiber& next = run.fibers[run.order[j]];
+      if (next.wait != Wait::Runnable) continue;
+      if (&next == &f) break;  // f is the first: it simply goes on
+      run.current = &next;
+      current_thread = next.index;
+      ossdesk_emu_switch(&f.sp, next.sp);
+      break;
+    }
+  }
   return rounds[f.round++ & 1u].data();
 }
 
