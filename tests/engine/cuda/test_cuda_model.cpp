@@ -205,6 +205,7 @@ class TestCudaModel : public QObject {
       auto cuda = cuda_backend(*q8.model, 512, q8.options.context_length, /*profile=*/true);
       ::unsetenv("OSSDESK_CUDA_TENSOR_CORES");
       const auto got = test::all_logits(*cuda, q8.tokens);
+      QCOMPARE(cuda->device().driver.find("without tensor cores") == std::string::npos, tensor_cores);
       bool grouped = false;
       for (const OpTiming& t : cuda->take_profile()) grouped = grouped || t.op == "moe_group";
       QCOMPARE(grouped, tensor_cores);

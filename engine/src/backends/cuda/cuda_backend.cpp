@@ -150,6 +150,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     use_graphs_ = !(graphs && std::string(graphs) == "0");
     const char* tensor_cores = std::getenv("OSSDESK_CUDA_TENSOR_CORES");
     use_tensor_cores_ = !(tensor_cores && std::string(tensor_cores) == "0");
+    // What runs, in the device line (info, bench JSON), when a switch changed it.
+    if (!use_graphs_) info_.driver += ", decode without graphs";
+    if (!use_tensor_cores_) info_.driver += ", prefill without tensor cores";
     const char* dp4a = std::getenv("OSSDESK_CUDA_EXPERT_DP4A");
     if (dp4a && std::string(dp4a) == "1") {
       const std::uint64_t I = static_cast<std::uint64_t>(c.intermediate_size);
