@@ -64,10 +64,10 @@ __device__ __forceinline__ float block_max(float v) {
   return partial[0];
 }
 
-// Element c of a dense row in its stored format (Q8_0: 34-byte blocks, f16
-// scale then 32 int8).
+// Element c of a dense row of `cols` in its device format (Q8_0: the int8
+// codes, then one f16 scale per 32; kernel_api.h).
 template <int FORMAT>
-__device__ __forceinline__ float dense_at(const std::uint8_t* row, int c) {
+__device__ __forceinline__ float dense_at(const std::uint8_t* row, int c, int cols) {
   if constexpr (FORMAT == kDenseF32) {
     return reinterpret_cast<const float*>(row)[c];
   } else if constexpr (FORMAT == kDenseF16) {
@@ -75,9 +75,8 @@ __device__ __forceinline__ float dense_at(const std::uint8_t* row, int c) {
   } else if constexpr (FORMAT == kDenseBF16) {
     return __bfloat162float(reinterpret_cast<const __nv_bfloat16*>(row)[c]);
   } else {
-    const std::uint8_t* block = row + (c >> 5) * 34;
-    const float d = __half2float(*reinterpret_cast<const __half*>(block));
-    return d * static_cast<float>(static_cast<std::int8_t>(block[2 + (c & 31)]));
+    const float d = __half2float(reinterpret_cast<const __half*>(row + cols)[c >> 5]);
+    return d * static_cast<float>(static_cast<std::int8_t>(row[c]));
   }
 }
 
@@ -110,15 +109,19 @@ template <int FORMAT>
 __device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const float* x, int cols, int lane) {
   float acc = 0.0f;
   if constexpr (FORMAT == kDenseQ8) {
-    for (int b = lane; b < cols / 32; b += 32) {
-      const std::uint8_t* block = row + b * 34;
-      const float d = __half2float(*reinterpret_cast<const __half*>(block));
+    for (int b = lane; b < cols / 32; b += 32) {  // a block's 32 codes in two 16-byte loads: a warp reads 1 KiB in a row
+      const uint4* codes = reinterpret_cast<const uint4*>(row + b * 32);
+      const uint4 lo = codes[0], hi = codes[1];
+      const unsigned words[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+      const float d = __half2float(reinterpret_cast<const __half*>(row + cols)[b]);
+      const float* xb = x + b * 32;
       float s = 0.0f;
-      for (int i = 0; i < 32; ++i) s += static_cast<float>(static_cast<std::int8_t>(block[2 + i])) * x[b * 32 + i];
+      for (int w = 0; w < 8; ++w)
+        for (int i = 0; i < 4; ++i) s += static_cast<float>(static_cast<std::int8_t>(words[w] >> (8 * i))) * xb[4 * w + i];
       acc += d * s;
     }
   } else {
-    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(row, c) * x[c];
+    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(row, c, cols) * x[c];
   }
   return acc;
 }

@@ -11,7 +11,7 @@ __global__ void embed_kernel(const std::uint8_t* data, std::uint64_t row_stride,
   const int t = blockIdx.y;
   const std::uint8_t* row = data + static_cast<std::uint64_t>(tokens[t]) * row_stride;
   for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += gridDim.x * blockDim.x)
-    x[static_cast<std::size_t>(t) * cols + c] = dense_at<FORMAT>(row, c);
+    x[static_cast<std::size_t>(t) * cols + c] = dense_at<FORMAT>(row, c, cols);
 }
 
 __global__ void rmsnorm_kernel(const float* x, const float* weight, float* out, int dim, float eps) {

@@ -4,8 +4,10 @@
 // compiled by the C++ compiler can include it.
 //
 // Device layouts (cuda_weights.cpp makes them):
-//   dense matrix: rows as stored (F32, F16, BF16 or Q8_0 34-byte blocks),
-//                 `row_stride` bytes apart;
+//   dense matrix: rows `row_stride` bytes apart (a multiple of 16), as stored
+//                 for F32, F16 and BF16; a Q8_0 row is rearranged as its cols
+//                 int8 codes, then its cols/32 f16 scales, so a block's codes
+//                 are two aligned 16-byte loads (cuda_weights: dense_device_rows);
 //   MXFP4 experts: per expert rows x cols/2 bytes, byte j of a row holding
 //                 elements 2j (low nibble) and 2j+1 (high), then a separate
 //                 E8M0 scale array rows x cols/32 per expert;

@@ -109,11 +109,12 @@ __device__ __forceinline__ void stage_dense_weights(DenseTiles<FORMAT>& s, const
   }
   const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_stride;
   if constexpr (FORMAT == kDenseQ8) {
-    const std::uint8_t* block = row + (k0 / 32) * 34;
-    const float d = __half2float(*reinterpret_cast<const __half*>(block));
+    const float d = __half2float(reinterpret_cast<const __half*>(row + w.cols)[k0 / 32]);
+    const uint4 packed = *reinterpret_cast<const uint4*>(row + k0 + c);
+    const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
     T* lo = s.w_lo + staged_row() * kLd + c;
     for (int i = 0; i < 16; ++i) {
-      const float v = d * static_cast<float>(static_cast<std::int8_t>(block[2 + c + i]));  // exact in float
+      const float v = d * static_cast<float>(static_cast<std::int8_t>(words[i / 4] >> (8 * (i % 4))));  // exact in float
       dst[i] = to_operand<T>(v);
       lo[i] = to_operand<T>(v - operand_value(dst[i]));
     }

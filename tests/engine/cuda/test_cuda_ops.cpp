@@ -60,17 +60,18 @@ std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float scale =
 }
 
 // A random dense matrix in a stored format, on the host (for the CPU op) and
-// on the device (for the kernels), rows packed.
+// on the device in the layout the CUDA backend uploads (dense_device_rows).
 struct DenseCase {
   std::vector<std::uint8_t> bytes;
   MatrixView view;
   std::unique_ptr<DeviceVector<std::uint8_t>> device;
+  std::uint64_t device_stride = 0;
   cuda::DenseMatrix matrix() const {
     return cuda::DenseMatrix{device->get(), static_cast<int>(view.format == WeightFormat::F32    ? cuda::kDenseF32
                                                              : view.format == WeightFormat::F16  ? cuda::kDenseF16
                                                              : view.format == WeightFormat::BF16 ? cuda::kDenseBF16
                                                                                                  : cuda::kDenseQ8),
-                             static_cast<int>(view.rows), static_cast<int>(view.cols), view.row_stride};
+                             static_cast<int>(view.rows), static_cast<int>(view.cols), device_stride};
   }
 };
 
@@ -103,7 +104,7 @@ DenseCase random_dense(WeightFormat format, int rows, int cols, std::mt19937& rn
   d.view.cols = cols;
   d.view.row_stride = stride;
   d.view.data = d.bytes.data();
-  d.device = std::make_unique<DeviceVector<std::uint8_t>>(d.bytes);
+  d.device = std::make_unique<DeviceVector<std::uint8_t>>(cuda::dense_device_rows(d.view, &d.device_stride));
   return d;
 }
 

@@ -19,14 +19,14 @@ int dense_format(WeightFormat f, const char* what) {
   }
 }
 
-// Bytes of one packed device row of a dense matrix, rounded to 16 for aligned loads.
+// Bytes of one device row of a dense matrix, rounded to 16 for aligned loads.
 std::uint64_t dense_row_bytes(const MatrixView& m) {
   std::uint64_t raw = 0;
   switch (m.format) {
     case WeightFormat::F32: raw = static_cast<std::uint64_t>(m.cols) * 4; break;
     case WeightFormat::F16:
     case WeightFormat::BF16: raw = static_cast<std::uint64_t>(m.cols) * 2; break;
-    default: raw = static_cast<std::uint64_t>(m.cols) / 32 * 34; break;
+    default: raw = static_cast<std::uint64_t>(m.cols) + static_cast<std::uint64_t>(m.cols) / 32 * 2; break;  // codes, scales
   }
   return (raw + 15) / 16 * 16;
 }
@@ -85,11 +85,7 @@ class Uploader {
     d.format = dense_format(m.format, what);
     d.rows = static_cast<int>(m.rows);
     d.cols = static_cast<int>(m.cols);
-    d.row_stride = dense_row_bytes(m);
-    const std::uint64_t copy = std::min<std::uint64_t>(d.row_stride, m.bytes_per_row());
-    std::vector<std::uint8_t> host(static_cast<std::size_t>(d.row_stride * static_cast<std::uint64_t>(m.rows)), 0);
-    for (std::int64_t r = 0; r < m.rows; ++r)
-      std::memcpy(host.data() + static_cast<std::uint64_t>(r) * d.row_stride, m.row(r), static_cast<std::size_t>(copy));
+    const std::vector<std::uint8_t> host = dense_device_rows(m, &d.row_stride);
     d.data = static_cast<const std::uint8_t*>(put(host.data(), host.size(), what));
     return d;
   }
@@ -130,6 +126,24 @@ std::uint64_t expert_bytes(const ExpertMatricesView& v) {
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> dense_device_rows(const MatrixView& m, std::uint64_t* row_stride) {
+  *row_stride = dense_row_bytes(m);
+  std::vector<std::uint8_t> host(static_cast<std::size_t>(*row_stride * static_cast<std::uint64_t>(m.rows)), 0);
+  for (std::int64_t r = 0; r < m.rows; ++r) {
+    std::uint8_t* dst = host.data() + static_cast<std::uint64_t>(r) * *row_stride;
+    if (m.format != WeightFormat::Q8_0) {
+      std::memcpy(dst, m.row(r), static_cast<std::size_t>(m.bytes_per_row()));
+      continue;
+    }
+    for (std::int64_t b = 0; b < m.cols / 32; ++b) {  // 34-byte block: f16 scale, 32 codes
+      const std::uint8_t* block = m.row(r) + b * 34;
+      std::memcpy(dst + b * 32, block + 2, 32);
+      std::memcpy(dst + m.cols + b * 2, block, 2);
+    }
+  }
+  return host;
+}
 
 DeviceArena::~DeviceArena() {
   for (void* p : blocks_) cudaFree(p);

@@ -36,6 +36,10 @@ class DeviceArena {
   std::uint64_t bytes_ = 0;
 };
 
+// The rows of a dense matrix (F32, F16, BF16, Q8_0) in the device layout of
+// kernel_api.h, `*row_stride` bytes apart.
+std::vector<std::uint8_t> dense_device_rows(const MatrixView& m, std::uint64_t* row_stride);
+
 class CudaWeights {
  public:
   // Bytes the weights will take on the device.
