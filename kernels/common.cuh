@@ -116,8 +116,13 @@ __device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const fl
       const float d = __half2float(reinterpret_cast<const __half*>(row + cols)[b]);
       const float* xb = x + b * 32;
       float s = 0.0f;
-      for (int w = 0; w < 8; ++w)
-        for (int i = 0; i < 4; ++i) s += static_cast<float>(static_cast<std::int8_t>(words[w] >> (8 * i))) * xb[4 * w + i];
+      for (int w = 0; w < 8; ++w) {
+        const float4 xv = reinterpret_cast<const float4*>(xb)[w];  // x rows and staged rows are 16-byte aligned
+        s += static_cast<float>(static_cast<std::int8_t>(words[w])) * xv.x +
+             static_cast<float>(static_cast<std::int8_t>(words[w] >> 8)) * xv.y +
+             static_cast<float>(static_cast<std::int8_t>(words[w] >> 16)) * xv.z +
+             static_cast<float>(static_cast<std::int8_t>(words[w] >> 24)) * xv.w;
+      }
       acc += d * s;
     }
   } else {

@@ -50,7 +50,7 @@ struct MatvecParts {
 // normalised) in shared memory once per block.
 template <int FORMAT>
 __global__ void matvec_staged_kernel(MatvecParts parts, const float* x, int x_stride, int cols, const float* norm, float eps) {
-  __shared__ float xs[kMaxStagedCols];
+  __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
   const int t = blockIdx.y;
   stage_row(x + static_cast<std::size_t>(t) * x_stride, cols, norm, eps, xs);
   const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);

@@ -29,7 +29,7 @@ template <int FORMAT>
 __global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
                               const float* x, const float* norm, float eps, float* normed, Q8Rows normed_q8, int k,
                               std::int32_t* index, float* weight) {
-  __shared__ float xs[kMaxStagedCols];
+  __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
   __shared__ float logits[kMaxExperts];
   const int t = blockIdx.x;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
@@ -89,7 +89,12 @@ __device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int
     const float* xb = x + b * 32;
     float s = 0.0f;
     for (int w = 0; w < 4; ++w)
-      for (int i = 0; i < 8; ++i) s += fp4_value(words[w] >> (4 * i) & 15u) * xb[8 * w + i];
+      for (int h = 0; h < 2; ++h) {
+        const float4 xv = reinterpret_cast<const float4*>(xb)[2 * w + h];
+        const unsigned nibbles = words[w] >> (16 * h);
+        s += fp4_value(nibbles & 15u) * xv.x + fp4_value(nibbles >> 4 & 15u) * xv.y + fp4_value(nibbles >> 8 & 15u) * xv.z +
+             fp4_value(nibbles >> 12 & 15u) * xv.w;
+      }
     acc += s * e8m0(scales[b]);
   }
   return warp_sum(acc);
