@@ -18,9 +18,11 @@
 #include "backends/cpu/ops.h"
 #include "backends/cuda/cuda_weights.h"
 #include "backends/kv_rings.h"
+#include "golden_fixture.h"
 #include "kernel_api.h"
 #include "model/model.h"
 #include "model/synth.h"
+#include "op_checks.h"
 #include "util/half.h"
 #include "util/thread_pool.h"
 
@@ -52,13 +54,6 @@ class DeviceVector {
   T* p_ = nullptr;
 };
 
-std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
 // A random dense matrix in a stored format, on the host (for the CPU op) and
 // on the device in the layout the CUDA backend uploads (dense_device_rows).
 struct DenseCase {
@@ -81,7 +76,7 @@ DenseCase random_dense(WeightFormat format, int rows, int cols, std::mt19937& rn
                                : format == WeightFormat::Q8_0 ? cols / 32 * 34ull
                                                               : cols * 2ull;
   d.bytes.resize(stride * rows);
-  const auto values = random_floats(static_cast<std::size_t>(rows) * cols, rng, 0.5f);
+  const auto values = test::random_floats(static_cast<std::size_t>(rows) * cols, rng, -0.5f, 0.5f);
   for (int r = 0; r < rows; ++r) {
     std::uint8_t* row = d.bytes.data() + stride * r;
     for (int c = 0; c < cols; ++c) {
@@ -112,36 +107,10 @@ DenseCase random_dense(WeightFormat format, int rows, int cols, std::mt19937& rn
 // product in another order, or with inputs kept to ~16 bits, stays below 1.
 float dense_error_ratio(const MatrixView& w, const float* x, int tokens, const std::vector<float>& got,
                         const std::vector<float>& ref, float tol) {
-  std::vector<float> row(static_cast<std::size_t>(w.cols));
+  const std::vector<float> magnitude = test::product_magnitudes(w, x, tokens);
   float worst = 0.0f;
-  for (int r = 0; r < w.rows; ++r) {
-    for (int t = 0; t < tokens; ++t) {
-      float magnitude = 0.0f;
-      for (int c = 0; c < w.cols; ++c) {
-        float wc = 0.0f;
-        switch (w.format) {
-          case WeightFormat::F32: std::memcpy(&wc, w.row(r) + 4 * c, 4); break;
-          case WeightFormat::F16: { std::uint16_t h; std::memcpy(&h, w.row(r) + 2 * c, 2); wc = f16_to_f32(h); break; }
-          case WeightFormat::BF16: { std::uint16_t h; std::memcpy(&h, w.row(r) + 2 * c, 2); wc = bf16_to_f32(h); break; }
-          default: {
-            std::uint16_t h;
-            std::memcpy(&h, w.row(r) + 34 * (c / 32), 2);
-            wc = f16_to_f32(h) * static_cast<float>(static_cast<std::int8_t>(w.row(r)[34 * (c / 32) + 2 + c % 32]));
-          }
-        }
-        magnitude += std::fabs(wc * x[static_cast<std::size_t>(t) * w.cols + c]);
-      }
-      const std::size_t i = static_cast<std::size_t>(t) * w.rows + r;
-      worst = std::max(worst, std::fabs(got[i] - ref[i]) / (tol * magnitude + tol));
-    }
-  }
+  for (std::size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(got[i] - ref[i]) / (tol * magnitude[i] + tol));
   return worst;
-}
-
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, std::size_t n) {
-  float d = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::fabs(a[i] - b[i]));
-  return d;
 }
 
 // The queued kernels ran without an error.
@@ -197,10 +166,10 @@ class TestCudaOps : public QObject {
     const int cols = 160;
     const DenseCase a = random_dense(static_cast<WeightFormat>(format), 200, cols, rng);
     const DenseCase b = random_dense(static_cast<WeightFormat>(format), 72, cols, rng);
-    const auto x = random_floats(static_cast<std::size_t>(tokens) * cols, rng, 2.0f);
-    const auto norm = random_floats(cols, rng);
-    const auto bias = random_floats(72, rng);
-    const auto start = random_floats(static_cast<std::size_t>(tokens) * 72, rng);
+    const auto x = test::random_floats(static_cast<std::size_t>(tokens) * cols, rng, -2.0f, 2.0f);
+    const auto norm = test::random_floats(cols, rng);
+    const auto bias = test::random_floats(72, rng);
+    const auto start = test::random_floats(static_cast<std::size_t>(tokens) * 72, rng);
 
     std::vector<float> normed(x.size());
     VectorView norm_view;
@@ -255,8 +224,8 @@ class TestCudaOps : public QObject {
         for (int c = 0; c < 96; ++c) QCOMPARE(got[t * 96 + c], ref[static_cast<std::size_t>(c)]);
       }
     }
-    const auto x = random_floats(3 * 1000, rng, 3.0f);
-    const auto scale = random_floats(1000, rng);
+    const auto x = test::random_floats(3 * 1000, rng, -3.0f, 3.0f);
+    const auto scale = test::random_floats(1000, rng);
     VectorView scale_view;
     scale_view.n = 1000;
     scale_view.data = reinterpret_cast<const std::uint8_t*>(scale.data());
@@ -265,7 +234,7 @@ class TestCudaOps : public QObject {
     DeviceVector<float> dx(x), dscale(scale), out(x.size());
     cuda::rmsnorm(dx.get(), dscale.get(), out.get(), 3, 1000, 1e-5f, nullptr);
     QVERIFY(kernels_ran());
-    QVERIFY(max_abs_diff(out.download(), ref, ref.size()) < 1e-5f);
+    QVERIFY(test::max_abs_diff(out.download().data(), ref.data(), ref.size()) < 1e-5f);
   }
 
   void attention_matches_cpu_data() {
@@ -300,8 +269,8 @@ class TestCudaOps : public QObject {
         values(keys.size());
     std::mt19937 rng(static_cast<unsigned>(layer * 1000 + first * 10 + tokens));
     for (int pos = 0; pos < first + tokens; ++pos) {
-      const auto k = random_floats(static_cast<std::size_t>(kv_dim), rng, 2.0f);
-      const auto v = random_floats(static_cast<std::size_t>(kv_dim), rng);
+      const auto k = test::random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
+      const auto v = test::random_floats(static_cast<std::size_t>(kv_dim), rng);
       const std::size_t slot = static_cast<std::size_t>(ring > 0 ? pos % ring : pos);
       for (int d = 0; d < kv_dim; ++d) {
         keys[slot * kv_dim + d] = f32_to_f16(k[static_cast<std::size_t>(d)]);
@@ -310,7 +279,7 @@ class TestCudaOps : public QObject {
         cache.value(layer, pos)[d] = f16_to_f32(values[slot * kv_dim + d]);
       }
     }
-    const auto q = random_floats(static_cast<std::size_t>(tokens) * c.q_dim(), rng, 2.0f);
+    const auto q = test::random_floats(static_cast<std::size_t>(tokens) * c.q_dim(), rng, -2.0f, 2.0f);
     const LayerWeights& L = model_->weights().layers[static_cast<std::size_t>(layer)];
     const int window = c.layer_is_sliding[static_cast<std::size_t>(layer)] ? c.sliding_window : 0;
     std::vector<float> ref(q.size());
@@ -320,6 +289,7 @@ class TestCudaOps : public QObject {
     DeviceVector<float> dq(q), out(q.size());
     DeviceVector<std::uint16_t> dkeys(keys), dvalues(values);
     DeviceVector<std::int32_t> position(std::vector<std::int32_t>{first});
+    DeviceVector<float> partial(static_cast<std::size_t>(cuda::kMaxDecodeSplits) * c.num_heads * (c.head_dim + 2));
     const float* sinks = weights_->layers[static_cast<std::size_t>(layer)].sinks;
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     if (kernel == 0) {
@@ -331,14 +301,11 @@ class TestCudaOps : public QObject {
                                    ring, scale, position.get(), tokens, nullptr);
     } else {
       const int max_keys = window > 0 ? std::min(window, rings.capacity()) : rings.capacity();
-      const int splits = cuda::attention_decode_splits(max_keys);
-      DeviceVector<float> partial(static_cast<std::size_t>(splits) * c.num_heads * (c.head_dim + 2));
       cuda::attention_decode(dq.get(), dkeys.get(), dvalues.get(), sinks, out.get(), c.num_heads, c.num_kv_heads, c.head_dim,
-                             window, ring, scale, position.get(), splits, partial.get(), nullptr);
-      QVERIFY(kernels_ran());
+                             window, ring, scale, position.get(), cuda::attention_decode_splits(max_keys), partial.get(), nullptr);
     }
     QVERIFY(kernels_ran());
-    const float diff = max_abs_diff(out.download(), ref, ref.size());
+    const float diff = test::max_abs_diff(out.download().data(), ref.data(), ref.size());
     qInfo("max |diff| = %g", diff);
     QVERIFY(diff < (kernel == 1 ? 1e-4f : 1e-5f));
   }
@@ -361,7 +328,7 @@ class TestCudaOps : public QObject {
     const ModelConfig& c = config_;
     const int H = c.hidden_size, I = c.intermediate_size, K = c.experts_per_token, E = c.num_experts;
     std::mt19937 rng(static_cast<unsigned>(tokens * 3 + path));
-    const auto x = random_floats(static_cast<std::size_t>(tokens) * H, rng, 3.0f);
+    const auto x = test::random_floats(static_cast<std::size_t>(tokens) * H, rng, -3.0f, 3.0f);
     const LayerWeights& L = model_->weights().layers[0];
     std::vector<float> normed(x.size()), ref = x;
     cpu::rmsnorm(x.data(), L.mlp_norm, c.rms_norm_eps, tokens, H, normed.data());
@@ -371,14 +338,16 @@ class TestCudaOps : public QObject {
     const std::size_t assignments = static_cast<std::size_t>(tokens) * K;
     DeviceVector<float> dx(x), dnormed(x.size()), weight(assignments), act(assignments * I), expert_out(assignments * H);
     DeviceVector<std::int32_t> index(assignments);
-    DeviceVector<std::int8_t> codes(assignments * std::max(H, I));
-    DeviceVector<float> scales(assignments * std::max(H, I) / 32);
+    // dp4a: the router quantizes the normed rows, moe_down the SwiGLU outputs
+    DeviceVector<std::int8_t> normed_codes(x.size()), act_codes(assignments * I);
+    DeviceVector<float> normed_scales(x.size() / 32), act_scales(assignments * I / 32);
     const int max_tiles = cuda::expert_group_max_tiles(static_cast<int>(assignments), E);
     DeviceVector<std::int32_t> group_ints(assignments + 3 * static_cast<std::size_t>(max_tiles) + 1);
     const cuda::ExpertGroups groups{group_ints.get(), group_ints.get() + assignments, group_ints.get() + assignments + max_tiles,
                                     group_ints.get() + assignments + 2 * max_tiles,
                                     group_ints.get() + assignments + 3 * max_tiles};
-    const cuda::Q8Rows q8 = path == 2 ? cuda::Q8Rows{codes.get(), scales.get()} : cuda::Q8Rows{};
+    const cuda::Q8Rows q8 = path == 2 ? cuda::Q8Rows{normed_codes.get(), normed_scales.get()} : cuda::Q8Rows{};
+    const cuda::Q8Rows act_q8 = path == 2 ? cuda::Q8Rows{act_codes.get(), act_scales.get()} : cuda::Q8Rows{};
     const float eps = static_cast<float>(c.rms_norm_eps), limit = static_cast<float>(c.swiglu_limit);
     cuda::router_topk(G.router, G.router_bias, dx.get(), G.mlp_norm, eps, dnormed.get(), q8, tokens, K, index.get(),
                       weight.get(), nullptr);
@@ -390,14 +359,9 @@ class TestCudaOps : public QObject {
       cuda::moe_down_grouped(G.down, G.down_bias, act.get(), weight.get(), tokens, K, E, groups, expert_out.get(), dx.get(),
                              nullptr);
     } else {
-      // dp4a: the router quantized the normed rows into q8; moe_down quantizes act into a second set
-      DeviceVector<std::int8_t> act_codes(assignments * I);
-      DeviceVector<float> act_scales(assignments * I / 32);
-      const cuda::Q8Rows act_q8 = path == 2 ? cuda::Q8Rows{act_codes.get(), act_scales.get()} : cuda::Q8Rows{};
       cuda::moe_gate_up(G.gate, G.up, G.gate_bias, G.up_bias, dnormed.get(), q8, index.get(), tokens, K, limit, act.get(),
                         nullptr);
       cuda::moe_down(G.down, G.down_bias, act.get(), act_q8, index.get(), weight.get(), tokens, K, dx.get(), nullptr);
-      QVERIFY(kernels_ran());
     }
     QVERIFY(kernels_ran());
     const auto got = dx.download();

@@ -78,17 +78,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     cpu::matmul(ctx, w, with_bias ? &bias_view : nullptr, x.data(), tokens, ref.data());
 
     // Per-output bound from the dequantized rows.
-    std::vector<float> bound(ref.size());
-    std::vector<float> rowbuf(static_cast<std::size_t>(w.cols));
-    for (std::int64_t r = 0; r < w.rows; ++r) {
-      cpu::portable_kernels().dequant_row(w, r, rowbuf.data());
-      for (int t = 0; t < tokens; ++t) {
-        double s = with_bias ? std::abs(bias[static_cast<std::size_t>(r)]) : 0.0;
-        for (std::int64_t c = 0; c < w.cols; ++c)
-          s += std::abs(static_cast<double>(rowbuf[static_cast<std::size_t>(c)]) * x[static_cast<std::size_t>(t * w.cols + c)]);
-        bound[static_cast<std::size_t>(t * w.rows + r)] = static_cast<float>(s);
-      }
-    }
+    const std::vector<float> bound = test::product_magnitudes(w, x.data(), tokens, with_bias ? bias.data() : nullptr);
 
     // Several tokens go through the batched variant (8 tokens per workgroup), as in prefill.
     const std::uint32_t tokens_per_group = tokens > 1 ? 8 : 1;

@@ -21,16 +21,12 @@
 #include "backends/vulkan/vk_memory.h"
 #include "backends/vulkan/vk_pipeline.h"
 #include "backends/vulkan/vk_runner.h"
+#include "op_checks.h"
 #include "util/thread_pool.h"
 
 namespace ossdesk::vk_test {
 
-inline std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& f : v) f = u(rng);
-  return v;
-}
+using test::random_floats;
 
 class VulkanOpTest : public QObject {
  protected:

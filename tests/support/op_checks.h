@@ -1,0 +1,39 @@
+// What the GPU op tests (Vulkan and CUDA) share: random inputs, and the scale
+// a float dot product's rounding error is measured against.
+#pragma once
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "model/weights.h"
+
+namespace ossdesk::test {
+
+inline std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& f : v) f = u(rng);
+  return v;
+}
+
+// Per output y[t * w.rows + r] of y = W x (+ bias): sum_c |w_rc x_tc| (+ |bias_r|).
+// Another summation order, or inputs kept to fewer bits, moves a float dot
+// product by at most a small multiple of this.
+inline std::vector<float> product_magnitudes(const MatrixView& w, const float* x, int tokens, const float* bias = nullptr) {
+  std::vector<float> out(static_cast<std::size_t>(w.rows) * static_cast<std::size_t>(tokens));
+  std::vector<float> row(static_cast<std::size_t>(w.cols));
+  for (std::int64_t r = 0; r < w.rows; ++r) {
+    cpu::portable_kernels().dequant_row(w, r, row.data());
+    for (int t = 0; t < tokens; ++t) {
+      double s = bias ? std::abs(bias[r]) : 0.0;
+      for (std::int64_t c = 0; c < w.cols; ++c)
+        s += std::abs(static_cast<double>(row[static_cast<std::size_t>(c)]) * x[static_cast<std::size_t>(t * w.cols + c)]);
+      out[static_cast<std::size_t>(t * w.rows + r)] = static_cast<float>(s);
+    }
+  }
+  return out;
+}
+
+}  // namespace ossdesk::test
