@@ -106,11 +106,13 @@ BlockRun run;
 std::mutex one_kernel_at_a_time;
 
 // Saves the running context in *save and resumes the first runnable fiber
-// from turn `from` on; false (nothing switched) when there is none.
+// from turn `from` on (when that is the running fiber, it simply goes on);
+// false when there is none.
 bool resume_from(unsigned from, void** save) {
   for (unsigned j = from; j < run.threads; ++j) {
     Fiber& next = run.fibers[run.order[j]];
     if (next.wait != Wait::Runnable) continue;
+    if (&next == run.current) return true;
     run.current = &next;
     current_thread = next.index;
     ossdesk_emu_switch(save, next.sp);
@@ -239,6 +241,7 @@ void run_block(unsigned n) {
   }
   run.threads = n;
   for (;;) {
+    run.current = nullptr;  // the scheduler runs now, no fiber
     resume_from(0, &run.scheduler_sp);  // a pass: the runnable fibers in order, each handing over to the next
     unsigned live = 0, runnable = 0;
     for (unsigned i = 0; i < n; ++i) {
@@ -297,15 +300,7 @@ const std::uint64_t* warp_exchange(unsigned mask, std::uint64_t value) {
     const unsigned first = f.linear & ~31u;
     for (unsigned i = 0; i < 32 && first + i < run.threads; ++i)
       if (mask >> i & 1u) run.fibers[first + i].wait = Wait::Runnable;
-    for (unsigned j = 0; j < run.threads; ++j) {
-      Fiber& next = run.fibers[run.order[j]];
-      if (next.wait != Wait::Runnable) continue;
-      if (&next == &f) break;  // f is the first: it simply goes on
-      run.current = &next;
-      current_thread = next.index;
-      ossdesk_emu_switch(&f.sp, next.sp);
-      break;
-    }
+    resume_from(0, &f.sp);
   }
   return rounds[f.round++ & 1u].data();
 }
