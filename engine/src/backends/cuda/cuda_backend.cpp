@@ -19,6 +19,12 @@ constexpr int kMaxLogitsRows = 64;  // All-mode chunks return at most this many 
 // weight once per token and waste nothing on padding.
 constexpr int kTensorCoreMinTokens = 16;
 
+// Whether environment variable `name` is set to `value` (the switches of engine/README.md).
+bool env_is(const char* name, const char* value) {
+  const char* v = std::getenv(name);
+  return v && std::strcmp(v, value) == 0;
+}
+
 std::string gib(std::uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
@@ -146,15 +152,12 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     check(cudaMallocHost(reinterpret_cast<void**>(&host_picked_), 4), "cudaMallocHost");
     weights_ = std::make_unique<CudaWeights>(c, model.weights(), control);
     if (options_.profile) check(cudaEventCreate(&chunk_start_), "cudaEventCreate");
-    const char* graphs = std::getenv("OSSDESK_CUDA_GRAPHS");
-    use_graphs_ = !(graphs && std::string(graphs) == "0");
-    const char* tensor_cores = std::getenv("OSSDESK_CUDA_TENSOR_CORES");
-    use_tensor_cores_ = !(tensor_cores && std::string(tensor_cores) == "0");
+    use_graphs_ = !env_is("OSSDESK_CUDA_GRAPHS", "0");
+    use_tensor_cores_ = !env_is("OSSDESK_CUDA_TENSOR_CORES", "0");
     // What runs, in the device line (info, bench JSON), when a switch changed it.
     if (!use_graphs_) info_.driver += ", decode without graphs";
     if (!use_tensor_cores_) info_.driver += ", prefill without tensor cores";
-    const char* dp4a = std::getenv("OSSDESK_CUDA_EXPERT_DP4A");
-    if (dp4a && std::string(dp4a) == "1") {
+    if (env_is("OSSDESK_CUDA_EXPERT_DP4A", "1")) {
       const std::uint64_t I = static_cast<std::uint64_t>(c.intermediate_size);
       normed_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * H, "8-bit activations")),
                           floats(B * H / 32, "8-bit activations")};
