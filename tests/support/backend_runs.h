@@ -34,6 +34,19 @@ inline std::vector<int> greedy(Backend& b, const std::vector<int>& prompt, int n
   return generate(seq, req, nullptr).tokens;
 }
 
+// The greedy continuation of g's prompt has g.greedy's length and matches its
+// first `must_match` tokens (-1: all of them). Returns an empty string when so.
+inline QString check_greedy_continuation(Backend& b, const GoldenFixture& g, int must_match) {
+  if (must_match < 0) must_match = static_cast<int>(g.greedy.size());
+  const std::size_t n = g.greedy.size();
+  if (must_match > static_cast<int>(n)) return QString("must_match %1 > %2 reference tokens").arg(must_match).arg(n);
+  const std::vector<int> got = greedy(b, g.tokens, static_cast<int>(n));
+  if (got.size() != n) return QString("%1 tokens, the reference has %2").arg(got.size()).arg(n);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(must_match); ++i)
+    if (got[i] != g.greedy[i]) return QString("token %1: %2, the reference has %3").arg(i).arg(got[i]).arg(g.greedy[i]);
+  return {};
+}
+
 constexpr float kGpuTolerance = 0.03f;
 constexpr float kTopMargin = 0.05f;
 

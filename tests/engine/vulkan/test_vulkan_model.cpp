@@ -111,14 +111,10 @@ class TestVulkanModel : public QObject {
     QFETCH(QString, fixture);
     QFETCH(int, must_match);
     const test::GoldenFixture g = test::load_golden(fixture.toStdString());
-    if (must_match < 0) must_match = static_cast<int>(g.greedy.size());
-    QVERIFY(must_match <= static_cast<int>(g.greedy.size()));
     auto model = Model::open(g.dir);
     auto backend = vulkan_backend(*model);
-    const std::vector<int> got = greedy(*backend, g.tokens, static_cast<int>(g.greedy.size()));
-    QCOMPARE(got.size(), g.greedy.size());
-    QCOMPARE(std::vector<int>(got.begin(), got.begin() + must_match),
-             std::vector<int>(g.greedy.begin(), g.greedy.begin() + must_match));
+    const QString why = test::check_greedy_continuation(*backend, g, must_match);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
   }
 
   // Prefill in chunks of 7 and one prefill agree (to rounding: the matrix
