@@ -28,8 +28,10 @@ fi
 # prefill without tensor cores), and the per-kernel profile.
 run_bench() {  # name, then bench arguments; JSON to $OUT/bench_<name>.json, summary to stdout
   $B/ossdesk-cli bench --model /tmp/20b.gguf --context 8192 --runs 3 --json "${@:2}" > $OUT/bench_$1.json 2>>$OUT/bench_err.txt
-  python3 -c "import json;d=json.load(open('$OUT/bench_$1.json'));print('$1', {k:d[k] for k in d if k in ('decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','weight_bytes_per_token','decode_weight_gb_per_s')})"
+  python3 -c "import json;d=json.load(open('$OUT/bench_$1.json'));print('$1', {k:d[k] for k in d if k in ('driver','decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','decode_gb_per_s','decode_bandwidth_limit_tokens_per_s','decode_fraction_of_limit')})"
 }
+# Vulkan does not report the memory bandwidth; the CUDA driver does (`info`'s device list).
+cuda_peak_gbps() { $B/ossdesk-cli info --model /tmp/20b.gguf | sed -n 's/^ *cuda .*, \([0-9]*\) GB\/s peak).*/\1/p' | head -1; }
 if [ "$MODE" != tests ] && [ ! -f /tmp/20b.gguf ]; then
   /usr/bin/time -f "synth %e s" $B/ossdesk-cli synth --preset 20b --format gguf --out /tmp/20b.gguf | tail -1
 fi
@@ -41,8 +43,10 @@ if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-cuda ]; then
   $B/ossdesk-cli bench --model /tmp/20b.gguf --backend cuda --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30
 fi
 if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-vulkan ]; then
-  run_bench vulkan_d0 --backend vulkan --pp 2048 --tg 128
-  run_bench vulkan_d4096 --backend vulkan --depth 4096 --pp 2048 --tg 128
+  PEAK=$(cuda_peak_gbps)
+  echo "peak bandwidth for Vulkan's ratio: ${PEAK:-unknown} GB/s"
+  run_bench vulkan_d0 --backend vulkan --pp 2048 --tg 128 ${PEAK:+--peak-gbps $PEAK}
+  run_bench vulkan_d4096 --backend vulkan --depth 4096 --pp 2048 --tg 128 ${PEAK:+--peak-gbps $PEAK}
   $B/ossdesk-cli bench --model /tmp/20b.gguf --backend vulkan --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30
 fi
 tail -5 $OUT/bench_err.txt 2>/dev/null

@@ -2,6 +2,9 @@
 // style: `runs` repetitions of a `pp`-token prefill from an empty cache and a
 // `tg`-token greedy decode after it (optionally at a `depth` of context
 // already in the cache); mean ± sd, TTFT and peak memory; JSON with --json.
+// Decode is also put against its memory-bandwidth limit: the bytes one decoded
+// token reads (active weights, plus the KV cache in view at its position) over
+// the device's peak bandwidth (from the driver, or --peak-gbps).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -47,10 +50,12 @@ std::uint64_t peak_rss_bytes() {
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
-  Args args("bench", argv, with_backend_options({"model", "pp", "tg", "runs", "depth"}), {"json", "profile"});
+  Args args("bench", argv, with_backend_options({"model", "pp", "tg", "runs", "depth", "peak-gbps"}), {"json", "profile"});
   const int pp = args.get_int("pp", 512), tg = args.get_int("tg", 128), runs = args.get_int("runs", 3),
             depth = args.get_int("depth", 0);
-  if (pp < 1 || tg < 0 || runs < 1 || depth < 0) fail_input("bench: --pp and --runs must be >= 1, --tg and --depth >= 0");
+  const double peak_gbps_given = args.get_double("peak-gbps", 0.0);
+  if (pp < 1 || tg < 0 || runs < 1 || depth < 0 || peak_gbps_given < 0)
+    fail_input("bench: --pp and --runs must be >= 1, --tg, --depth and --peak-gbps >= 0");
   const auto load_start = std::chrono::steady_clock::now();
   LoadedModel lm = load_model(args, depth + pp + tg + 1, "auto", args.flag("profile"));
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
@@ -92,7 +97,15 @@ int cmd_bench(const Argv& argv) {
                    decode_tps.empty() ? 0.0 : decode_tps.back());
   }
   const MeanSd p = mean_sd(prefill_tps), d = mean_sd(decode_tps), t = mean_sd(ttft_ms);
-  const std::uint64_t bytes_per_token = lm.model->weights().bytes_read_per_token(lm.model->config());
+  const ModelConfig& config = lm.model->config();
+  const std::uint64_t bytes_per_token = lm.model->weights().bytes_read_per_token(config);
+  // The KV cache a decoded token reads, averaged over the decoded positions.
+  double kv_bytes_per_token = 0;
+  for (int i = 0; i < tg; ++i) kv_bytes_per_token += static_cast<double>(config.kv_bytes_read(depth + pp + i, b.kv_value_bytes()));
+  if (tg > 0) kv_bytes_per_token /= tg;
+  const double decode_bytes = static_cast<double>(bytes_per_token) + kv_bytes_per_token;
+  const double peak_gbps = peak_gbps_given > 0 ? peak_gbps_given : static_cast<double>(b.device().memory_bandwidth_bytes_per_s) / 1e9;
+  const double limit_tps = peak_gbps > 0 ? peak_gbps * 1e9 / decode_bytes : 0.0;
   nlohmann::json out = {
       {"model", lm.model->path()},
       {"format", lm.model->format_name()},
@@ -110,9 +123,16 @@ int cmd_bench(const Argv& argv) {
       {"ttft_ms", {{"mean", t.mean}, {"sd", t.sd}}},
       {"weight_bytes_per_token", bytes_per_token},
       {"decode_weight_gb_per_s", d.mean * static_cast<double>(bytes_per_token) / 1e9},
+      {"kv_bytes_per_token", kv_bytes_per_token},
+      {"decode_gb_per_s", d.mean * decode_bytes / 1e9},
       {"peak_host_memory_bytes", peak_rss_bytes()},
   };
   if (b.device_memory_bytes() > 0) out["device_memory_bytes"] = b.device_memory_bytes();
+  if (limit_tps > 0) {
+    out["peak_memory_gb_per_s"] = {{"value", peak_gbps}, {"from", peak_gbps_given > 0 ? "--peak-gbps" : "driver"}};
+    out["decode_bandwidth_limit_tokens_per_s"] = limit_tps;
+    out["decode_fraction_of_limit"] = d.mean / limit_tps;
+  }
   if (args.flag("profile")) {
     auto table = [](std::vector<OpTiming> ops) {
       std::sort(ops.begin(), ops.end(), [](const OpTiming& a, const OpTiming& c) { return a.total_ms > c.total_ms; });
@@ -127,8 +147,11 @@ int cmd_bench(const Argv& argv) {
   } else {
     std::printf("%s on %s (%s)\n", lm.choice.name.c_str(), b.device().name.c_str(), lm.model->path().c_str());
     std::printf("prefill %d tokens: %.1f ± %.1f tok/s (TTFT %.0f ms)\n", pp, p.mean, p.sd, t.mean);
-    std::printf("decode %d tokens at depth %d: %.2f ± %.2f tok/s (%.2f GB/s of weights)\n", tg, depth + pp, d.mean, d.sd,
-                d.mean * static_cast<double>(bytes_per_token) / 1e9);
+    std::printf("decode %d tokens at depth %d: %.2f ± %.2f tok/s (%.2f GB/s of weights and KV cache)\n", tg, depth + pp, d.mean,
+                d.sd, d.mean * decode_bytes / 1e9);
+    if (limit_tps > 0)
+      std::printf("  %.1f%% of the bandwidth limit: %.0f tok/s at %.0f GB/s peak (%s)\n", 100.0 * d.mean / limit_tps, limit_tps,
+                  peak_gbps, peak_gbps_given > 0 ? "--peak-gbps" : "from the driver");
     std::printf("peak host memory: %s\n", human_bytes(peak_rss_bytes()).c_str());
     if (b.device_memory_bytes() > 0) std::printf("device memory: %s\n", human_bytes(b.device_memory_bytes()).c_str());
     if (args.flag("profile"))

@@ -1,5 +1,6 @@
 // `info`: what a model file is (format, config, tensor types, size) and how
 // much memory it needs at a context length.
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -47,8 +48,14 @@ int cmd_info(const Argv& argv) {
     std::string why;
     const auto devices = list_devices(b, false, &why);
     if (devices.empty()) std::printf("  %-7s none: %s\n", b.c_str(), why.c_str());
-    for (const DeviceInfo& d : devices)
-      std::printf("  %-7s [%d] %s (%s, %s)\n", b.c_str(), d.index, d.name.c_str(), d.type.c_str(), human_bytes(d.memory_bytes).c_str());
+    for (const DeviceInfo& d : devices) {
+      std::string bandwidth;
+      if (d.memory_bandwidth_bytes_per_s > 0)
+        bandwidth = ", " + std::to_string(static_cast<long long>(std::llround(static_cast<double>(d.memory_bandwidth_bytes_per_s) / 1e9))) +
+                    " GB/s peak";
+      std::printf("  %-7s [%d] %s (%s, %s%s)\n", b.c_str(), d.index, d.name.c_str(), d.type.c_str(), human_bytes(d.memory_bytes).c_str(),
+                  bandwidth.c_str());
+    }
   }
   return 0;
 }

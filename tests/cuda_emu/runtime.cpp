@@ -91,6 +91,17 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
   return cudaSuccess;
 }
 
+// The memory the emulator pretends to have: 1 GHz, 64 bits wide, double data
+// rate, so 16 GB/s (what one channel of a desktop's DDR4 gives).
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attribute, int device) {
+  if (device != 0) return cudaErrorInvalidDevice;
+  switch (attribute) {
+    case cudaDevAttrMemoryClockRate: *value = 1000 * 1000; return cudaSuccess;  // kHz
+    case cudaDevAttrGlobalMemoryBusWidth: *value = 64; return cudaSuccess;
+    default: return cudaErrorInvalidValue;
+  }
+}
+
 cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
 cudaError_t cudaGetDevice(int* device) {
   *device = 0;

@@ -30,6 +30,9 @@ struct DeviceInfo {
   std::string type;         // "cpu" | "discrete" | "integrated" | "virtual" | "software"
   std::string driver;       // driver or runtime version when known
   std::uint64_t memory_bytes = 0;  // device memory (system RAM for cpu)
+  // Theoretical peak of device memory (clock x bus width, as the driver
+  // reports them); 0 where the API does not say (Vulkan, cpu).
+  std::uint64_t memory_bandwidth_bytes_per_s = 0;
   int index = 0;            // position in the backend's device list
 };
 
@@ -61,6 +64,8 @@ class Backend {
   virtual int context_length() const = 0;
   virtual int position() const = 0;  // tokens held in the KV cache
   virtual int vocab_size() const = 0;
+  // Bytes per key or value in the KV cache (4 for float, 2 for f16).
+  virtual int kv_value_bytes() const = 0;
 
   // Roll the KV cache back so that it holds the first `n` tokens (n <= position()).
   // Returns how many it really kept (<= n): sliding-window layers keep a short

@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "model/gguf.h"
@@ -33,6 +35,15 @@ void default_layer_types(ModelConfig& c) {
 }
 
 }  // namespace
+
+std::uint64_t ModelConfig::kv_bytes_read(int position, int value_bytes) const {
+  std::uint64_t keys = 0;
+  for (int l = 0; l < num_layers; ++l) {
+    const bool sliding = l < static_cast<int>(layer_is_sliding.size()) && layer_is_sliding[static_cast<std::size_t>(l)];
+    keys += static_cast<std::uint64_t>(sliding ? std::min(position + 1, sliding_window) : position + 1);
+  }
+  return keys * static_cast<std::uint64_t>(kv_dim()) * 2 * static_cast<std::uint64_t>(value_bytes);
+}
 
 void ModelConfig::validate(const std::string& source) const {
   auto positive = [&](int v, const char* name) {

@@ -35,6 +35,12 @@ struct ModelConfig {
   int q_dim() const { return num_heads * head_dim; }
   int kv_dim() const { return num_kv_heads * head_dim; }
 
+  // Bytes of keys and values that decoding the token at `position` reads from
+  // a KV cache of `value_bytes` per value (2 for f16): every layer attends to
+  // the keys in its view, which a sliding layer caps at its window. With the
+  // weights this is the numerator of the memory-bandwidth limit at depth.
+  std::uint64_t kv_bytes_read(int position, int value_bytes) const;
+
   // Throws Error(BadInput) naming `source` and the field when something does not add up.
   void validate(const std::string& source) const;
 };

@@ -5,6 +5,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest>
+#include <cmath>
 
 #include "golden_fixture.h"
 #include "model/safetensors.h"
@@ -152,12 +153,22 @@ class TestCli : public QObject {
     const Run b = cli({"complete", "--model", gguf, "--tokens", "1,2,3", "--max-tokens", "5"});
     QCOMPARE(a.code, 0);
     QCOMPARE(a.last_line(), b.last_line());
-    const Run bench = cli({"bench", "--model", gguf, "--backend", "cpu", "--pp", "16", "--tg", "4", "--runs", "2", "--json"});
+    const Run bench = cli({"bench", "--model", gguf, "--backend", "cpu", "--pp", "16", "--tg", "4", "--runs", "2", "--json",
+                           "--peak-gbps", "50"});
     QCOMPARE(bench.code, 0);
     const QJsonObject j = QJsonDocument::fromJson(bench.out.toUtf8()).object();
+    const double decode = j["decode_tokens_per_s"].toObject()["mean"].toDouble();
     QVERIFY(j["prefill_tokens_per_s"].toObject()["mean"].toDouble() > 0);
-    QVERIFY(j["decode_tokens_per_s"].toObject()["mean"].toDouble() > 0);
+    QVERIFY(decode > 0);
     QVERIFY(j["peak_host_memory_bytes"].toDouble() > 0);
+    // The bandwidth limit: weights plus the float KV cache in view at the
+    // decoded positions 16..19, against the 50 GB/s given.
+    const double kv = j["kv_bytes_per_token"].toDouble();
+    QVERIFY(kv > 0);
+    const double limit = 50e9 / (j["weight_bytes_per_token"].toDouble() + kv);
+    QCOMPARE(j["peak_memory_gb_per_s"].toObject()["from"].toString(), QString("--peak-gbps"));
+    QVERIFY(std::abs(j["decode_bandwidth_limit_tokens_per_s"].toDouble() - limit) < 1e-6 * limit);
+    QVERIFY(std::abs(j["decode_fraction_of_limit"].toDouble() - decode / limit) < 1e-6);
   }
 
   void bad_input_exits_2_with_one_line() {

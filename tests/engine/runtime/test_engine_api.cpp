@@ -52,6 +52,7 @@ class ScriptedBackend final : public Backend {
   int context_length() const override { return 4096; }
   int position() const override { return position_; }
   int vocab_size() const override { return vocab_; }
+  int kv_value_bytes() const override { return 4; }
   int truncate(int n) override { return position_ = std::min(n, position_); }
   void checkpoint() override {}
   void forward(std::span<const TokenId> tokens, LogitsMode, float*) override { position_ += static_cast<int>(tokens.size()); }

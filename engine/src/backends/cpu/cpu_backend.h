@@ -24,6 +24,7 @@ class CpuBackend final : public Backend {
   int context_length() const override { return cache_.capacity(); }
   int position() const override { return cache_.position(); }
   int vocab_size() const override { return config_.vocab_size; }
+  int kv_value_bytes() const override { return 4; }  // float keys and values (kv_cache.h)
   int truncate(int n) override { return cache_.truncate(n); }
   void checkpoint() override { cache_.checkpoint(); }
   void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) override;

@@ -57,6 +57,16 @@ int choose_device(const BackendOptions& o, cudaDeviceProp* chosen) {
 
 }  // namespace
 
+std::uint64_t peak_memory_bandwidth(int device) {
+  int clock_khz = 0, bus_bits = 0;
+  if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess) {
+    cudaGetLastError();  // not sticky, but leave nothing behind for the next check
+    return 0;
+  }
+  return 2ull * static_cast<std::uint64_t>(clock_khz) * 1000ull * static_cast<std::uint64_t>(bus_bits) / 8ull;
+}
+
 CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, const LoadControl& control)
     : config_(model.config()),
       options_(options),
@@ -74,6 +84,7 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   info_.driver = "CUDA driver " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) + ", compute " +
                  std::to_string(prop.major) + "." + std::to_string(prop.minor);
   info_.memory_bytes = prop.totalGlobalMem;
+  info_.memory_bandwidth_bytes_per_s = peak_memory_bandwidth(device_);
   info_.index = device_;
   if (c.head_dim > kMaxHeadDim || c.head_dim % 2)
     fail(ErrorKind::Unsupported, "cuda: head_dim must be even and at most " + std::to_string(kMaxHeadDim));

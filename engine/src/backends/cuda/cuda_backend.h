@@ -17,6 +17,10 @@
 
 namespace ossdesk::cuda {
 
+// The device's theoretical peak memory bandwidth, double data rate times the
+// bus width; 0 when the driver does not report the clock.
+std::uint64_t peak_memory_bandwidth(int device);
+
 class CudaBackend final : public Backend {
  public:
   CudaBackend(const Model& model, const BackendOptions& options, const LoadControl& control);
@@ -26,6 +30,7 @@ class CudaBackend final : public Backend {
   int context_length() const override { return rings_.capacity(); }
   int position() const override { return rings_.position(); }
   int vocab_size() const override { return config_.vocab_size; }
+  int kv_value_bytes() const override { return 2; }  // f16 keys and values
   int truncate(int n) override;
   void checkpoint() override;
   void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) override;

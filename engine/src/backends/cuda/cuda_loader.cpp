@@ -142,6 +142,7 @@ std::vector<DeviceInfo> list_devices(std::string* why_none) {
                   ", compute " + std::to_string(d.compute_major) + "." + std::to_string(d.compute_minor) + ", " +
                   std::to_string(d.multiprocessors) + " SMs";
     info.memory_bytes = d.memory_bytes;
+    info.memory_bandwidth_bytes_per_s = d.memory_bandwidth_bytes_per_s;
     info.index = i;
     out.push_back(std::move(info));
   }

@@ -55,6 +55,7 @@ OSSDESK_CUDA_EXPORT int ossdesk_cuda_list_devices(OssdeskCudaDevice* out, int ca
     d.compute_minor = p.minor;
     d.multiprocessors = p.multiProcessorCount;
     d.driver_version = driver;
+    d.memory_bandwidth_bytes_per_s = ossdesk::cuda::peak_memory_bandwidth(i);
   }
   return count;
 }

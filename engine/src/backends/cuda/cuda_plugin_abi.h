@@ -19,7 +19,7 @@ struct LoadControl;
 }  // namespace ossdesk
 
 // Bumped whenever backend.h, model.h or this file change in a way the library sees.
-constexpr int kCudaPluginAbi = 1;
+constexpr int kCudaPluginAbi = 2;
 
 extern "C" {
 
@@ -29,6 +29,7 @@ struct OssdeskCudaDevice {
   int compute_major, compute_minor;
   int multiprocessors;
   int driver_version;  // e.g. 13000
+  std::uint64_t memory_bandwidth_bytes_per_s;  // theoretical peak; 0 when unknown
 };
 
 // kCudaPluginAbi of the library.

@@ -34,6 +34,7 @@ class VulkanBackend final : public Backend {
   int context_length() const override { return rings_.capacity(); }
   int position() const override { return rings_.position(); }
   int vocab_size() const override { return config_.vocab_size; }
+  int kv_value_bytes() const override { return 2; }  // f16 keys and values
   int truncate(int n) override;
   void checkpoint() override;
   void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) override;
