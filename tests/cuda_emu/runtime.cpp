@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
@@ -129,6 +130,9 @@ cudaError_t cudaMalloc(void** p, size_t size) {
   if (ossdesk_emu::allocated + rounded > ossdesk_emu::memory_budget()) return cudaErrorMemoryAllocation;
   *p = std::aligned_alloc(256, rounded);
   if (!*p) return cudaErrorMemoryAllocation;
+  // A GPU hands out memory holding whatever was there before; all-ones bytes
+  // (NaN floats, -1 integers) make a kernel that reads before writing fail.
+  std::memset(*p, 0xff, rounded);
   ossdesk_emu::allocations[*p] = rounded;
   ossdesk_emu::allocated += rounded;
   return cudaSuccess;

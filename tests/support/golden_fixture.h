@@ -3,7 +3,10 @@
 // logits and greedy continuation.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -38,9 +41,16 @@ inline GoldenFixture load_golden(const std::string& name) {
   return g;
 }
 
+// The larger of a running worst error and a new one, where a NaN or infinite
+// error makes the worst infinite: std::max alone passes a NaN over, so a
+// kernel that writes NaN would look exact.
+inline float worst_of(float worst, float error) {
+  return std::isfinite(error) ? std::max(worst, error) : std::numeric_limits<float>::infinity();
+}
+
 inline float max_abs_diff(const float* a, const float* b, std::size_t n) {
   float m = 0;
-  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  for (std::size_t i = 0; i < n; ++i) m = worst_of(m, std::abs(a[i] - b[i]));
   return m;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "golden_fixture.h"
 #include "model/weights.h"
 
 namespace ossdesk::test {

@@ -109,7 +109,7 @@ float dense_error_ratio(const MatrixView& w, const float* x, int tokens, const s
                         const std::vector<float>& ref, float tol) {
   const std::vector<float> magnitude = test::product_magnitudes(w, x, tokens);
   float worst = 0.0f;
-  for (std::size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(got[i] - ref[i]) / (tol * magnitude[i] + tol));
+  for (std::size_t i = 0; i < ref.size(); ++i) worst = test::worst_of(worst, std::fabs(got[i] - ref[i]) / (tol * magnitude[i] + tol));
   return worst;
 }
 
@@ -368,7 +368,7 @@ class TestCudaOps : public QObject {
     // The experts' contribution, got - x against ref - x, relative to its size.
     float diff = 0.0f, size = 0.0f;
     for (std::size_t i = 0; i < ref.size(); ++i) {
-      diff = std::max(diff, std::fabs(got[i] - ref[i]));
+      diff = test::worst_of(diff, std::fabs(got[i] - ref[i]));
       size = std::max(size, std::fabs(ref[i] - x[i]));
     }
     qInfo("max |diff| = %g (largest contribution %g)", diff, size);

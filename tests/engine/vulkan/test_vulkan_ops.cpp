@@ -252,8 +252,8 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     float max_err = 0, max_rel = 0;
     for (std::size_t i = 0; i < got.size(); ++i) {
       const float err = std::abs(got[i] - ref[i]);
-      max_err = std::max(max_err, err);
-      max_rel = std::max(max_rel, err / std::max(std::abs(ref[i]), 1e-3f));
+      max_err = test::worst_of(max_err, err);
+      max_rel = test::worst_of(max_rel, err / std::max(std::abs(ref[i]), 1e-3f));
     }
     qInfo("rmsnorm %s dim %d rows %d: max abs err %.3g, max rel err %.3g", p->module_name().c_str(), dim, rows,
           static_cast<double>(max_err), static_cast<double>(max_rel));
@@ -396,8 +396,8 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
           exact += static_cast<double>(s) * wscale[r * blocks + b] * xs[t * blocks + b];
         }
         const float g = got[t * R + r];
-        worst_exact = std::max(worst_exact, static_cast<float>(std::abs(g - exact) / (bound + 1e-6)));
-        worst_quant = std::max(worst_quant, static_cast<float>(std::abs(g - exact_float) / (bound + 1e-6)));
+        worst_exact = test::worst_of(worst_exact, static_cast<float>(std::abs(g - exact) / (bound + 1e-6)));
+        worst_quant = test::worst_of(worst_quant, static_cast<float>(std::abs(g - exact_float) / (bound + 1e-6)));
       }
     qInfo("%s: error vs the exact integer sums %.3g, vs the float product %.3g (of sum |w x|)",
           dot->module_name().c_str(), static_cast<double>(worst_exact), static_cast<double>(worst_quant));

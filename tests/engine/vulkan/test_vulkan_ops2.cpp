@@ -347,7 +347,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         }
     const float tolerance = 1e-5f * std::max(1.0f, score_bound / 16.0f);
     float max_abs = 0;
-    for (std::size_t i = 0; i < got.size(); ++i) max_abs = std::max(max_abs, std::abs(got[i] - ref[i]));
+    for (std::size_t i = 0; i < got.size(); ++i) max_abs = test::worst_of(max_abs, std::abs(got[i] - ref[i]));
     const float rel = max_abs / 2.0f;
     qInfo("%s ring %d wg %u pos %d tokens %d window %d: max abs err %.3g (relative to max |v| %.3g, tolerance %.3g)",
           p->module_name().c_str(), ring, wg, position, tokens, window, static_cast<double>(max_abs),
@@ -457,7 +457,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       QCOMPARE(got_index, ref_index);
       float max_rel = 0;
       for (std::size_t i = 0; i < got_weight.size(); ++i)
-        max_rel = std::max(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
+        max_rel = test::worst_of(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
       qInfo("router_topk %s E %d k %d: indices equal, max weight rel err %.3g", p->module_name().c_str(), experts, k,
             static_cast<double>(max_rel));
       QVERIFY2(max_rel < 1e-4f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
