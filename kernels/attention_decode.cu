@@ -3,7 +3,10 @@
 // busy; each block serves all query heads that share its kv head (8 for
 // gpt-oss), so a key or value row is read once for the group, not once per
 // query head. Each block leaves a partial softmax (max, sum, weighted values)
-// per query head; a second kernel merges the splits and the sink.
+// per query head; the last block of a kv head to finish merges its group's
+// splits with the sinks (one launch per layer, no second kernel). Which block
+// is last varies from run to run, but the merge reads the splits in order, so
+// the result does not.
 #include <algorithm>
 
 #include "common.cuh"
@@ -16,11 +19,44 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kMaxDimsPerLane = kMaxHeadDim / 32;
 constexpr float kNoScore = -3.0e38f;
 
+// out[d] = sum_s acc_s[d] e^(m_s - M) / (e^(sink - M) + sum_s l_s e^(m_s - M))
+// for the `count` query heads from `first_head`, by the whole block. The
+// partials of other blocks are read through volatile, past this SM's L1.
+__device__ void merge_splits(const float* partial_, const float* sinks, float* out, int heads, int first_head, int count,
+                             int head_dim, int splits) {
+  const volatile float* partial = partial_;
+  const int stride = head_dim + 2;
+  __shared__ float head_max[kDecodeMaxGroup], head_sum[kDecodeMaxGroup];
+  if (static_cast<int>(threadIdx.x) < count) {
+    const int head = first_head + static_cast<int>(threadIdx.x);
+    float M = sinks[head];
+    for (int s = 0; s < splits; ++s) M = fmaxf(M, partial[(static_cast<std::size_t>(s) * heads + head) * stride]);
+    float L = expf(sinks[head] - M);
+    for (int s = 0; s < splits; ++s) {
+      const std::size_t at = (static_cast<std::size_t>(s) * heads + head) * stride;
+      L += partial[at + 1] * expf(partial[at] - M);
+    }
+    head_max[threadIdx.x] = M;
+    head_sum[threadIdx.x] = L;
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < count * head_dim; e += blockDim.x) {
+    const int g = e / head_dim, d = e - g * head_dim, head = first_head + g;
+    float sum = 0.0f;
+    for (int s = 0; s < splits; ++s) {
+      const std::size_t at = (static_cast<std::size_t>(s) * heads + head) * stride;
+      sum += partial[at + 2 + d] * expf(partial[at] - head_max[g]);
+    }
+    out[static_cast<std::size_t>(head) * head_dim + d] = sum / head_sum[g];
+  }
+}
+
 // grid (kv_heads, splits). A warp takes tiles of 32 keys, one key per lane
 // for the scores, then one output dimension per lane (strided) for the values.
-__global__ void attention_split_kernel(const float* q, const __half* keys, const __half* values, float* partial, int heads,
-                                       int kv_heads, int head_dim, int window, int ring, float scale,
-                                       const std::int32_t* position) {
+__global__ void attention_split_kernel(const float* q, const __half* keys, const __half* values, const float* sinks,
+                                       float* out_final, DecodeSplits splits_scratch, int heads, int kv_heads, int head_dim,
+                                       int window, int ring, float scale, const std::int32_t* position) {
+  float* partial = splits_scratch.partial;
   __shared__ float q_s[kDecodeMaxGroup * kMaxHeadDim];
   __shared__ float p_s[kWarps][kDecodeMaxGroup][32];
   __shared__ float merge_m[kWarps][kDecodeMaxGroup], merge_l[kWarps][kDecodeMaxGroup];
@@ -127,28 +163,24 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
     }
     __syncthreads();
   }
-}
 
-// grid heads: out[d] = sum_s acc_s[d] e^(m_s - M) / (e^(sink - M) + sum_s l_s e^(m_s - M)).
-__global__ void attention_merge_kernel(const float* partial, const float* sinks, float* out, int heads, int head_dim,
-                                       int splits) {
-  const int head = blockIdx.x;
-  const int stride = head_dim + 2;
-  float M = sinks[head];
-  for (int s = 0; s < splits; ++s) M = fmaxf(M, partial[(static_cast<std::size_t>(s) * heads + head) * stride]);
-  float L = expf(sinks[head] - M);
-  for (int s = 0; s < splits; ++s) {
-    const float* p = partial + (static_cast<std::size_t>(s) * heads + head) * stride;
-    L += p[1] * expf(p[0] - M);
-  }
-  for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-    float sum = 0.0f;
-    for (int s = 0; s < splits; ++s) {
-      const float* p = partial + (static_cast<std::size_t>(s) * heads + head) * stride;
-      sum += p[2 + d] * expf(p[0] - M);
+  // The last block of this kv head to get here merges its splits. Each thread
+  // publishes its writes before the block takes a ticket; the counter is left
+  // at zero for the next launch (graph replays reuse it).
+  __shared__ bool last;
+  if (splits > 1) {
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      const unsigned ticket = atomicAdd(&splits_scratch.arrivals[kvh], 1u);
+      last = ticket == static_cast<unsigned>(splits - 1);
+      if (last) splits_scratch.arrivals[kvh] = 0;
     }
-    out[static_cast<std::size_t>(head) * head_dim + d] = sum / L;
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
   }
+  merge_splits(partial, sinks, out_final, heads, kvh * group, group, head_dim, splits);
 }
 
 }  // namespace
@@ -157,10 +189,9 @@ int attention_decode_splits(int max_keys) { return std::clamp((max_keys + 127) /
 
 void attention_decode(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
                       int heads, int kv_heads, int head_dim, int window, int ring, float scale,
-                      const std::int32_t* position, int splits, float* partial, cudaStream_t s) {
+                      const std::int32_t* position, int splits, DecodeSplits scratch, cudaStream_t s) {
   launch(attention_split_kernel, dim3(kv_heads, splits), kThreads, s, q, reinterpret_cast<const __half*>(keys),
-         reinterpret_cast<const __half*>(values), partial, heads, kv_heads, head_dim, window, ring, scale, position);
-  launch(attention_merge_kernel, heads, 64, s, partial, sinks, out, heads, head_dim, splits);
+         reinterpret_cast<const __half*>(values), sinks, out, scratch, heads, kv_heads, head_dim, window, ring, scale, position);
 }
 
 }  // namespace ossdesk::cuda

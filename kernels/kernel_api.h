@@ -93,16 +93,20 @@ bool attention_on_tensor_cores(int head_dim);
 void attention_tensor_cores(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks,
                             float* out, int heads, int kv_heads, int window, int ring, float scale,
                             const std::int32_t* first_position, int tokens, cudaStream_t s);
-// Decode attention (one token at *position) as flash-decoding: `splits`
-// blocks per kv head each serve the kDecodeMaxGroup or fewer query heads of
-// that kv head over a share of the keys, leaving partial softmaxes in
-// `partial` [splits x heads x (head_dim + 2)], merged with the sinks into out.
+// Decode attention (one token at *position) as flash-decoding, in one launch:
+// `splits` blocks per kv head each serve the kDecodeMaxGroup or fewer query
+// heads of that kv head over a share of the keys and leave partial softmaxes;
+// the last of them to finish merges them with the sinks into out.
 constexpr int kDecodeMaxGroup = 8;  // query heads per kv head
 constexpr int kMaxDecodeSplits = 32;
+struct DecodeSplits {
+  float* partial;            // [kMaxDecodeSplits x heads x (head_dim + 2)]: per split and head, max, sum, weighted values
+  std::uint32_t* arrivals;   // [kv_heads] blocks finished per kv head: zero before the first launch, left zero by each
+};
 int attention_decode_splits(int max_keys);  // how many splits for a layer that sees up to max_keys keys
 void attention_decode(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
                       int heads, int kv_heads, int head_dim, int window, int ring, float scale,
-                      const std::int32_t* position, int splits, float* partial, cudaStream_t s);
+                      const std::int32_t* position, int splits, DecodeSplits scratch, cudaStream_t s);
 // Rows of activations quantized to 8 bits for the dp4a expert products: per
 // 32-value block, a float scale d = max |x| / 127 and codes round(x / d).
 // Within each 8 values the codes are stored as x0 x2 x4 x6 x1 x3 x5 x7, the

@@ -250,6 +250,8 @@ class TestCudaOps : public QObject {
       QTest::newRow(qPrintable(QString("%1, 40 at 37, tensor cores").arg(kind))) << layer << 37 << 40 << 1;
       QTest::newRow(qPrintable(QString("%1, 1 at 0, decode").arg(kind))) << layer << 0 << 1 << 2;
       QTest::newRow(qPrintable(QString("%1, 1 at 90, decode").arg(kind))) << layer << 90 << 1 << 2;
+      // 4 splits over a 512-token cache on the full layer, merged by whichever block ends last.
+      QTest::newRow(qPrintable(QString("%1, 1 at 400, decode").arg(kind))) << layer << 400 << 1 << 2;
     }
   }
 
@@ -261,7 +263,7 @@ class TestCudaOps : public QObject {
     QFETCH(int, tokens);
     QFETCH(int, kernel);
     const ModelConfig& c = config_;
-    const int context = 128, batch = 80;
+    const int context = 512, batch = 80;
     const KvRings rings(c, context, batch);
     cpu::KvCache cache(c, context, batch);
     const int kv_dim = c.kv_dim(), ring = rings.ring(layer);
@@ -290,6 +292,7 @@ class TestCudaOps : public QObject {
     DeviceVector<std::uint16_t> dkeys(keys), dvalues(values);
     DeviceVector<std::int32_t> position(std::vector<std::int32_t>{first});
     DeviceVector<float> partial(static_cast<std::size_t>(cuda::kMaxDecodeSplits) * c.num_heads * (c.head_dim + 2));
+    DeviceVector<std::uint32_t> arrivals(std::vector<std::uint32_t>(static_cast<std::size_t>(c.num_kv_heads), 0));
     const float* sinks = weights_->layers[static_cast<std::size_t>(layer)].sinks;
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     if (kernel == 0) {
@@ -302,12 +305,15 @@ class TestCudaOps : public QObject {
     } else {
       const int max_keys = window > 0 ? std::min(window, rings.capacity()) : rings.capacity();
       cuda::attention_decode(dq.get(), dkeys.get(), dvalues.get(), sinks, out.get(), c.num_heads, c.num_kv_heads, c.head_dim,
-                             window, ring, scale, position.get(), cuda::attention_decode_splits(max_keys), partial.get(), nullptr);
+                             window, ring, scale, position.get(), cuda::attention_decode_splits(max_keys),
+                             cuda::DecodeSplits{partial.get(), arrivals.get()}, nullptr);
     }
     QVERIFY(kernels_ran());
     const float diff = test::max_abs_diff(out.download().data(), ref.data(), ref.size());
     qInfo("max |diff| = %g", diff);
     QVERIFY(diff < (kernel == 1 ? 1e-4f : 1e-5f));
+    // Flash-decoding's last block leaves the arrival counters at zero for the next launch.
+    if (kernel == 2) QCOMPARE(arrivals.download(), std::vector<std::uint32_t>(static_cast<std::size_t>(c.num_kv_heads), 0));
   }
 
   void experts_match_cpu_moe_data() {

@@ -107,7 +107,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
            3 * max_tiles + 1 +
            static_cast<std::uint64_t>(logits_rows_) * V +
            static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
-               static_cast<std::uint64_t>(c.head_dim + 2)) +
+               static_cast<std::uint64_t>(c.head_dim + 2) +
+           static_cast<std::uint64_t>(c.num_kv_heads)) +
       B * (H + K * static_cast<std::uint64_t>(c.intermediate_size)) * 9 / 8;  // 8-bit activations, if asked for
   const std::uint64_t weights = CudaWeights::planned_bytes(c, model.weights());
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -128,9 +129,11 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     attn_ = floats(B * static_cast<std::uint64_t>(c.q_dim()), "activations");
     k_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
     v_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
-    attention_partial_ = floats(static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
-                                    static_cast<std::uint64_t>(c.head_dim + 2),
-                                "attention");
+    decode_splits_.partial = floats(static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
+                                        static_cast<std::uint64_t>(c.head_dim + 2),
+                                    "attention");
+    decode_splits_.arrivals = static_cast<std::uint32_t*>(scratch_.allocate(static_cast<std::uint64_t>(c.num_kv_heads) * 4, "attention"));
+    check(cudaMemsetAsync(decode_splits_.arrivals, 0, static_cast<std::size_t>(c.num_kv_heads) * 4, stream_), "attention");
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     expert_out_ = floats(B * K * H, "expert outputs");
@@ -255,7 +258,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
       const int max_keys = window > 0 ? std::min(window, rings_.capacity()) : rings_.capacity();
       attention_decode(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_,
                        c.num_heads, c.num_kv_heads, c.head_dim, window, ring, scale, position_,
-                       attention_decode_splits(max_keys), attention_partial_, s);
+                       attention_decode_splits(max_keys), decode_splits_, s);
     } else if (tensor_cores && attention_on_tensor_cores(c.head_dim)) {
       attention_tensor_cores(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_,
                              c.num_heads, c.num_kv_heads, window, ring, scale, position_, T, s);
