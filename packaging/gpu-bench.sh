@@ -1,11 +1,8 @@
 #!/bin/bash
 # Runs the GPU tests (Vulkan, CUDA) and the 20b benchmark on a lent GPU machine
-# (no Qt or Vulkan loader installed there), from the repository root. Prepare here first:
-#   .gl/       the Vulkan loader .debs (apt-get download libvulkan1 libegl1 libglvnd0 ...)
-#   .devlibs/  libs.tar.xz (Qt6Core/Qt6Test and their ICU etc. from this machine),
-#              bin/ (ossdesk-cli, vulkan_ops, vulkan_ops2, vulkan_model, cuda_loader, cuda_model,
-#              cuda_ops from build/, stripped) and lib/libossdesk_cuda.so (found as bin/../lib)
-# both listed in .git/info/exclude and carried with the run.
+# (no Qt or Vulkan loader installed there), from the repository root.
+# Prepare here first with packaging/gpu-prepare.sh (it fills .gl/ and .devlibs/),
+# and carry both folders with the run.
 # Usage: gpu-bench.sh [all|tests|bench|bench-cuda|bench-vulkan] (one 600 s call fits tests or one bench-*)
 for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
 mkdir -p /tmp/l && tar xJf .devlibs/libs.tar.xz -C /tmp/l
