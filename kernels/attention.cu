@@ -11,6 +11,7 @@ namespace {
 __global__ void rope_kv_write_kernel(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads,
                                      int half, float concentration, __half* keys, __half* values, int ring,
                                      const std::int32_t* first_position) {
+  await_previous_kernel();
   const int id = blockIdx.x * blockDim.x + threadIdx.x;
   const int t = blockIdx.y;
   const int pos = *first_position + t;
@@ -51,6 +52,7 @@ constexpr int kAttentionThreads = 128;
 __global__ void attention_kernel(const float* q, const __half* keys, const __half* values, const float* sinks, float* out,
                                  int heads, int kv_heads, int head_dim, int window, int ring, float scale,
                                  const std::int32_t* first_position) {
+  await_previous_kernel();
   __shared__ float q_s[kMaxHeadDim];
   __shared__ float p_s[kAttentionThreads];
   const int head = blockIdx.x, t = blockIdx.y;

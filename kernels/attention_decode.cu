@@ -56,6 +56,7 @@ __device__ void merge_splits(const float* partial_, const float* sinks, float* o
 __global__ void attention_split_kernel(const float* q, const __half* keys, const __half* values, const float* sinks,
                                        float* out_final, DecodeSplits splits_scratch, int heads, int kv_heads, int head_dim,
                                        int window, int ring, float scale, const std::int32_t* position) {
+  await_previous_kernel();
   float* partial = splits_scratch.partial;
   __shared__ float q_s[kDecodeMaxGroup * kMaxHeadDim];
   __shared__ float p_s[kWarps][kDecodeMaxGroup][32];

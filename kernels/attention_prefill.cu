@@ -47,6 +47,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(const float* 
                                                                    const float* sinks, float* out, int heads, int kv_heads,
                                                                    int window, int ring, float scale,
                                                                    const std::int32_t* first_position, int tokens) {
+  await_previous_kernel();
   __shared__ FlashTiles s;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int head = blockIdx.y, kvh = head / (heads / kv_heads);

@@ -12,15 +12,47 @@
 
 namespace ossdesk::cuda {
 
-// Enqueues kernel<<<grid, block, 0, s>>>(args...). Under the CPU emulator
-// (tests/cuda_emu) the same call runs the kernel's threads as fibers, which is
-// how CI, with no GPU, runs these kernels.
+// Enqueues kernel<<<grid, block, 0, s>>>(args...), or with programmatic
+// dependent launch when set_programmatic_launch(true) was called (see
+// await_previous_kernel). Under the CPU emulator (tests/cuda_emu) the same call
+// runs the kernel's threads as fibers, which is how CI, with no GPU, runs
+// these kernels.
 template <typename... Params, typename... Args>
 void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args... args) {
 #ifdef OSSDESK_CUDA_EMULATOR
   ossdesk_emu::launch(kernel, grid, block, s, args...);
 #else
+  if (programmatic_launch()) {
+    cudaLaunchAttribute early{};
+    early.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    early.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config{};
+    config.gridDim = grid;
+    config.blockDim = block;
+    config.stream = s;
+    config.attrs = &early;
+    config.numAttrs = 1;
+    cudaLaunchKernelEx(&config, kernel, static_cast<Params>(args)...);  // a failure shows in cudaGetLastError, as <<<>>>'s
+    return;
+  }
   kernel<<<grid, block, 0, s>>>(static_cast<Params>(args)...);
+#endif
+}
+
+// Every kernel calls this first, before it reads or writes global memory.
+// With programmatic dependent launch (sm_90 and later) a kernel's blocks may
+// start while the kernel before it in the stream still runs, so its launch
+// and scheduling hide behind that kernel's tail: here it waits until that
+// kernel has finished and its writes are visible, then lets the next kernel
+// start launching in turn. Without it (older GPUs, the switch off) the stream
+// already ordered the kernels and this costs nothing. The emulator fails a
+// launch whose kernel never calls it.
+__device__ __forceinline__ void await_previous_kernel() {
+#if defined(OSSDESK_CUDA_EMULATOR)
+  ossdesk_emu::awaited_previous_kernel();
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
 }
 

@@ -8,6 +8,7 @@ namespace {
 template <int FORMAT>
 __global__ void embed_kernel(const std::uint8_t* data, std::uint64_t row_stride, int cols, const std::int32_t* tokens,
                              float* x) {
+  await_previous_kernel();
   const int t = blockIdx.y;
   const std::uint8_t* row = data + static_cast<std::uint64_t>(tokens[t]) * row_stride;
   for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += gridDim.x * blockDim.x)
@@ -15,6 +16,7 @@ __global__ void embed_kernel(const std::uint8_t* data, std::uint64_t row_stride,
 }
 
 __global__ void rmsnorm_kernel(const float* x, const float* weight, float* out, int dim, float eps) {
+  await_previous_kernel();
   const float* row = x + static_cast<std::size_t>(blockIdx.x) * dim;
   float ss = 0.0f;
   for (int c = threadIdx.x; c < dim; c += blockDim.x) ss += row[c] * row[c];
@@ -27,6 +29,7 @@ __global__ void rmsnorm_kernel(const float* x, const float* weight, float* out, 
 template <int FORMAT>
 __global__ void matvec_kernel(const std::uint8_t* data, std::uint64_t row_stride, int rows, int cols, const float* x,
                               int x_stride, const float* bias, float* y, int y_stride, bool accumulate) {
+  await_previous_kernel();
   const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   if (row >= rows) return;
@@ -50,6 +53,7 @@ struct MatvecParts {
 // normalised) in shared memory once per block.
 template <int FORMAT>
 __global__ void matvec_staged_kernel(MatvecParts parts, const float* x, int x_stride, int cols, const float* norm, float eps) {
+  await_previous_kernel();
   __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
   const int t = blockIdx.y;
   stage_row(x + static_cast<std::size_t>(t) * x_stride, cols, norm, eps, xs);

@@ -20,6 +20,7 @@ struct GemmParts {
 // memory about once and from L2 after.
 template <int FORMAT>
 __global__ void __launch_bounds__(tc::kThreads) gemm_kernel(GemmParts parts, const float* x, int x_stride, int tokens) {
+  await_previous_kernel();
   __shared__ tc::DenseTiles<FORMAT> s;
   __shared__ const float* rows[kTileM];
   int p = 0;

@@ -27,6 +27,14 @@ namespace ossdesk::cuda {
 // The attention kernels keep a head (or a group's heads) in shared memory.
 constexpr int kMaxHeadDim = 256;
 
+// Programmatic dependent launch for the launches that follow, process-wide
+// (off by default; the backend sets it to its own choice, on for sm_90 and
+// later with OSSDESK_CUDA_PDL=1, before it enqueues): each kernel may start
+// while the one before it ends (common.cuh, await_previous_kernel). Either
+// setting computes the same; launch.cu holds the switch.
+void set_programmatic_launch(bool on);
+bool programmatic_launch();
+
 constexpr int kDenseF32 = 0, kDenseF16 = 1, kDenseBF16 = 2, kDenseQ8 = 3;
 
 struct DenseMatrix {

@@ -29,6 +29,7 @@ template <int FORMAT>
 __global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
                               const float* x, const float* norm, float eps, float* normed, Q8Rows normed_q8, int k,
                               std::int32_t* index, float* weight) {
+  await_previous_kernel();
   __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
   __shared__ float logits[kMaxExperts];
   const int t = blockIdx.x;
@@ -125,6 +126,7 @@ __device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int
 
 // Quantizes rows of x (cols a multiple of 32) for the dp4a products: one warp per block.
 __global__ void quantize_kernel(const float* x, int cols, Q8Rows out) {
+  await_previous_kernel();
   const int b = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   if (b >= cols / 32) return;
@@ -136,6 +138,7 @@ __global__ void quantize_kernel(const float* x, int cols, Q8Rows out) {
 template <typename Input>
 __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const float* gate_bias, const float* up_bias,
                                Input x, const std::int32_t* index, int k, float limit, float* act) {
+  await_previous_kernel();
   const int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   if (i >= gate.rows) return;
@@ -156,6 +159,7 @@ __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const flo
 template <typename Input>
 __global__ void down_kernel(ExpertMatrices down, const float* down_bias, Input act, const std::int32_t* index,
                             const float* weight, int k, float* x) {
+  await_previous_kernel();
   const int h = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   if (h >= down.rows) return;

@@ -21,6 +21,7 @@ constexpr int kCombineThreads = 256;
 // ... by ballots over the assignments in order, so each expert's rows keep
 // assignment order; thread 0 lays out the tiles in between.
 __global__ void group_kernel(const std::int32_t* index, int assignments, int experts, ExpertGroups g) {
+  await_previous_kernel();
   __shared__ int count[kMaxExperts], first[kMaxExperts];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   for (int e = warp; e < experts; e += warps) {
@@ -88,6 +89,7 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMat
                                                                       const float* gate_bias, const float* up_bias,
                                                                       const float* x, int k, ExpertGroups g, float limit,
                                                                       float* act) {
+  await_previous_kernel();
   if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
   __shared__ tc::Tiles<__nv_bfloat16> s;
   __shared__ TileRows t;
@@ -114,6 +116,7 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMat
 __global__ void __launch_bounds__(tc::kThreads) grouped_down_kernel(ExpertMatrices down, const float* down_bias,
                                                                    const float* act, const float* weight, ExpertGroups g,
                                                                    float* out) {
+  await_previous_kernel();
   if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
   __shared__ tc::Tiles<__nv_bfloat16> s;
   __shared__ TileRows t;
@@ -132,6 +135,7 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_down_kernel(ExpertMatric
 
 // x[t][h] += the k experts' weighted outputs of token t (blockIdx.y), in order.
 __global__ void combine_kernel(const float* expert_out, int k, int hidden, float* x) {
+  await_previous_kernel();
   const int h = blockIdx.x * blockDim.x + threadIdx.x;
   if (h >= hidden) return;
   const std::size_t t = blockIdx.y;

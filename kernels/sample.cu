@@ -11,6 +11,7 @@ namespace {
 constexpr int kThreads = 1024;
 
 __global__ void argmax_kernel(const float* logits, int n, std::int32_t* out) {
+  await_previous_kernel();
   __shared__ float best_v[kThreads];
   __shared__ int best_i[kThreads];
   float bv = -INFINITY;
@@ -74,6 +75,7 @@ struct Sampler {
 };
 
 __global__ void sample_kernel(const float* logits, int n, const SampleArgs* args, std::int32_t* out) {
+  await_previous_kernel();
   __shared__ int first_id[kThreads];
   const float inv_t = args->inv_temperature, top_p = args->top_p, min_p = args->min_p, u = args->u;
   const int top_k = args->top_k;

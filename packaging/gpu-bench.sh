@@ -36,6 +36,7 @@ if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-cuda ]; then
   run_bench cuda_d0 --backend cuda --pp 2048 --tg 128
   run_bench cuda_d4096 --backend cuda --depth 4096 --pp 2048 --tg 128
   OSSDESK_CUDA_EXPERT_DP4A=1 run_bench cuda_dp4a_d0 --backend cuda --pp 2048 --tg 128
+  OSSDESK_CUDA_PDL=1 run_bench cuda_pdl_d0 --backend cuda --pp 2048 --tg 128
   OSSDESK_CUDA_TENSOR_CORES=0 run_bench cuda_no_tensor_cores_d0 --backend cuda --pp 2048 --tg 16
   $B/ossdesk-cli bench --model /tmp/20b.gguf --backend cuda --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30
 fi

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 
@@ -62,6 +63,12 @@ void sync_block();
 const std::uint64_t* warp_exchange(unsigned mask, std::uint64_t value);
 // The lane of the calling thread in its warp.
 unsigned lane_id();
+// For tests of the emulator itself: returns the message of the failure that
+// stuck and makes the context usable again (a GPU would need a new process).
+std::string clear_failure();
+// The calling thread passed await_previous_kernel() (kernels/common.cuh); a
+// thread that ends without it fails the launch.
+void awaited_previous_kernel();
 
 // Runs every block of the grid, each block's threads as fibers, on the
 // calling OS thread; other threads' launches wait.

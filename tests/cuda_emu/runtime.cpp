@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda_emu.h"
@@ -34,6 +35,7 @@ namespace {
 
 std::mutex mutex;
 cudaError_t sticky = cudaSuccess;
+std::string sticky_message;  // the message of the failure that stuck
 std::map<void*, std::size_t> allocations;
 std::size_t allocated = 0;
 
@@ -57,7 +59,13 @@ cudaError_t status() {
 void record_error(cudaError_t error, const std::string& message) {
   std::fprintf(stderr, "cuda emulator: %s\n", message.c_str());
   std::lock_guard lock(mutex);
-  if (sticky == cudaSuccess) sticky = error;
+  if (sticky == cudaSuccess) sticky = error, sticky_message = message;
+}
+
+std::string clear_failure() {
+  std::lock_guard lock(mutex);
+  sticky = cudaSuccess;
+  return std::exchange(sticky_message, std::string());
 }
 
 void enqueue(cudaStream_t stream, std::function<void()> work) {

@@ -90,6 +90,7 @@ struct Fiber {
   uint3 index{};
   unsigned linear = 0;
   unsigned turn = 0;  // its place in the block's running order
+  bool awaited = false;  // passed await_previous_kernel()
 };
 
 struct BlockRun {
@@ -100,6 +101,7 @@ struct BlockRun {
   Fiber* current = nullptr;
   const std::function<void()>* body = nullptr;
   std::vector<std::array<std::array<std::uint64_t, 32>, 2>> warp_slots;  // double-buffered per warp
+  bool missing_await_reported = false;  // once per launch
 };
 
 BlockRun run;
@@ -127,11 +129,18 @@ void leave(Fiber& f) {
   if (!resume_from(f.turn + 1, &f.sp)) ossdesk_emu_switch(&f.sp, run.scheduler_sp);
 }
 
+std::string where(const Fiber& f);
+
 [[noreturn]] void fiber_main() {
   for (;;) {
     Fiber& f = *run.current;
     try {
       (*run.body)();
+      if (!f.awaited && !run.missing_await_reported) {
+        run.missing_await_reported = true;
+        record_error(cudaErrorLaunchFailure,
+                     where(f) + ": the kernel never called await_previous_kernel(), which every kernel calls first");
+      }
     } catch (const std::exception& e) {
       record_error(cudaErrorLaunchFailure, std::string("a kernel thread threw: ") + e.what());
     }
@@ -236,6 +245,7 @@ void run_block(unsigned n) {
     if (!f.sp || f.wait != Wait::Done) prepare(f);
     f.wait = Wait::Runnable;
     f.round = 0;
+    f.awaited = false;
     f.linear = i;
     f.index = uint3{i % d.x, i / d.x % d.y, i / (d.x * d.y)};
   }
@@ -267,6 +277,8 @@ void run_block(unsigned n) {
 }  // namespace
 
 unsigned lane_id() { return run.current->linear & 31u; }
+
+void awaited_previous_kernel() { run.current->awaited = true; }
 
 void sync_block() {
   Fiber& f = *run.current;
@@ -321,6 +333,7 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   current_grid_dim = grid;
   current_block_dim = block;
   run.body = &body;
+  run.missing_await_reported = false;
   try {
     for (unsigned z = 0; z < grid.z; ++z)
       for (unsigned y = 0; y < grid.y; ++y)

@@ -2,8 +2,9 @@
 // reduction through shuffles and barriers gives the exact sum; a warp's
 // tensor-core product (wmma) of bf16 tiles in their stored layouts is exact;
 // FP4 codes decode to the int8 the dp4a path needs, and moe_down on 8-bit
-// activations computes exactly its integer products; a shuffle in a divergent
-// branch, which a GPU would hang on, is a launch failure that sticks.
+// activations computes exactly its integer products; a kernel that does not
+// await the one before it fails; a shuffle in a divergent branch, which a GPU
+// would hang on, is a launch failure that sticks.
 #include <QtTest>
 
 #include <cmath>
@@ -15,6 +16,7 @@
 namespace {
 
 __global__ void block_total(const float* x, int n, float* out) {
+  ossdesk::cuda::await_previous_kernel();
   float v = 0.0f;
   for (int i = threadIdx.x; i < n; i += blockDim.x) v += x[i];
   v = ossdesk::cuda::block_sum(v);
@@ -23,6 +25,7 @@ __global__ void block_total(const float* x, int n, float* out) {
 
 // c = a b + 1 for one 16 x 16 x 16 tile: a row-major, b column-major, c row-major.
 __global__ void tile_product(const __nv_bfloat16* a, const __nv_bfloat16* b, float* c) {
+  ossdesk::cuda::await_previous_kernel();
   namespace wmma = nvcuda::wmma;
   wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> fa;
   wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> fb;
@@ -34,7 +37,10 @@ __global__ void tile_product(const __nv_bfloat16* a, const __nv_bfloat16* b, flo
   wmma::store_matrix_sync(c, fc, 16, wmma::mem_row_major);
 }
 
+__global__ void forgets_to_await(float* out) { out[threadIdx.x] = 1.0f; }
+
 __global__ void divergent_shuffle(float* out) {
+  ossdesk::cuda::await_previous_kernel();
   float v = 1.0f;
   if ((threadIdx.x & 31) < 16) v = ossdesk::cuda::warp_sum(v);  // half the warp never arrives
   out[threadIdx.x] = v;
@@ -159,6 +165,18 @@ class TestCudaEmulator : public QObject {
                     static_cast<void*>(index), static_cast<void*>(weight), static_cast<void*>(x), static_cast<void*>(q8.codes),
                     static_cast<void*>(q8.scales)})
       cudaFree(p);
+  }
+
+  // A kernel launched with programmatic dependent launch may start before
+  // the one ahead of it ends; one that never waits for it could read stale
+  // data on a GPU, so the emulator fails its launch.
+  void a_kernel_that_never_awaits_the_previous_one_fails() {
+    std::vector<float> out(64, 0.0f);
+    ossdesk::cuda::launch(forgets_to_await, 1, 64, nullptr, out.data());
+    QCOMPARE(cudaStreamSynchronize(nullptr), cudaErrorLaunchFailure);
+    const std::string message = ossdesk_emu::clear_failure();
+    QVERIFY2(message.find("never called await_previous_kernel()") != std::string::npos, message.c_str());
+    QCOMPARE(cudaStreamSynchronize(nullptr), cudaSuccess);
   }
 
   // Last: the failure sticks for the rest of the process, as on a GPU.

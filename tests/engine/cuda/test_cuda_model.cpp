@@ -144,14 +144,23 @@ class TestCudaModel : public QObject {
   // Decode steps that only pick replay one captured CUDA graph; the position and
   // the draw's arguments come from device memory. The same steps launched one
   // kernel at a time (OSSDESK_CUDA_GRAPHS=0) must give the same tokens, greedy
-  // and drawn, across a rollback.
+  // and drawn, across a rollback; so must the graph with programmatic
+  // dependent launch (OSSDESK_CUDA_PDL=1, sm_90 and later), which changes when
+  // kernels start, never what they compute.
   void decode_graph_replays_match_eager_steps() {
     const test::GoldenFixture g = test::load_golden("tiny-b");
     auto model = Model::open(g.dir);
+    qputenv("OSSDESK_CUDA_PDL", "1");
+    auto programmatic = cuda_backend(*model);
+    qunsetenv("OSSDESK_CUDA_PDL");
     auto graphed = cuda_backend(*model);
     qputenv("OSSDESK_CUDA_GRAPHS", "0");
     auto eager = cuda_backend(*model);
     qunsetenv("OSSDESK_CUDA_GRAPHS");
+    const bool sm90 = programmatic->device().driver.find("compute 9") != std::string::npos ||
+                      programmatic->device().driver.find("compute 1") != std::string::npos;
+    QCOMPARE(programmatic->device().driver.find("programmatic dependent launch") != std::string::npos, sm90);
+    QVERIFY(graphed->device().driver.find("programmatic") == std::string::npos);
     SamplingParams drawn;
     drawn.temperature = 0.9f;
     drawn.top_p = 0.95f;
@@ -171,6 +180,9 @@ class TestCudaModel : public QObject {
     const std::vector<TokenId> a = run(*graphed), b = run(*eager);
     QCOMPARE(a, b);
     QCOMPARE(graphed->position(), eager->position());
+    QCOMPARE(run(*programmatic), a);
+    const std::vector<int> prompt(g.tokens.begin(), g.tokens.begin() + 24);  // one chunk on tensor cores
+    QCOMPARE(test::all_logits(*programmatic, prompt), test::all_logits(*graphed, prompt));
   }
 
   void truncate_and_profile() {

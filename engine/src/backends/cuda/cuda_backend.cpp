@@ -171,6 +171,10 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     // What runs, in the device line (info, bench JSON), when a switch changed it.
     if (!use_graphs_) info_.driver += ", decode without graphs";
     if (!use_tensor_cores_) info_.driver += ", prefill without tensor cores";
+    // Programmatic dependent launch (sm_90 and later) is opt-in until a GPU
+    // run shows what it buys; packaging/gpu-bench.sh measures both.
+    programmatic_launch_ = env_is("OSSDESK_CUDA_PDL", "1") && prop.major >= 9;
+    if (programmatic_launch_) info_.driver += ", programmatic dependent launch";
     if (env_is("OSSDESK_CUDA_EXPERT_DP4A", "1")) {
       const std::uint64_t I = static_cast<std::uint64_t>(c.intermediate_size);
       normed_q8_ = Q8Rows{static_cast<std::int8_t*>(scratch_.allocate(B * H, "8-bit activations")),
@@ -240,6 +244,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   const bool grouped_experts = tensor_cores && moe_groupable(w.layers.front().gate, w.layers.front().down, E);
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   cudaStream_t s = stream_;
+  set_programmatic_launch(programmatic_launch_);  // the switch is the process's; this backend's choice holds while it enqueues
 
   check(cudaMemcpyAsync(step_, host_step_, sizeof(StepHeader) + static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, s),
         "tokens");
