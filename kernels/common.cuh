@@ -183,6 +183,14 @@ __device__ __forceinline__ int fp4x4_doubled(unsigned codes) {
   return static_cast<int>((positive & ~sign) | (negative & sign));
 }
 
+// gpt-oss's SwiGLU: the gate clamped above and the linear part on both sides
+// at `limit`, then gate * sigmoid(1.702 gate) * (up + 1).
+__device__ __forceinline__ float clamped_swiglu(float gate, float up, float limit) {
+  gate = fminf(gate, limit);
+  up = fminf(fmaxf(up, -limit), limit);
+  return gate / (1.0f + expf(-1.702f * gate)) * (up + 1.0f);
+}
+
 // E8M0 scale byte: 2^(s - 127), as float bits (s = 0 is the subnormal 2^-127).
 __device__ __forceinline__ float e8m0(std::uint8_t s) { return __uint_as_float(s ? static_cast<unsigned>(s) << 23 : 0x00400000u); }
 

@@ -145,13 +145,9 @@ __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const flo
   const int j = blockIdx.y, t = blockIdx.z;
   const int e = index[t * k + j];
   const auto xt = x.row(t, gate.cols);
-  float g = fp4_row_dot(gate, e, i, xt, lane) + gate_bias[static_cast<std::size_t>(e) * gate.rows + i];
-  float u = fp4_row_dot(up, e, i, xt, lane) + up_bias[static_cast<std::size_t>(e) * up.rows + i];
-  if (lane == 0) {
-    g = fminf(g, limit);
-    u = fminf(fmaxf(u, -limit), limit);
-    act[(static_cast<std::size_t>(t) * k + j) * gate.rows + i] = g / (1.0f + expf(-1.702f * g)) * (u + 1.0f);
-  }
+  const float g = fp4_row_dot(gate, e, i, xt, lane) + gate_bias[static_cast<std::size_t>(e) * gate.rows + i];
+  const float u = fp4_row_dot(up, e, i, xt, lane) + up_bias[static_cast<std::size_t>(e) * up.rows + i];
+  if (lane == 0) act[(static_cast<std::size_t>(t) * k + j) * gate.rows + i] = clamped_swiglu(g, u, limit);
 }
 
 // One warp per hidden row h of one token (blockIdx.y): the k experts summed

@@ -104,11 +104,9 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMat
     const int m = idx / kHalf, i = idx % kHalf;
     if (m >= t.size || i0 + i >= gate.rows) continue;
     const std::size_t e_row = static_cast<std::size_t>(t.expert) * gate.rows + i0 + i;
-    float gv = s.out[m * tc::kOutLd + i] + gate_bias[e_row];
-    float uv = s.out[m * tc::kOutLd + kHalf + i] + up_bias[e_row];
-    gv = fminf(gv, limit);
-    uv = fminf(fmaxf(uv, -limit), limit);
-    act[static_cast<std::size_t>(t.assignment[m]) * gate.rows + i0 + i] = gv / (1.0f + expf(-1.702f * gv)) * (uv + 1.0f);
+    const float gv = s.out[m * tc::kOutLd + i] + gate_bias[e_row];
+    const float uv = s.out[m * tc::kOutLd + kHalf + i] + up_bias[e_row];
+    act[static_cast<std::size_t>(t.assignment[m]) * gate.rows + i0 + i] = clamped_swiglu(gv, uv, limit);
   }
 }
 
