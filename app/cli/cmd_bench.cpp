@@ -105,7 +105,9 @@ int cmd_bench(const Argv& argv) {
   if (tg > 0) kv_bytes_per_token /= tg;
   const double decode_bytes = static_cast<double>(bytes_per_token) + kv_bytes_per_token;
   const double peak_gbps = peak_gbps_given > 0 ? peak_gbps_given : static_cast<double>(b.device().memory_bandwidth_bytes_per_s) / 1e9;
-  const double limit_tps = peak_gbps > 0 ? peak_gbps * 1e9 / decode_bytes : 0.0;
+  const char* peak_source = peak_gbps_given > 0 ? "--peak-gbps" : "driver";
+  const double limit_tps = peak_gbps > 0 ? peak_gbps * 1e9 / decode_bytes : 0.0;  // 0: no peak known
+  const double fraction_of_limit = limit_tps > 0 ? d.mean / limit_tps : 0.0;
   nlohmann::json out = {
       {"model", lm.model->path()},
       {"format", lm.model->format_name()},
@@ -129,9 +131,9 @@ int cmd_bench(const Argv& argv) {
   };
   if (b.device_memory_bytes() > 0) out["device_memory_bytes"] = b.device_memory_bytes();
   if (limit_tps > 0) {
-    out["peak_memory_gb_per_s"] = {{"value", peak_gbps}, {"from", peak_gbps_given > 0 ? "--peak-gbps" : "driver"}};
+    out["peak_memory_gb_per_s"] = {{"value", peak_gbps}, {"from", peak_source}};
     out["decode_bandwidth_limit_tokens_per_s"] = limit_tps;
-    out["decode_fraction_of_limit"] = d.mean / limit_tps;
+    out["decode_fraction_of_limit"] = fraction_of_limit;
   }
   if (args.flag("profile")) {
     auto table = [](std::vector<OpTiming> ops) {
@@ -150,8 +152,8 @@ int cmd_bench(const Argv& argv) {
     std::printf("decode %d tokens at depth %d: %.2f ± %.2f tok/s (%.2f GB/s of weights and KV cache)\n", tg, depth + pp, d.mean,
                 d.sd, d.mean * decode_bytes / 1e9);
     if (limit_tps > 0)
-      std::printf("  %.1f%% of the bandwidth limit: %.0f tok/s at %.0f GB/s peak (%s)\n", 100.0 * d.mean / limit_tps, limit_tps,
-                  peak_gbps, peak_gbps_given > 0 ? "--peak-gbps" : "from the driver");
+      std::printf("  %.1f%% of the bandwidth limit: %.0f tok/s at %.0f GB/s peak (%s)\n", 100.0 * fraction_of_limit,
+                  limit_tps, peak_gbps, peak_source);
     std::printf("peak host memory: %s\n", human_bytes(peak_rss_bytes()).c_str());
     if (b.device_memory_bytes() > 0) std::printf("device memory: %s\n", human_bytes(b.device_memory_bytes()).c_str());
     if (args.flag("profile"))
