@@ -24,22 +24,20 @@ __global__ void rope_kv_write_kernel(float* q, const float* k, const float* v, c
     return;
   }
   const int head = id / half, i = id - head * half;
-  // As cpu::YarnRope: a float angle, cos/sin in double, then the concentration.
-  const float angle = static_cast<float>(pos) * inv_freq[i];
-  const float c = static_cast<float>(cos(static_cast<double>(angle))) * concentration;
-  const float s = static_cast<float>(sin(static_cast<double>(angle))) * concentration;
   if (head < q_heads) {
     float* h = q + (static_cast<std::size_t>(t) * q_heads + head) * 2 * half;
-    const float a = h[i], b = h[i + half];
-    h[i] = a * c - b * s;
-    h[i + half] = b * c + a * s;
+    float a = h[i], b = h[i + half];
+    rope_rotate(pos, inv_freq[i], concentration, a, b);
+    h[i] = a;
+    h[i + half] = b;
   } else {
     const int kh = head - q_heads;
     const float* h = k + static_cast<std::size_t>(t) * kv_dim + static_cast<std::size_t>(kh) * 2 * half;
-    const float a = h[i], b = h[i + half];
+    float a = h[i], b = h[i + half];
+    rope_rotate(pos, inv_freq[i], concentration, a, b);
     __half* out = keys + slot * kv_dim + static_cast<std::size_t>(kh) * 2 * half;
-    out[i] = __float2half_rn(a * c - b * s);
-    out[i + half] = __float2half_rn(b * c + a * s);
+    out[i] = __float2half_rn(a);
+    out[i + half] = __float2half_rn(b);
   }
 }
 

@@ -117,6 +117,36 @@ __device__ __forceinline__ std::size_t kv_slot(int position, int ring) {
   return static_cast<std::size_t>(ring > 0 ? position % ring : position);
 }
 
+// Up to kMaxMatvecParts dense products sharing one input, as one launch sees
+// them (dense.cu's matvec_fused, qkv_rope.cu).
+struct MatvecParts {
+  MatvecPart part[kMaxMatvecParts];
+  int first_row[kMaxMatvecParts + 1];  // part p owns rows [first_row[p], first_row[p + 1])
+  int count;
+};
+
+inline MatvecParts matvec_parts(const MatvecPart* parts, int count) {
+  MatvecParts all{};
+  all.count = count;
+  for (int p = 0; p < count; ++p) {
+    all.part[p] = parts[p];
+    all.first_row[p + 1] = all.first_row[p] + parts[p].w.rows;
+  }
+  return all;
+}
+
+// YaRN RoPE of the pair (a, b) = (x[i], x[i + half]) of a head at `position`,
+// with inv_freq[i], as cpu::YarnRope: a float angle, cos/sin in double, then
+// the concentration.
+__device__ __forceinline__ void rope_rotate(int position, float inv_freq, float concentration, float& a, float& b) {
+  const float angle = static_cast<float>(position) * inv_freq;
+  const float c = static_cast<float>(cos(static_cast<double>(angle))) * concentration;
+  const float s = static_cast<float>(sin(static_cast<double>(angle))) * concentration;
+  const float ra = a * c - b * s, rb = b * c + a * s;
+  a = ra;
+  b = rb;
+}
+
 // Stages row `x` (cols <= kMaxStagedCols) in shared memory `xs`, normalised by
 // RMSNorm with `norm` when given: x / rms(x) * norm, in the same order of
 // operations as rmsnorm(), so fused and separate give the same bits. Every

@@ -43,12 +43,6 @@ __global__ void matvec_kernel(const std::uint8_t* data, std::uint64_t row_stride
   }
 }
 
-struct MatvecParts {
-  MatvecPart part[kMaxMatvecParts];
-  int first_row[kMaxMatvecParts + 1];  // part p owns rows [first_row[p], first_row[p + 1])
-  int count;
-};
-
 // As matvec_kernel over the rows of all parts, the token's input staged (and
 // normalised) in shared memory once per block.
 template <int FORMAT>
@@ -119,12 +113,7 @@ bool matvec_fusable(const MatvecPart* parts, int count) {
 
 void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stride, const float* norm_weight, float eps,
                   int tokens, cudaStream_t s) {
-  MatvecParts all{};
-  all.count = count;
-  for (int p = 0; p < count; ++p) {
-    all.part[p] = parts[p];
-    all.first_row[p + 1] = all.first_row[p] + parts[p].w.rows;
-  }
+  const MatvecParts all = matvec_parts(parts, count);
   const dim3 grid((all.first_row[count] + kRowsPerBlock - 1) / kRowsPerBlock, tokens);
   const int cols = parts[0].w.cols;
   switch (parts[0].w.format) {

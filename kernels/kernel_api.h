@@ -92,6 +92,23 @@ void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stri
 void rope_kv_write(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads, int half_dim,
                    float concentration, std::uint16_t* keys, std::uint16_t* values, int ring,
                    const std::int32_t* first_position, int tokens, cudaStream_t s);
+// Both in one launch (qkv_rope.cu): the q, k and v parts of matvec_fused, in
+// that order, then RoPE and the append as rope_kv_write does them. q lands
+// rotated in parts[0].y; k and v go to the cache only (parts[1].y and
+// parts[2].y are not written). qkv_rope_fusable says whether the parts fit:
+// matvec_fusable, rows whole heads, k and v alike, no accumulate.
+struct RopeKvAppend {
+  const float* inv_freq = nullptr;  // [half_dim]
+  int half_dim = 0;
+  float concentration = 1;
+  std::uint16_t* keys = nullptr;  // the layer's f16 cache
+  std::uint16_t* values = nullptr;
+  int ring = 0;
+  const std::int32_t* first_position = nullptr;
+};
+bool qkv_rope_fusable(const MatvecPart* parts, const RopeKvAppend& rope);
+void qkv_rope_fused(const MatvecPart* parts, const float* x, int x_stride, const float* norm_weight, float eps,
+                    const RopeKvAppend& rope, int tokens, cudaStream_t s);
 // Causal attention with sinks and an optional window (0 = full) over the f16 cache.
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out, int heads,
                int kv_heads, int head_dim, int window, int ring, float scale, const std::int32_t* first_position, int tokens,

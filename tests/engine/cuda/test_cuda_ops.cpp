@@ -1,6 +1,7 @@
 // Every CUDA kernel against the CPU backend's op on the same inputs: the
 // embedding, RMSNorm, the dense products in every format (matrix-vector,
-// fused with the norm, and on tensor cores with bias and residual), attention
+// fused with the norm, and on tensor cores with bias and residual), q/k/v with
+// RoPE and the KV append (in one launch, and as two), attention
 // (per-token, flash attention on tensor cores, flash-decoding) over rings and
 // windows, and the experts (matrix-vector, grouped on tensor cores, dp4a) on a
 // synthesized layer whose shapes leave partial tiles. cuda_ops runs the
@@ -16,6 +17,7 @@
 
 #include "backends/cpu/kv_cache.h"
 #include "backends/cpu/ops.h"
+#include "backends/cpu/rope.h"
 #include "backends/cuda/cuda_weights.h"
 #include "backends/kv_rings.h"
 #include "golden_fixture.h"
@@ -235,6 +237,123 @@ class TestCudaOps : public QObject {
     cuda::rmsnorm(dx.get(), dscale.get(), out.get(), 3, 1000, 1e-5f, nullptr);
     QVERIFY(kernels_ran());
     QVERIFY(test::max_abs_diff(out.download().data(), ref.data(), ref.size()) < 1e-5f);
+  }
+
+  void attention_input_matches_cpu_rope_data() {
+    QTest::addColumn<int>("format");
+    QTest::addColumn<int>("layer");
+    QTest::addColumn<int>("first");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<bool>("fused");
+    const std::pair<WeightFormat, const char*> formats[] = {
+        {WeightFormat::F32, "F32"}, {WeightFormat::BF16, "BF16"}, {WeightFormat::Q8_0, "Q8_0"}};
+    for (const auto& [f, name] : formats)
+      for (bool fused : {true, false}) {
+        const char* how = fused ? "one launch" : "matvec_fused + rope_kv_write";
+        // sliding: a ring of window + batch = 16 slots, so position 30 lands in slot 14
+        QTest::newRow(qPrintable(QString("%1, sliding, 1 at 30, %2").arg(name, how))) << static_cast<int>(f) << 0 << 30 << 1 << fused;
+        QTest::newRow(qPrintable(QString("%1, full, 3 at 5, %2").arg(name, how))) << static_cast<int>(f) << 1 << 5 << 3 << fused;
+      }
+  }
+
+  // The attention input of a chunk: q/k/v of the normalised input with
+  // biases, RoPE at the chunk's positions, k and v appended to the f16 cache,
+  // against rmsnorm + matmul + cpu::YarnRope; either in one launch
+  // (qkv_rope_fused, decode) or as the product then rope_kv_write. Nothing
+  // else in the cache changes, and the fused kernel leaves the float k and v
+  // buffers alone.
+  void attention_input_matches_cpu_rope() {
+    QFETCH(int, format);
+    QFETCH(int, layer);
+    QFETCH(int, first);
+    QFETCH(int, tokens);
+    QFETCH(bool, fused);
+    const ModelConfig& c = config_;
+    const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim();
+    std::mt19937 rng(static_cast<unsigned>(format * 100 + layer * 10 + tokens));
+    const DenseCase wq = random_dense(static_cast<WeightFormat>(format), Q, H, rng);
+    const DenseCase wk = random_dense(static_cast<WeightFormat>(format), KV, H, rng);
+    const DenseCase wv = random_dense(static_cast<WeightFormat>(format), KV, H, rng);
+    const auto x = test::random_floats(static_cast<std::size_t>(tokens) * H, rng, -2.0f, 2.0f);
+    const auto norm = test::random_floats(H, rng);
+    const auto bq = test::random_floats(Q, rng), bk = test::random_floats(KV, rng), bv = test::random_floats(KV, rng);
+
+    auto vector_view = [](const std::vector<float>& v) {
+      VectorView view;
+      view.n = v.size();
+      view.data = reinterpret_cast<const std::uint8_t*>(v.data());
+      return view;
+    };
+    std::vector<float> normed(x.size());
+    cpu::rmsnorm(x.data(), vector_view(norm), c.rms_norm_eps, tokens, H, normed.data());
+    std::vector<float> q(static_cast<std::size_t>(tokens) * Q), k(static_cast<std::size_t>(tokens) * KV), v(k.size());
+    const VectorView bq_view = vector_view(bq), bk_view = vector_view(bk), bv_view = vector_view(bv);
+    cpu::matmul(ctx_, wq.view, &bq_view, normed.data(), tokens, q.data());
+    cpu::matmul(ctx_, wk.view, &bk_view, normed.data(), tokens, k.data());
+    cpu::matmul(ctx_, wv.view, &bv_view, normed.data(), tokens, v.data());
+    const cpu::YarnRope rope(c);
+    std::vector<float> cos_t(static_cast<std::size_t>(rope.half_dim())), sin_t(cos_t.size());
+    for (int t = 0; t < tokens; ++t) {
+      rope.tables(first + t, cos_t.data(), sin_t.data());
+      rope.apply(q.data() + static_cast<std::size_t>(t) * Q, c.num_heads, cos_t.data(), sin_t.data());
+      rope.apply(k.data() + static_cast<std::size_t>(t) * KV, c.num_kv_heads, cos_t.data(), sin_t.data());
+    }
+
+    const KvRings rings(c, 64, 8);
+    const int ring = rings.ring(layer), slot_total = rings.slot_count(layer);
+    const std::vector<std::uint16_t> marker(static_cast<std::size_t>(slot_total) * KV, 0x5555);  // 85.3 in f16
+    const std::vector<float> unwritten(k.size(), 7.0f);
+    DeviceVector<float> dx(x), dnorm(norm), dbq(bq), dbk(bk), dbv(bv), dq(q.size()), dk(unwritten), dv(unwritten);
+    DeviceVector<float> inv_freq(rope.inv_freq());
+    DeviceVector<std::uint16_t> keys(marker), values(marker);
+    DeviceVector<std::int32_t> position(std::vector<std::int32_t>{first});
+    const cuda::MatvecPart parts[] = {cuda::MatvecPart{wq.matrix(), dbq.get(), dq.get(), Q},
+                                      cuda::MatvecPart{wk.matrix(), dbk.get(), dk.get(), KV},
+                                      cuda::MatvecPart{wv.matrix(), dbv.get(), dv.get(), KV}};
+    const cuda::RopeKvAppend append{inv_freq.get(), rope.half_dim(), rope.concentration(), keys.get(), values.get(), ring,
+                                    position.get()};
+    const float eps = static_cast<float>(c.rms_norm_eps);
+    if (fused) {
+      QVERIFY(cuda::qkv_rope_fusable(parts, append));
+      cuda::qkv_rope_fused(parts, dx.get(), H, dnorm.get(), eps, append, tokens, nullptr);
+    } else {
+      QVERIFY(cuda::matvec_fusable(parts, 3));
+      cuda::matvec_fused(parts, 3, dx.get(), H, dnorm.get(), eps, tokens, nullptr);
+      cuda::rope_kv_write(dq.get(), dk.get(), dv.get(), inv_freq.get(), c.num_heads, c.num_kv_heads, rope.half_dim(),
+                          rope.concentration(), keys.get(), values.get(), ring, position.get(), tokens, nullptr);
+    }
+    QVERIFY(kernels_ran());
+
+    const float q_diff = test::max_abs_diff(dq.download().data(), q.data(), q.size());
+    // The cache holds f16: the reference rounded, give or take the one ulp a float difference can tip.
+    const auto got_keys = keys.download(), got_values = values.download();
+    float cache_error = 0.0f;  // in f16 ulps of the reference
+    int changed_elsewhere = 0;
+    for (int slot = 0; slot < slot_total; ++slot) {
+      int t = -1;
+      for (int i = 0; i < tokens; ++i)
+        if ((ring > 0 ? (first + i) % ring : first + i) == slot) t = i;
+      for (int d = 0; d < KV; ++d) {
+        const std::size_t at = static_cast<std::size_t>(slot) * KV + d;
+        if (t < 0) {
+          changed_elsewhere += got_keys[at] != 0x5555 || got_values[at] != 0x5555;
+          continue;
+        }
+        const std::size_t ref_at = static_cast<std::size_t>(t) * KV + d;
+        for (const auto& [got, ref] : {std::pair{got_keys[at], k[ref_at]}, std::pair{got_values[at], v[ref_at]}}) {
+          const float ulp = std::max(std::fabs(ref), 6.1e-5f) * 0x1p-10f;
+          cache_error = test::worst_of(cache_error, std::fabs(f16_to_f32(got) - ref) / ulp);
+        }
+      }
+    }
+    qInfo("q: max |diff| = %g; cache: %g f16 ulps", q_diff, cache_error);
+    QVERIFY(q_diff < 1e-4f);
+    QVERIFY(cache_error <= 1.0f);
+    QCOMPARE(changed_elsewhere, 0);
+    if (fused) {
+      QCOMPARE(dk.download(), unwritten);
+      QCOMPARE(dv.download(), unwritten);
+    }
   }
 
   void attention_matches_cpu_data() {

@@ -214,10 +214,14 @@ void CudaBackend::stage(const char* name) {
   stage_events_.emplace_back(name, e);
 }
 
+bool CudaBackend::on_tensor_cores(const MatvecPart* parts, int count, int tokens) const {
+  return use_tensor_cores_ && tokens >= kTensorCoreMinTokens && gemm_fusable(parts, count);
+}
+
 void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens) {
   const int count = static_cast<int>(parts.size());
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  const bool tensor_cores = use_tensor_cores_ && tokens >= kTensorCoreMinTokens && gemm_fusable(parts.begin(), count);
+  const bool tensor_cores = on_tensor_cores(parts.begin(), count, tokens);
   if (!tensor_cores && matvec_fusable(parts.begin(), count)) {
     matvec_fused(parts.begin(), count, x, x_stride, norm, eps, tokens, stream_);
     return;
@@ -254,11 +258,19 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     const CudaLayer& L = w.layers[static_cast<std::size_t>(l)];
     const int window = c.layer_is_sliding[static_cast<std::size_t>(l)] ? c.sliding_window : 0;
     const int ring = rings_.ring(l);
-    project({MatvecPart{L.wq, L.bq, q_, Q}, MatvecPart{L.wk, L.bk, k_, KV}, MatvecPart{L.wv, L.bv, v_, KV}}, x_, H, L.attn_norm, T);
-    stage("attn_norm+qkv");
-    rope_kv_write(q_, k_, v_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_,
-                  keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], ring, position_, T, s);
-    stage("rope+kv_write");
+    const MatvecPart qkv[] = {MatvecPart{L.wq, L.bq, q_, Q}, MatvecPart{L.wk, L.bk, k_, KV}, MatvecPart{L.wv, L.bv, v_, KV}};
+    const RopeKvAppend append{inv_freq_, c.head_dim / 2, rope_concentration_, keys_[static_cast<std::size_t>(l)],
+                              values_[static_cast<std::size_t>(l)], ring, position_};
+    if (!on_tensor_cores(qkv, 3, T) && qkv_rope_fusable(qkv, append)) {  // decode: one launch
+      qkv_rope_fused(qkv, x_, H, L.attn_norm, eps, append, T, s);
+      stage("attn_norm+qkv+rope+kv_write");
+    } else {
+      project({qkv[0], qkv[1], qkv[2]}, x_, H, L.attn_norm, T);
+      stage("attn_norm+qkv");
+      rope_kv_write(q_, k_, v_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, append.keys,
+                    append.values, ring, position_, T, s);
+      stage("rope+kv_write");
+    }
     if (T == 1 && c.num_heads / c.num_kv_heads <= kDecodeMaxGroup) {
       const int max_keys = window > 0 ? std::min(window, rings_.capacity()) : rings_.capacity();
       attention_decode(q_, keys_[static_cast<std::size_t>(l)], values_[static_cast<std::size_t>(l)], L.sinks, attn_,

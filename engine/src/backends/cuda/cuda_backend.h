@@ -56,6 +56,8 @@ class CudaBackend final : public Backend {
   // then (mode or pick) the final norm and unembedding, then the pick and the
   // copy of its id to host_picked_.
   void enqueue_chunk(int tokens, LogitsMode mode, Pick::Kind pick);
+  // Whether a product of these parts over `tokens` runs on tensor cores (gemm) rather than matrix-vector kernels.
+  bool on_tensor_cores(const MatvecPart* parts, int count, int tokens) const;
   // y = W . rmsnorm(x) (norm given) or W . x for up to kMaxMatvecParts matrices
   // sharing x: on tensor cores (gemm()) for a chunk of enough tokens, else in
   // one launch with the norm fused when the kernels allow, else as rmsnorm()
