@@ -10,6 +10,15 @@
 
 #include "kernel_api.h"
 
+// Fully unrolls the loop that follows under nvcc, so that arrays indexed by
+// its counter stay in registers rather than local memory (nvcc's own choice
+// depends on the loop body's size); nothing under the emulator.
+#ifdef OSSDESK_CUDA_EMULATOR
+#define OSSDESK_UNROLL
+#else
+#define OSSDESK_UNROLL _Pragma("unroll")
+#endif
+
 namespace ossdesk::cuda {
 
 // Enqueues kernel<<<grid, block, 0, s>>>(args...), or with programmatic

@@ -78,50 +78,70 @@ struct Q8Input {
   }
 };
 
-// dot(row r of expert e, x) for an MXFP4 matrix, by one warp.
-__device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int r, const float* x, int lane) {
+// Where row r of expert e of an MXFP4 matrix lies: its packed codes and its
+// per-block E8M0 scales.
+struct Fp4Row {
+  const std::uint8_t* nibbles;
+  const std::uint8_t* scales;
+};
+__device__ __forceinline__ Fp4Row fp4_row(const ExpertMatrices& m, int e, int r) {
   const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
-  const std::uint8_t* nibbles = m.nibbles + row * (m.cols / 2);
-  const std::uint8_t* scales = m.scales + row * (m.cols / 32);
-  float acc = 0.0f;
-  for (int b = lane; b < m.cols / 32; b += 32) {  // one 32-value block (16 bytes, one load) per lane per step
-    const uint4 packed = *reinterpret_cast<const uint4*>(nibbles + b * 16);
-    const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
-    const float* xb = x + b * 32;
-    float s = 0.0f;
-    for (int w = 0; w < 4; ++w)
-      for (int h = 0; h < 2; ++h) {
-        const float4 xv = reinterpret_cast<const float4*>(xb)[2 * w + h];
-        const unsigned nibbles = words[w] >> (16 * h);
-        s += fp4_value(nibbles & 15u) * xv.x + fp4_value(nibbles >> 4 & 15u) * xv.y + fp4_value(nibbles >> 8 & 15u) * xv.z +
-             fp4_value(nibbles >> 12 & 15u) * xv.w;
-      }
-    acc += s * e8m0(scales[b]);
-  }
-  return warp_sum(acc);
+  return Fp4Row{m.nibbles + row * (m.cols / 2), m.scales + row * (m.cols / 32)};
 }
 
-// The same on 8-bit activations: per block, eight dp4a of a word of codes
-// (low nibbles, then high) against the activations in nibble order.
-__device__ __forceinline__ float fp4_row_dot(const ExpertMatrices& m, int e, int r, const Q8Rows& x, int lane) {
-  const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
-  const std::uint8_t* nibbles = m.nibbles + row * (m.cols / 2);
-  const std::uint8_t* scales = m.scales + row * (m.cols / 32);
-  float acc = 0.0f;
-  for (int b = lane; b < m.cols / 32; b += 32) {
-    const uint4 packed = *reinterpret_cast<const uint4*>(nibbles + b * 16);
-    const uint4 xa = *reinterpret_cast<const uint4*>(x.codes + b * 32);
-    const uint4 xb = *reinterpret_cast<const uint4*>(x.codes + b * 32 + 16);
-    const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
-    const unsigned codes[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
-    int sum = 0;
-    for (int w = 0; w < 4; ++w) {
-      sum = __dp4a(fp4x4_doubled(words[w] & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w]), sum);
-      sum = __dp4a(fp4x4_doubled(words[w] >> 4 & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w + 1]), sum);
+// Block b of a row (32 values: 16 bytes of codes, one load) against block b
+// of the activations, times the block's scale: float activations ...
+__device__ __forceinline__ float fp4_block_dot(uint4 packed, std::uint8_t scale, const float* x, int b) {
+  const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
+  const float* xb = x + b * 32;
+  float s = 0.0f;
+  for (int w = 0; w < 4; ++w)
+    for (int h = 0; h < 2; ++h) {
+      const float4 xv = reinterpret_cast<const float4*>(xb)[2 * w + h];
+      const unsigned nibbles = words[w] >> (16 * h);
+      s += fp4_value(nibbles & 15u) * xv.x + fp4_value(nibbles >> 4 & 15u) * xv.y + fp4_value(nibbles >> 8 & 15u) * xv.z +
+           fp4_value(nibbles >> 12 & 15u) * xv.w;
     }
-    acc += static_cast<float>(sum) * (0.5f * e8m0(scales[b]) * x.scales[b]);
+  return s * e8m0(scale);
+}
+
+// ... or 8-bit activations: eight dp4a of a word of codes (low nibbles, then
+// high) against the activations in nibble order.
+__device__ __forceinline__ float fp4_block_dot(uint4 packed, std::uint8_t scale, const Q8Rows& x, int b) {
+  const uint4 xa = *reinterpret_cast<const uint4*>(x.codes + b * 32);
+  const uint4 xb = *reinterpret_cast<const uint4*>(x.codes + b * 32 + 16);
+  const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
+  const unsigned codes[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+  int sum = 0;
+  for (int w = 0; w < 4; ++w) {
+    sum = __dp4a(fp4x4_doubled(words[w] & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w]), sum);
+    sum = __dp4a(fp4x4_doubled(words[w] >> 4 & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w + 1]), sum);
   }
-  return warp_sum(acc);
+  return static_cast<float>(sum) * (0.5f * e8m0(scale) * x.scales[b]);
+}
+
+// out[n] = dot(rows[n], x[n]) for N rows, by one warp, one block per lane per
+// step. The N rows' loads are issued together: a decode product reads its
+// weights at the memory's pace only with enough loads in flight, and one
+// 16-byte load per lane (a warp per row, a row of 2880 being 3 steps) is few.
+template <int N, typename X>
+__device__ __forceinline__ void fp4_rows_dot(const Fp4Row (&rows)[N], const X (&x)[N], int cols, int lane, float (&out)[N]) {
+  float acc[N];
+  OSSDESK_UNROLL
+  for (int n = 0; n < N; ++n) acc[n] = 0.0f;
+  for (int b = lane; b < cols / 32; b += 32) {
+    uint4 packed[N];
+    std::uint8_t scale[N];
+    OSSDESK_UNROLL
+    for (int n = 0; n < N; ++n) {
+      packed[n] = *reinterpret_cast<const uint4*>(rows[n].nibbles + b * 16);
+      scale[n] = rows[n].scales[b];
+    }
+    OSSDESK_UNROLL
+    for (int n = 0; n < N; ++n) acc[n] += fp4_block_dot(packed[n], scale[n], x[n], b);
+  }
+  OSSDESK_UNROLL
+  for (int n = 0; n < N; ++n) out[n] = warp_sum(acc[n]);
 }
 
 // Quantizes rows of x (cols a multiple of 32) for the dp4a products: one warp per block.
@@ -134,7 +154,8 @@ __global__ void quantize_kernel(const float* x, int cols, Q8Rows out) {
   quantize_block(x[t * cols + b * 32 + lane], lane, out.codes + t * cols + b * 32, out.scales + t * (cols / 32) + b);
 }
 
-// One warp per intermediate row i; blockIdx.y = j (which of the k), blockIdx.z = token.
+// One warp per intermediate row i, its gate and up rows read together;
+// blockIdx.y = j (which of the k), blockIdx.z = token.
 template <typename Input>
 __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const float* gate_bias, const float* up_bias,
                                Input x, const std::int32_t* index, int k, float limit, float* act) {
@@ -145,13 +166,42 @@ __global__ void gate_up_kernel(ExpertMatrices gate, ExpertMatrices up, const flo
   const int j = blockIdx.y, t = blockIdx.z;
   const int e = index[t * k + j];
   const auto xt = x.row(t, gate.cols);
-  const float g = fp4_row_dot(gate, e, i, xt, lane) + gate_bias[static_cast<std::size_t>(e) * gate.rows + i];
-  const float u = fp4_row_dot(up, e, i, xt, lane) + up_bias[static_cast<std::size_t>(e) * up.rows + i];
+  const Fp4Row rows[2] = {fp4_row(gate, e, i), fp4_row(up, e, i)};
+  const decltype(xt) inputs[2] = {xt, xt};
+  float dots[2];
+  fp4_rows_dot(rows, inputs, gate.cols, lane, dots);
+  const float g = dots[0] + gate_bias[static_cast<std::size_t>(e) * gate.rows + i];
+  const float u = dots[1] + up_bias[static_cast<std::size_t>(e) * up.rows + i];
   if (lane == 0) act[(static_cast<std::size_t>(t) * k + j) * gate.rows + i] = clamped_swiglu(g, u, limit);
 }
 
+// total += weight * (down_e[h] . act + bias) for the N experts j0 .. j0+N-1 of
+// token t, in order, their rows read together.
+template <int N, typename Input>
+__device__ __forceinline__ void add_experts(const ExpertMatrices& down, const float* down_bias, const Input& act,
+                                            const std::int32_t* index, const float* weight, int k, int t, int j0, int h,
+                                            int lane, float& total) {
+  Fp4Row rows[N];
+  decltype(act.row(0, 0)) inputs[N];
+  int e[N];
+  OSSDESK_UNROLL
+  for (int n = 0; n < N; ++n) {
+    e[n] = index[t * k + j0 + n];
+    rows[n] = fp4_row(down, e[n], h);
+    inputs[n] = act.row(static_cast<std::size_t>(t) * k + j0 + n, down.cols);
+  }
+  float dots[N];
+  fp4_rows_dot(rows, inputs, down.cols, lane, dots);
+  OSSDESK_UNROLL
+  for (int n = 0; n < N; ++n) {
+    const float y = dots[n] + down_bias[static_cast<std::size_t>(e[n]) * down.rows + h];
+    total += weight[t * k + j0 + n] * y;
+  }
+}
+
 // One warp per hidden row h of one token (blockIdx.y): the k experts summed
-// in order, so the result does not depend on scheduling.
+// in order, so the result does not depend on scheduling; their rows are read
+// four (then two, then one) at a time.
 template <typename Input>
 __global__ void down_kernel(ExpertMatrices down, const float* down_bias, Input act, const std::int32_t* index,
                             const float* weight, int k, float* x) {
@@ -161,12 +211,10 @@ __global__ void down_kernel(ExpertMatrices down, const float* down_bias, Input a
   if (h >= down.rows) return;
   const int t = blockIdx.y;
   float total = 0.0f;
-  for (int j = 0; j < k; ++j) {
-    const int e = index[t * k + j];
-    const auto a = act.row(static_cast<std::size_t>(t) * k + j, down.cols);
-    const float y = fp4_row_dot(down, e, h, a, lane) + down_bias[static_cast<std::size_t>(e) * down.rows + h];
-    total += weight[t * k + j] * y;
-  }
+  int j = 0;
+  for (; j + 4 <= k; j += 4) add_experts<4>(down, down_bias, act, index, weight, k, t, j, h, lane, total);
+  if (j + 2 <= k) add_experts<2>(down, down_bias, act, index, weight, k, t, j, h, lane, total), j += 2;
+  if (j < k) add_experts<1>(down, down_bias, act, index, weight, k, t, j, h, lane, total);
   if (lane == 0) x[static_cast<std::size_t>(t) * down.rows + h] += total;
 }
 

@@ -438,11 +438,15 @@ class TestCudaOps : public QObject {
   void experts_match_cpu_moe_data() {
     QTest::addColumn<int>("tokens");
     QTest::addColumn<int>("path");  // 0 matrix-vector, 1 grouped on tensor cores, 2 dp4a
-    QTest::newRow("3 tokens, matrix-vector") << 3 << 0;
-    QTest::newRow("70 tokens, matrix-vector") << 70 << 0;
-    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1;
-    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1;
-    QTest::newRow("3 tokens, dp4a") << 3 << 2;
+    QTest::addColumn<int>("k");     // experts per token (the model's: 4)
+    QTest::newRow("3 tokens, matrix-vector") << 3 << 0 << 4;
+    QTest::newRow("70 tokens, matrix-vector") << 70 << 0 << 4;
+    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1 << 4;
+    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1 << 4;
+    QTest::newRow("3 tokens, dp4a") << 3 << 2 << 4;
+    // moe_down reads the experts' rows four, two, then one at a time: 3 = 2 + 1
+    QTest::newRow("3 tokens, matrix-vector, top 3") << 3 << 0 << 3;
+    QTest::newRow("3 tokens, dp4a, top 3") << 3 << 2 << 3;
   }
 
   // The router (with the MLP norm), the experts and the residual of layer 0
@@ -450,7 +454,9 @@ class TestCudaOps : public QObject {
   void experts_match_cpu_moe() {
     QFETCH(int, tokens);
     QFETCH(int, path);
-    const ModelConfig& c = config_;
+    QFETCH(int, k);
+    ModelConfig c = config_;
+    c.experts_per_token = k;
     const int H = c.hidden_size, I = c.intermediate_size, K = c.experts_per_token, E = c.num_experts;
     std::mt19937 rng(static_cast<unsigned>(tokens * 3 + path));
     const auto x = test::random_floats(static_cast<std::size_t>(tokens) * H, rng, -3.0f, 3.0f);
