@@ -165,22 +165,8 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
     __syncthreads();
   }
 
-  // The last block of this kv head to get here merges its splits. Each thread
-  // publishes its writes before the block takes a ticket; the counter is left
-  // at zero for the next launch (graph replays reuse it).
-  __shared__ bool last;
-  if (splits > 1) {
-    __threadfence();
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      const unsigned ticket = atomicAdd(&splits_scratch.arrivals[kvh], 1u);
-      last = ticket == static_cast<unsigned>(splits - 1);
-      if (last) splits_scratch.arrivals[kvh] = 0;
-    }
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
-  }
+  // The last block of this kv head to get here merges its splits.
+  if (splits > 1 && !last_block_to_arrive(&splits_scratch.arrivals[kvh], static_cast<unsigned>(splits))) return;
   merge_splits(partial, sinks, out_final, heads, kvh * group, group, head_dim, splits);
 }
 

@@ -174,13 +174,15 @@ __device__ __forceinline__ void stage_row(const float* x, int cols, const float*
   __syncthreads();
 }
 
-// One lane's share of dot(row, x) over `cols` for a dense row in its stored
-// format; a warp_sum of the 32 shares is the product.
+// One lane's share of dot(row, x) over columns [first, end) of a dense row
+// of `cols` in its stored format (Q8_0: first and end multiples of 32); a
+// warp_sum of the 32 shares is the product.
 template <int FORMAT>
-__device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const float* x, int cols, int lane) {
+__device__ __forceinline__ float row_slice_dot_share(const std::uint8_t* row, const float* x, int cols, int first, int end,
+                                                     int lane) {
   float acc = 0.0f;
   if constexpr (FORMAT == kDenseQ8) {
-    for (int b = lane; b < cols / 32; b += 32) {  // a block's 32 codes in two 16-byte loads: a warp reads 1 KiB in a row
+    for (int b = first / 32 + lane; b < end / 32; b += 32) {  // a block's 32 codes in two 16-byte loads: a warp reads 1 KiB in a row
       const uint4* codes = reinterpret_cast<const uint4*>(row + b * 32);
       const uint4 lo = codes[0], hi = codes[1];
       const unsigned words[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
@@ -197,9 +199,45 @@ __device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const fl
       acc += d * s;
     }
   } else {
-    for (int c = lane; c < cols; c += 32) acc += dense_at<FORMAT>(row, c, cols) * x[c];
+    for (int c = first + lane; c < end; c += 32) acc += dense_at<FORMAT>(row, c, cols) * x[c];
   }
   return acc;
+}
+
+// The same over the whole row.
+template <int FORMAT>
+__device__ __forceinline__ float row_dot_share(const std::uint8_t* row, const float* x, int cols, int lane) {
+  return row_slice_dot_share<FORMAT>(row, x, cols, 0, cols, lane);
+}
+
+// Whether the calling block is the last of `blocks` to get here on `counter`
+// (a grid's blocks that each leave a share of a result, the last one to
+// finish combining them). Every thread of the block calls it after its
+// writes. The last block sees the others' writes, read through volatile (L1
+// is not coherent), and resets the counter to zero, so the next launch (a
+// graph replay) starts clean.
+__device__ __forceinline__ bool last_block_to_arrive(std::uint32_t* counter, unsigned blocks) {
+  __shared__ bool last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const unsigned ticket = atomicAdd(counter, 1u);
+    last = ticket == blocks - 1;
+    if (last) *counter = 0;
+  }
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
+// One warp quantizes one 32-value block, lane i holding value i: the scale is
+// max |x| / 127, and code i goes to the byte of its nibble order (Q8Rows).
+__device__ __forceinline__ void quantize_block(float v, int lane, std::int8_t* codes, float* scale) {
+  const float d = warp_max(fabsf(v)) / 127.0f;
+  const int code = d > 0.0f ? __float2int_rn(v / d) : 0;
+  const int in_eight = lane & 7;
+  codes[(lane & ~7) + (in_eight & 1) * 4 + (in_eight >> 1)] = static_cast<std::int8_t>(code);
+  if (lane == 0) *scale = d;
 }
 
 // FP4 E2M1 (bit 3 = sign): 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives,

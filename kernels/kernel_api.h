@@ -145,9 +145,23 @@ struct Q8Rows {
 // Router, fused with the MLP's RMSNorm: normed[t] = rmsnorm(x[t]) * norm_weight
 // (kept for the experts, and quantized into normed_q8 when given), logits =
 // W normed + bias, top-k (ties: lower index), softmax over the k.
-// cols <= kMaxStagedCols.
+// cols <= kMaxStagedCols, experts <= kMaxExperts, k <= kMaxExpertsPerToken.
+//
+// A chunk of up to kRouterSplitTokens tokens (decode) splits each token's
+// logits over blocks that each take a slice of the columns, so that the router
+// is read by many SMs rather than one; the last block of a token to finish
+// adds the slices up and picks. Its scratch (RouterSplits) is then required.
+constexpr int kMaxExperts = 128;
+constexpr int kMaxExpertsPerToken = 8;
+constexpr int kRouterSplitTokens = 16;
+constexpr int kMaxRouterSplits = 16;
+struct RouterSplits {
+  float* partial = nullptr;            // [kRouterSplitTokens x kMaxRouterSplits x experts] logits per slice
+  std::uint32_t* arrivals = nullptr;   // [kRouterSplitTokens] blocks finished per token: zero before the first launch, left zero
+};
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
-                 const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s);
+                 const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, const RouterSplits& splits,
+                 cudaStream_t s);
 // act[(t*k + j) * inter + i] = swiglu(gate_e[i] . x[t] + gate_bias, up_e[i] . x[t] + up_bias), e = index[t*k + j];
 // on x_q8 by dp4a when its codes are given.
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,

@@ -1,6 +1,6 @@
-// The mixture of experts: the router fused with top-k and softmax, gate/up
-// with bias and clamped SwiGLU fused, and down with bias, the routing weights,
-// the sum over the k experts and the residual fused. Expert weights are MXFP4
+// The experts' matrix-vector products (decode, short chunks): gate/up with
+// bias and clamped SwiGLU fused, and down with bias, the routing weights, the
+// sum over the k experts and the residual fused (the router: router.cu). Expert weights are MXFP4
 // (kernel_api.h), decoded in registers: to floats times float activations, or
 // (dp4a) to int8 times 8-bit activations (Q8Rows).
 #include "common.cuh"
@@ -8,63 +8,7 @@
 namespace ossdesk::cuda {
 namespace {
 
-constexpr int kMaxExperts = 128;
-constexpr int kMaxK = 8;
 constexpr int kThreads = 128;
-constexpr int kRouterThreads = 256;  // as rmsnorm(): the same block_sum, so the same normalised bits
-
-// One block per token: the normalised input staged in shared memory (and
-// written out for the experts), one warp per expert's logit, then top-k.
-// One warp quantizes one 32-value block, lane i holding value i: the scale is
-// max |x| / 127, and code i goes to the byte of its nibble order (Q8Rows).
-__device__ __forceinline__ void quantize_block(float v, int lane, std::int8_t* codes, float* scale) {
-  const float d = warp_max(fabsf(v)) / 127.0f;
-  const int code = d > 0.0f ? __float2int_rn(v / d) : 0;
-  const int in_eight = lane & 7;
-  codes[(lane & ~7) + (in_eight & 1) * 4 + (in_eight >> 1)] = static_cast<std::int8_t>(code);
-  if (lane == 0) *scale = d;
-}
-
-template <int FORMAT>
-__global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
-                              const float* x, const float* norm, float eps, float* normed, Q8Rows normed_q8, int k,
-                              std::int32_t* index, float* weight) {
-  await_previous_kernel();
-  __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
-  __shared__ float logits[kMaxExperts];
-  const int t = blockIdx.x;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  stage_row(x + static_cast<std::size_t>(t) * cols, cols, norm, eps, xs);
-  for (int c = threadIdx.x; c < cols; c += blockDim.x) normed[static_cast<std::size_t>(t) * cols + c] = xs[c];
-  if (normed_q8.codes)
-    for (int b = warp; b < cols / 32; b += warps)
-      quantize_block(xs[b * 32 + lane], lane, normed_q8.codes + static_cast<std::size_t>(t) * cols + b * 32,
-                     normed_q8.scales + static_cast<std::size_t>(t) * (cols / 32) + b);
-  for (int e = warp; e < experts; e += warps) {
-    const float acc = warp_sum(row_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, lane));
-    if (lane == 0) logits[e] = acc + bias[e];
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    // Selection of the k best, highest first; on a tie the lower index (torch.topk).
-    int chosen[kMaxK];
-    for (int i = 0; i < k; ++i) {
-      int best = -1;
-      for (int e = 0; e < experts; ++e) {
-        bool taken = false;
-        for (int j = 0; j < i; ++j) taken = taken || chosen[j] == e;
-        if (!taken && (best < 0 || logits[e] > logits[best])) best = e;
-      }
-      chosen[i] = best;
-    }
-    float w[kMaxK], sum = 0.0f;
-    for (int i = 0; i < k; ++i) sum += w[i] = expf(logits[chosen[i]] - logits[chosen[0]]);
-    for (int i = 0; i < k; ++i) {
-      index[t * k + i] = chosen[i];
-      weight[t * k + i] = w[i] / sum;
-    }
-  }
-}
 
 // The input rows of the expert products: float, or 8-bit codes and scales.
 struct FloatInput {
@@ -219,20 +163,6 @@ __global__ void down_kernel(ExpertMatrices down, const float* down_bias, Input a
 }
 
 }  // namespace
-
-void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
-                 const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, cudaStream_t s) {
-#define OSSDESK_ROUTER(FORMAT)                                                                                         \
-  launch(router_kernel<FORMAT>, tokens, kRouterThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight, eps, \
-         normed, normed_q8, k, index, weight)
-  switch (w.format) {
-    case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
-    case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
-    case kDenseBF16: OSSDESK_ROUTER(kDenseBF16); break;
-    default: OSSDESK_ROUTER(kDenseQ8); break;
-  }
-#undef OSSDESK_ROUTER
-}
 
 void moe_gate_up(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
                  const float* x, const Q8Rows& x_q8, const std::int32_t* index, int tokens, int k, float limit, float* act,

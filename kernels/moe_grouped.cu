@@ -13,7 +13,6 @@ namespace {
 using tc::kTileM;
 using tc::kTileN;
 
-constexpr int kMaxExperts = 128;
 constexpr int kGroupThreads = 1024;
 constexpr int kCombineThreads = 256;
 

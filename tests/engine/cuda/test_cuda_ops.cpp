@@ -3,7 +3,8 @@
 // fused with the norm, and on tensor cores with bias and residual), q/k/v with
 // RoPE and the KV append (in one launch, and as two), attention
 // (per-token, flash attention on tensor cores, flash-decoding) over rings and
-// windows, and the experts (matrix-vector, grouped on tensor cores, dp4a) on a
+// windows, and the router (split over blocks, or a block per token) and the
+// experts (matrix-vector, grouped on tensor cores, dp4a) on a
 // synthesized layer whose shapes leave partial tiles. cuda_ops runs the
 // nvcc-built kernels and exits 77 (skipped) without a CUDA device;
 // cuda_ops_emulated runs the same file on the CPU emulator of CUDA in CI.
@@ -480,8 +481,11 @@ class TestCudaOps : public QObject {
     const cuda::Q8Rows q8 = path == 2 ? cuda::Q8Rows{normed_codes.get(), normed_scales.get()} : cuda::Q8Rows{};
     const cuda::Q8Rows act_q8 = path == 2 ? cuda::Q8Rows{act_codes.get(), act_scales.get()} : cuda::Q8Rows{};
     const float eps = static_cast<float>(c.rms_norm_eps), limit = static_cast<float>(c.swiglu_limit);
+    // Up to kRouterSplitTokens tokens: the logits split over column slices (5 of 32 here), summed by the last block.
+    DeviceVector<float> router_partial(static_cast<std::size_t>(cuda::kRouterSplitTokens) * cuda::kMaxRouterSplits * E);
+    DeviceVector<std::uint32_t> router_arrivals(std::vector<std::uint32_t>(cuda::kRouterSplitTokens, 0));
     cuda::router_topk(G.router, G.router_bias, dx.get(), G.mlp_norm, eps, dnormed.get(), q8, tokens, K, index.get(),
-                      weight.get(), nullptr);
+                      weight.get(), cuda::RouterSplits{router_partial.get(), router_arrivals.get()}, nullptr);
     if (path == 1) {
       QVERIFY(cuda::moe_groupable(G.gate, G.down, E));
       cuda::group_by_expert(index.get(), static_cast<int>(assignments), E, groups, nullptr);
@@ -495,6 +499,7 @@ class TestCudaOps : public QObject {
       cuda::moe_down(G.down, G.down_bias, act.get(), act_q8, index.get(), weight.get(), tokens, K, dx.get(), nullptr);
     }
     QVERIFY(kernels_ran());
+    QCOMPARE(router_arrivals.download(), std::vector<std::uint32_t>(cuda::kRouterSplitTokens, 0));
     const auto got = dx.download();
     // The experts' contribution, got - x against ref - x, relative to its size.
     float diff = 0.0f, size = 0.0f;

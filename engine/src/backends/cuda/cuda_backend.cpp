@@ -90,12 +90,14 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     fail(ErrorKind::Unsupported, "cuda: head_dim must be even and at most " + std::to_string(kMaxHeadDim));
   if (c.hidden_size > kMaxStagedCols)
     fail(ErrorKind::Unsupported, "cuda: hidden_size must be at most " + std::to_string(kMaxStagedCols));
-  if (c.num_experts > 128 || c.experts_per_token > 8)
-    fail(ErrorKind::Unsupported, "cuda: the router kernel handles at most 128 experts and top-8");
+  if (c.num_experts > kMaxExperts || c.experts_per_token > kMaxExpertsPerToken)
+    fail(ErrorKind::Unsupported, "cuda: the router kernel handles at most " + std::to_string(kMaxExperts) + " experts and top-" +
+                                     std::to_string(kMaxExpertsPerToken));
 
   // Plan, then check it fits before allocating.
   const std::uint64_t B = static_cast<std::uint64_t>(batch_), V = static_cast<std::uint64_t>(c.vocab_size);
-  const std::uint64_t H = static_cast<std::uint64_t>(c.hidden_size), K = static_cast<std::uint64_t>(c.experts_per_token);
+  const std::uint64_t H = static_cast<std::uint64_t>(c.hidden_size), K = static_cast<std::uint64_t>(c.experts_per_token),
+                      E = static_cast<std::uint64_t>(c.num_experts);
   logits_rows_ = std::min(batch_, kMaxLogitsRows);
   std::uint64_t kv_bytes = 0;
   for (int l = 0; l < c.num_layers; ++l)
@@ -108,7 +110,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
            static_cast<std::uint64_t>(logits_rows_) * V +
            static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
                static_cast<std::uint64_t>(c.head_dim + 2) +
-           static_cast<std::uint64_t>(c.num_kv_heads)) +
+           static_cast<std::uint64_t>(c.num_kv_heads) +
+           static_cast<std::uint64_t>(kRouterSplitTokens) * (static_cast<std::uint64_t>(kMaxRouterSplits) * E + 1)) +
       B * (H + K * static_cast<std::uint64_t>(c.intermediate_size)) * 9 / 8;  // 8-bit activations, if asked for
   const std::uint64_t weights = CudaWeights::planned_bytes(c, model.weights());
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -134,6 +137,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
                                     "attention");
     decode_splits_.arrivals = static_cast<std::uint32_t*>(scratch_.allocate(static_cast<std::uint64_t>(c.num_kv_heads) * 4, "attention"));
     check(cudaMemsetAsync(decode_splits_.arrivals, 0, static_cast<std::size_t>(c.num_kv_heads) * 4, stream_), "attention");
+    router_splits_.partial = floats(static_cast<std::uint64_t>(kRouterSplitTokens) * kMaxRouterSplits * E, "routing");
+    router_splits_.arrivals = static_cast<std::uint32_t*>(scratch_.allocate(kRouterSplitTokens * 4, "routing"));
+    check(cudaMemsetAsync(router_splits_.arrivals, 0, kRouterSplitTokens * 4, stream_), "routing");
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     expert_out_ = floats(B * K * H, "expert outputs");
@@ -287,7 +293,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     project({MatvecPart{L.wo, L.bo, x_, H, /*accumulate=*/true}}, attn_, Q, nullptr, T);
     stage("attn_out+residual");
     router_topk(L.router, L.router_bias, x_, L.mlp_norm, eps, normed_, grouped_experts ? Q8Rows{} : normed_q8_, T, K,
-                choice_, route_weight_, s);
+                choice_, route_weight_, router_splits_, s);
     stage("moe_norm+router");
     const float limit = static_cast<float>(c.swiglu_limit);
     if (grouped_experts) {

@@ -80,6 +80,7 @@ class CudaBackend final : public Backend {
   DeviceArena scratch_;  // activations, KV cache, checkpoints
   float *x_ = nullptr, *normed_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr;
   DecodeSplits decode_splits_ = {};  // flash-decoding's per-split softmaxes and arrival counters
+  RouterSplits router_splits_ = {};  // the split router's per-slice logits and arrival counters
   float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
   float* expert_out_ = nullptr;  // the grouped experts' weighted outputs, [tokens*k x hidden]
   ExpertGroups groups_;          // the assignments grouped by expert, for the grouped experts

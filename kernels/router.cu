@@ -1,0 +1,137 @@
+// The router of the mixture of experts, fused with the MLP's RMSNorm, top-k
+// and the softmax over the k (kernel_api.h, router_topk).
+//
+// Decode reads 32 rows of 2880 (F32 in GGUF files: 368 KB a layer). One block
+// would read them from one SM, a few loads in flight at a time, so a decode
+// step would wait tens of microseconds per layer on the router alone. So a
+// short chunk splits each token's logits over column slices, one block per
+// slice, and the last block of a token to finish sums the slices in a fixed
+// order (the result does not depend on which block came last) and picks.
+// Longer chunks (prefill) have a block per token and enough tokens.
+#include "common.cuh"
+
+namespace ossdesk::cuda {
+namespace {
+
+constexpr int kThreads = 256;  // as rmsnorm(): the same block_sum, so the same normalised bits
+
+// The normalised input staged in shared memory; this block's columns
+// [first, end) of it written out for the experts (and quantized, for dp4a).
+__device__ __forceinline__ void stage_normed(const float* x, int cols, const float* norm, float eps, float* normed,
+                                             const Q8Rows& normed_q8, int first, int end, float* xs) {
+  const int t = blockIdx.y;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  stage_row(x + static_cast<std::size_t>(t) * cols, cols, norm, eps, xs);
+  for (int c = first + threadIdx.x; c < end; c += blockDim.x) normed[static_cast<std::size_t>(t) * cols + c] = xs[c];
+  if (normed_q8.codes)
+    for (int b = first / 32 + warp; b < end / 32; b += warps)
+      quantize_block(xs[b * 32 + lane], lane, normed_q8.codes + static_cast<std::size_t>(t) * cols + b * 32,
+                     normed_q8.scales + static_cast<std::size_t>(t) * (cols / 32) + b);
+}
+
+// The k best of `logits` (highest first; on a tie the lower index, as
+// torch.topk) and their softmax, for token blockIdx.y. One thread.
+__device__ __forceinline__ void pick_experts(const float* logits, int experts, int k, std::int32_t* index, float* weight) {
+  const int t = blockIdx.y;
+  int chosen[kMaxExpertsPerToken];
+  for (int i = 0; i < k; ++i) {
+    int best = -1;
+    for (int e = 0; e < experts; ++e) {
+      bool taken = false;
+      for (int j = 0; j < i; ++j) taken = taken || chosen[j] == e;
+      if (!taken && (best < 0 || logits[e] > logits[best])) best = e;
+    }
+    chosen[i] = best;
+  }
+  float w[kMaxExpertsPerToken], sum = 0.0f;
+  for (int i = 0; i < k; ++i) sum += w[i] = expf(logits[chosen[i]] - logits[chosen[0]]);
+  for (int i = 0; i < k; ++i) {
+    index[t * k + i] = chosen[i];
+    weight[t * k + i] = w[i] / sum;
+  }
+}
+
+// One block per token (blockIdx.y): a warp per expert's logit over all columns.
+template <int FORMAT>
+__global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
+                              const float* x, const float* norm, float eps, float* normed, Q8Rows normed_q8, int k,
+                              std::int32_t* index, float* weight) {
+  await_previous_kernel();
+  __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
+  __shared__ float logits[kMaxExperts];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  stage_normed(x, cols, norm, eps, normed, normed_q8, 0, cols, xs);
+  for (int e = warp; e < experts; e += warps) {
+    const float acc = warp_sum(row_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, lane));
+    if (lane == 0) logits[e] = acc + bias[e];
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) pick_experts(logits, experts, k, index, weight);
+}
+
+// Block (blockIdx.x, blockIdx.y): columns [blockIdx.x * width, + width) of
+// every expert's logit for token blockIdx.y.
+template <int FORMAT>
+__global__ void router_split_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, int width,
+                                    const float* bias, const float* x, const float* norm, float eps, float* normed,
+                                    Q8Rows normed_q8, int k, std::int32_t* index, float* weight, RouterSplits scratch) {
+  await_previous_kernel();
+  __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
+  __shared__ float logits[kMaxExperts];
+  const int t = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  const int first = split * width, end = min(cols, first + width);
+  stage_normed(x, cols, norm, eps, normed, normed_q8, first, end, xs);
+  float* partial = scratch.partial + static_cast<std::size_t>(t) * kMaxRouterSplits * experts;
+  for (int e = warp; e < experts; e += warps) {
+    const float acc =
+        warp_sum(row_slice_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, first, end, lane));
+    if (lane == 0) partial[split * experts + e] = acc;
+  }
+  if (!last_block_to_arrive(&scratch.arrivals[t], static_cast<unsigned>(splits))) return;
+  const volatile float* slices = partial;
+  for (int e = threadIdx.x; e < experts; e += blockDim.x) {
+    float sum = 0.0f;
+    for (int s = 0; s < splits; ++s) sum += slices[s * experts + e];
+    logits[e] = sum + bias[e];
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) pick_experts(logits, experts, k, index, weight);
+}
+
+}  // namespace
+
+void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
+                 const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, const RouterSplits& splits,
+                 cudaStream_t s) {
+  const int blocks32 = w.cols / 32;  // slices hold whole 32-column blocks (Q8_0)
+  const int per_slice = (blocks32 + kMaxRouterSplits - 1) / kMaxRouterSplits;
+  const int slices = per_slice > 0 ? (blocks32 + per_slice - 1) / per_slice : 1;
+  if (tokens <= kRouterSplitTokens && slices > 1) {
+    const dim3 grid(slices, tokens);
+#define OSSDESK_ROUTER(FORMAT)                                                                                          \
+  launch(router_split_kernel<FORMAT>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, per_slice * 32, bias, x,  \
+         norm_weight, eps, normed, normed_q8, k, index, weight, splits)
+    switch (w.format) {
+      case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
+      case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
+      case kDenseBF16: OSSDESK_ROUTER(kDenseBF16); break;
+      default: OSSDESK_ROUTER(kDenseQ8); break;
+    }
+#undef OSSDESK_ROUTER
+    return;
+  }
+  const dim3 grid(1, tokens);
+#define OSSDESK_ROUTER(FORMAT)                                                                                         \
+  launch(router_kernel<FORMAT>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight, eps, \
+         normed, normed_q8, k, index, weight)
+  switch (w.format) {
+    case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
+    case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
+    case kDenseBF16: OSSDESK_ROUTER(kDenseBF16); break;
+    default: OSSDESK_ROUTER(kDenseQ8); break;
+  }
+#undef OSSDESK_ROUTER
+}
+
+}  // namespace ossdesk::cuda
