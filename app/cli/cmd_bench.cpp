@@ -1,7 +1,9 @@
 // `bench`: prefill and decode speed of a model on a backend, llama-bench
 // style: `runs` repetitions of a `pp`-token prefill from an empty cache and a
-// `tg`-token greedy decode after it (optionally at a `depth` of context
-// already in the cache); mean ± sd, TTFT and peak memory; JSON with --json.
+// `tg`-token decode after it (optionally at a `depth` of context already in
+// the cache), greedy, or drawn over the whole vocabulary at --temperature T as
+// a chat at default settings draws; mean ± sd, TTFT and peak memory; JSON with
+// --json.
 // Decode is also put against its memory-bandwidth limit: the bytes one decoded
 // token reads (active weights, plus the KV cache in view at its position) over
 // the device's peak bandwidth (from the driver, or --peak-gbps).
@@ -50,12 +52,12 @@ std::uint64_t peak_rss_bytes() {
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
-  Args args("bench", argv, with_backend_options({"model", "pp", "tg", "runs", "depth", "peak-gbps"}), {"json", "profile"});
+  Args args("bench", argv, with_backend_options({"model", "pp", "tg", "runs", "depth", "peak-gbps", "temperature"}), {"json", "profile"});
   const int pp = args.get_int("pp", 512), tg = args.get_int("tg", 128), runs = args.get_int("runs", 3),
             depth = args.get_int("depth", 0);
-  const double peak_gbps_given = args.get_double("peak-gbps", 0.0);
-  if (pp < 1 || tg < 0 || runs < 1 || depth < 0 || peak_gbps_given < 0)
-    fail_input("bench: --pp and --runs must be >= 1, --tg, --depth and --peak-gbps >= 0");
+  const double peak_gbps_given = args.get_double("peak-gbps", 0.0), temperature = args.get_double("temperature", 0.0);
+  if (pp < 1 || tg < 0 || runs < 1 || depth < 0 || peak_gbps_given < 0 || temperature < 0)
+    fail_input("bench: --pp and --runs must be >= 1, --tg, --depth, --peak-gbps and --temperature >= 0");
   const auto load_start = std::chrono::steady_clock::now();
   LoadedModel lm = load_model(args, depth + pp + tg + 1, "auto", args.flag("profile"));
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
@@ -73,6 +75,7 @@ int cmd_bench(const Argv& argv) {
     for (const OpTiming& op : b.take_profile()) add_timing(sink, op.op, op.total_ms, op.calls);
   };
   const SamplingParams greedy{0.0f, 0, 1.0f, 0.0f, 0};
+  const SamplingParams decode_pick{static_cast<float>(temperature), 0, 1.0f, 0.0f, 0};  // temperature 0: greedy
   SamplerState state(0);
   using clock = std::chrono::steady_clock;
   for (int r = 0; r < runs; ++r) {
@@ -88,7 +91,7 @@ int cmd_bench(const Argv& argv) {
     ttft_ms.push_back(prefill_s * 1000.0);
     if (tg > 0) {
       const auto d0 = clock::now();
-      for (int i = 0; i < tg; ++i) next = b.forward_and_sample(std::span<const TokenId>(&next, 1), greedy, state);
+      for (int i = 0; i < tg; ++i) next = b.forward_and_sample(std::span<const TokenId>(&next, 1), decode_pick, state);
       decode_tps.push_back(tg / std::chrono::duration<double>(clock::now() - d0).count());
       add_ops(decode_ops);
     }
@@ -118,6 +121,7 @@ int cmd_bench(const Argv& argv) {
       {"pp", pp},
       {"tg", tg},
       {"depth", depth},
+      {"temperature", temperature},
       {"runs", runs},
       {"load_s", load_s},
       {"prefill_tokens_per_s", {{"mean", p.mean}, {"sd", p.sd}}},
@@ -149,8 +153,8 @@ int cmd_bench(const Argv& argv) {
   } else {
     std::printf("%s on %s (%s)\n", lm.choice.name.c_str(), b.device().name.c_str(), lm.model->path().c_str());
     std::printf("prefill %d tokens: %.1f ± %.1f tok/s (TTFT %.0f ms)\n", pp, p.mean, p.sd, t.mean);
-    std::printf("decode %d tokens at depth %d: %.2f ± %.2f tok/s (%.2f GB/s of weights and KV cache)\n", tg, depth + pp, d.mean,
-                d.sd, d.mean * decode_bytes / 1e9);
+    std::printf("decode %d tokens at depth %d (%s): %.2f ± %.2f tok/s (%.2f GB/s of weights and KV cache)\n", tg, depth + pp,
+                temperature > 0 ? "drawn" : "greedy", d.mean, d.sd, d.mean * decode_bytes / 1e9);
     if (limit_tps > 0)
       std::printf("  %.1f%% of the bandwidth limit: %.0f tok/s at %.0f GB/s peak (%s)\n", 100.0 * fraction_of_limit,
                   limit_tps, peak_gbps, peak_source);

@@ -25,7 +25,7 @@ void usage() {
       "            [--max-tokens N] [--backend B] [--device N] [--json] [--profile]\n"
       "  chat      --model PATH --db FILE [--conversation ID] --message STR [--reasoning R] [--max-tokens N] [--backend B]\n"
       "  history   --db FILE [--conversation ID] [--search STR] --json\n"
-      "  bench     --model PATH [--backend B] [--pp 512] [--tg 128] [--runs 3] [--depth N] [--peak-gbps G] [--json] [--profile]\n"
+      "  bench     --model PATH [--backend B] [--pp 512] [--tg 128] [--runs 3] [--depth N] [--temperature T] [--peak-gbps G] [--json] [--profile]\n"
       "  convert   --model HF_DIR --out FILE.gguf\n"
       "  synth     --preset tiny|20b|120b --format hf|gguf --out PATH [--seed N] [--tokenizer FILE] [--dense q8_0|bf16]\n",
       stderr);

@@ -169,6 +169,13 @@ class TestCli : public QObject {
     QCOMPARE(j["peak_memory_gb_per_s"].toObject()["from"].toString(), QString("--peak-gbps"));
     QVERIFY(std::abs(j["decode_bandwidth_limit_tokens_per_s"].toDouble() - limit) < 1e-6 * limit);
     QVERIFY(std::abs(j["decode_fraction_of_limit"].toDouble() - decode / limit) < 1e-6);
+    QCOMPARE(j["temperature"].toDouble(), 0.0);  // greedy unless asked
+    // Decode drawn as a chat at default settings draws.
+    const Run drawn = cli({"bench", "--model", gguf, "--backend", "cpu", "--pp", "4", "--tg", "4", "--runs", "1",
+                           "--temperature", "1"});
+    QCOMPARE(drawn.code, 0);
+    QVERIFY2(drawn.out.contains("decode 4 tokens at depth 4 (drawn)"), qPrintable(drawn.out));
+    QCOMPARE(cli({"bench", "--model", gguf, "--temperature", "-1"}).code, 2);
   }
 
   void bad_input_exits_2_with_one_line() {
