@@ -52,7 +52,11 @@ __device__ void merge_splits(const float* partial_, const float* sinks, float* o
 }
 
 // grid (kv_heads, splits). A warp takes tiles of 32 keys, one key per lane
-// for the scores, then one output dimension per lane (strided) for the values.
+// for the scores, then one output dimension per lane (strided) for the values:
+// DIMS = head_dim / 32 rounded up of them. The loops over the group's heads
+// and a lane's dimensions run to compile-time bounds, so the accumulators stay
+// in registers (with runtime bounds nvcc put them in local memory).
+template <int DIMS>
 __global__ void attention_split_kernel(const float* q, const __half* keys, const __half* values, const float* sinks,
                                        float* out_final, DecodeSplits splits_scratch, int heads, int kv_heads, int head_dim,
                                        int window, int ring, float scale, const std::int32_t* position) {
@@ -67,7 +71,6 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
   const int group = heads / kv_heads;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int kv_dim = kv_heads * head_dim;
-  const int dims_per_lane = (head_dim + 31) / 32;
 
   for (int i = threadIdx.x; i < group * head_dim; i += kThreads) q_s[i] = q[static_cast<std::size_t>(kvh) * group * head_dim + i];
   __syncthreads();
@@ -79,11 +82,13 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
   const int begin = first + split * per_split;
   const int end = min(pos + 1, begin + per_split);
 
-  float m[kDecodeMaxGroup], l[kDecodeMaxGroup], acc[kDecodeMaxGroup][kMaxDimsPerLane];
+  float m[kDecodeMaxGroup], l[kDecodeMaxGroup], acc[kDecodeMaxGroup][DIMS];
+  OSSDESK_UNROLL
   for (int g = 0; g < kDecodeMaxGroup; ++g) {
     m[g] = kNoScore;
     l[g] = 0.0f;
-    for (int i = 0; i < kMaxDimsPerLane; ++i) acc[g][i] = 0.0f;
+    OSSDESK_UNROLL
+    for (int i = 0; i < DIMS; ++i) acc[g][i] = 0.0f;
   }
 
   for (int tile = begin + warp * 32; tile < end; tile += kWarps * 32) {
@@ -91,22 +96,28 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
     const bool valid = key < end;
     const std::size_t slot = kv_slot(key, ring);
     float score[kDecodeMaxGroup];
+    OSSDESK_UNROLL
     for (int g = 0; g < kDecodeMaxGroup; ++g) score[g] = 0.0f;
     if (valid) {
       const __half2* row = reinterpret_cast<const __half2*>(keys + slot * kv_dim + static_cast<std::size_t>(kvh) * head_dim);
       for (int d = 0; d < head_dim / 2; ++d) {
         const float2 k2 = __half22float2(row[d]);
-        for (int g = 0; g < group; ++g) score[g] += q_s[g * head_dim + 2 * d] * k2.x + q_s[g * head_dim + 2 * d + 1] * k2.y;
+        OSSDESK_UNROLL
+        for (int g = 0; g < kDecodeMaxGroup; ++g)
+          if (g < group) score[g] += q_s[g * head_dim + 2 * d] * k2.x + q_s[g * head_dim + 2 * d + 1] * k2.y;
       }
     }
-    for (int g = 0; g < group; ++g) {
+    OSSDESK_UNROLL
+    for (int g = 0; g < kDecodeMaxGroup; ++g) {
+      if (g >= group) break;
       const float s = valid ? score[g] * scale : kNoScore;
       const float m_new = fmaxf(m[g], warp_max(s));
       const float alpha = expf(m[g] - m_new);
       const float p = valid ? expf(s - m_new) : 0.0f;
       l[g] = l[g] * alpha + warp_sum(p);
       m[g] = m_new;
-      for (int i = 0; i < dims_per_lane; ++i) acc[g][i] *= alpha;
+      OSSDESK_UNROLL
+      for (int i = 0; i < DIMS; ++i) acc[g][i] *= alpha;
       p_s[warp][g][lane] = p;
     }
     __syncwarp();
@@ -115,23 +126,31 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
       const int kj = tile + j;
       const std::size_t sj = kv_slot(kj, ring);
       const __half* vrow = values + sj * kv_dim + static_cast<std::size_t>(kvh) * head_dim;
-      for (int i = 0; i < dims_per_lane; ++i) {
+      OSSDESK_UNROLL
+      for (int i = 0; i < DIMS; ++i) {
         const int d = lane + 32 * i;
         if (d >= head_dim) break;
         const float v = __half2float(vrow[d]);
-        for (int g = 0; g < group; ++g) acc[g][i] += p_s[warp][g][j] * v;
+        OSSDESK_UNROLL
+        for (int g = 0; g < kDecodeMaxGroup; ++g)
+          if (g < group) acc[g][i] += p_s[warp][g][j] * v;
       }
     }
     __syncwarp();  // p_s is rewritten by the next tile
   }
 
   // Merge the warps: each query head's max, then the rescaled sums and values.
-  if (lane == 0)
-    for (int g = 0; g < group; ++g) merge_m[warp][g] = m[g], merge_l[warp][g] = l[g];
+  if (lane == 0) {
+    OSSDESK_UNROLL
+    for (int g = 0; g < kDecodeMaxGroup; ++g)
+      if (g < group) merge_m[warp][g] = m[g], merge_l[warp][g] = l[g];
+  }
   __syncthreads();
   float scale_w[kDecodeMaxGroup];  // this warp's factor exp(m_w - M) per head
   float total_m[kDecodeMaxGroup], total_l[kDecodeMaxGroup];
-  for (int g = 0; g < group; ++g) {
+  OSSDESK_UNROLL
+  for (int g = 0; g < kDecodeMaxGroup; ++g) {
+    if (g >= group) break;
     float M = kNoScore;
     for (int w = 0; w < kWarps; ++w) M = fmaxf(M, merge_m[w][g]);
     float L = 0.0f;
@@ -143,17 +162,24 @@ __global__ void attention_split_kernel(const float* q, const __half* keys, const
   // out layout per (split, head): [m, l, values...]
   const int stride = head_dim + 2;
   float* out = partial + (static_cast<std::size_t>(split) * heads + static_cast<std::size_t>(kvh) * group) * stride;
-  if (threadIdx.x == 0)
-    for (int g = 0; g < group; ++g) out[g * stride] = total_m[g], out[g * stride + 1] = total_l[g];
+  if (threadIdx.x == 0) {
+    OSSDESK_UNROLL
+    for (int g = 0; g < kDecodeMaxGroup; ++g)
+      if (g < group) out[g * stride] = total_m[g], out[g * stride + 1] = total_l[g];
+  }
   // The weighted values, summed over the warps a quarter of the dimensions at
   // a time (shared memory holds a quarter of group x head_dim per warp).
   const int quarter = (head_dim + 3) / 4;
   for (int part = 0; part < 4; ++part) {
     const int lo = part * quarter, hi = min(head_dim, lo + quarter);
-    for (int i = 0; i < dims_per_lane; ++i) {
+    OSSDESK_UNROLL
+    for (int i = 0; i < DIMS; ++i) {
       const int d = lane + 32 * i;
-      if (d >= lo && d < hi)
-        for (int g = 0; g < group; ++g) merge_acc[warp][g * quarter + (d - lo)] = acc[g][i] * scale_w[g];
+      if (d >= lo && d < hi) {
+        OSSDESK_UNROLL
+        for (int g = 0; g < kDecodeMaxGroup; ++g)
+          if (g < group) merge_acc[warp][g * quarter + (d - lo)] = acc[g][i] * scale_w[g];
+      }
     }
     __syncthreads();
     for (int e = threadIdx.x; e < group * (hi - lo); e += kThreads) {
@@ -177,8 +203,19 @@ int attention_decode_splits(int max_keys) { return std::clamp((max_keys + 127) /
 void attention_decode(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,
                       int heads, int kv_heads, int head_dim, int window, int ring, float scale,
                       const std::int32_t* position, int splits, DecodeSplits scratch, cudaStream_t s) {
-  launch(attention_split_kernel, dim3(kv_heads, splits), kThreads, s, q, reinterpret_cast<const __half*>(keys),
-         reinterpret_cast<const __half*>(values), sinks, out, scratch, heads, kv_heads, head_dim, window, ring, scale, position);
+  const dim3 grid(kv_heads, splits);
+  const __half* k = reinterpret_cast<const __half*>(keys);
+  const __half* v = reinterpret_cast<const __half*>(values);
+  const int dims = (head_dim + 31) / 32;
+  if (dims <= 1)
+    launch(attention_split_kernel<1>, grid, kThreads, s, q, k, v, sinks, out, scratch, heads, kv_heads, head_dim, window, ring, scale, position);
+  else if (dims <= 2)
+    launch(attention_split_kernel<2>, grid, kThreads, s, q, k, v, sinks, out, scratch, heads, kv_heads, head_dim, window, ring, scale, position);
+  else if (dims <= 4)
+    launch(attention_split_kernel<4>, grid, kThreads, s, q, k, v, sinks, out, scratch, heads, kv_heads, head_dim, window, ring, scale, position);
+  else
+    launch(attention_split_kernel<kMaxDimsPerLane>, grid, kThreads, s, q, k, v, sinks, out, scratch, heads, kv_heads, head_dim,
+           window, ring, scale, position);
 }
 
 }  // namespace ossdesk::cuda
