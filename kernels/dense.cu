@@ -44,30 +44,38 @@ __global__ void matvec_kernel(const std::uint8_t* data, std::uint64_t row_stride
 }
 
 // As matvec_kernel over the rows of all parts, the token's input staged (and
-// normalised) in shared memory once per block.
+// normalised) in shared memory once per block. A warp takes `per_warp` rows,
+// kRowsPerBlock apart, so that a tall matrix (the unembedding: 201088 rows)
+// stages its input in a couple of thousand blocks rather than one per 8 rows.
 template <int FORMAT>
-__global__ void matvec_staged_kernel(MatvecParts parts, const float* x, int x_stride, int cols, const float* norm, float eps) {
+__global__ void matvec_staged_kernel(MatvecParts parts, const float* x, int x_stride, int cols, const float* norm, float eps,
+                                     int per_warp) {
   await_previous_kernel();
   __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
   const int t = blockIdx.y;
   stage_row(x + static_cast<std::size_t>(t) * x_stride, cols, norm, eps, xs);
-  const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-  const int lane = threadIdx.x & 31;
-  if (row >= parts.first_row[parts.count]) return;
-  int p = 0;
-  while (row >= parts.first_row[p + 1]) ++p;
-  const MatvecPart& part = parts.part[p];
-  const int r = row - parts.first_row[p];
-  const float acc = warp_sum(row_dot_share<FORMAT>(part.w.data + static_cast<std::uint64_t>(r) * part.w.row_stride, xs, cols, lane));
-  if (lane == 0) {
-    float* out = part.y + static_cast<std::size_t>(t) * part.y_stride + r;
-    const float v = acc + (part.bias ? part.bias[r] : 0.0f);
-    *out = part.accumulate ? *out + v : v;
+  const int warps = blockDim.x >> 5, lane = threadIdx.x & 31;
+  for (int i = 0; i < per_warp; ++i) {
+    const int row = (blockIdx.x * per_warp + i) * warps + (threadIdx.x >> 5);
+    if (row >= parts.first_row[parts.count]) return;
+    int p = 0;
+    while (row >= parts.first_row[p + 1]) ++p;
+    const MatvecPart& part = parts.part[p];
+    const int r = row - parts.first_row[p];
+    const float acc = warp_sum(row_dot_share<FORMAT>(part.w.data + static_cast<std::uint64_t>(r) * part.w.row_stride, xs, cols, lane));
+    if (lane == 0) {
+      float* out = part.y + static_cast<std::size_t>(t) * part.y_stride + r;
+      const float v = acc + (part.bias ? part.bias[r] : 0.0f);
+      *out = part.accumulate ? *out + v : v;
+    }
   }
 }
 
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;
+// A fused product spreads its rows over about this many blocks per token at
+// most (a few waves on any GPU), each warp taking several rows beyond it.
+constexpr int kStagedBlocks = 2048;
 
 }  // namespace
 
@@ -114,14 +122,19 @@ bool matvec_fusable(const MatvecPart* parts, int count) {
 void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stride, const float* norm_weight, float eps,
                   int tokens, cudaStream_t s) {
   const MatvecParts all = matvec_parts(parts, count);
-  const dim3 grid((all.first_row[count] + kRowsPerBlock - 1) / kRowsPerBlock, tokens);
+  const int groups = (all.first_row[count] + kRowsPerBlock - 1) / kRowsPerBlock;  // of kRowsPerBlock rows
+  const int per_warp = (groups + kStagedBlocks - 1) / kStagedBlocks;
+  const dim3 grid((groups + per_warp - 1) / per_warp, tokens);
   const int cols = parts[0].w.cols;
+#define OSSDESK_STAGED(FORMAT) \
+  launch(matvec_staged_kernel<FORMAT>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, per_warp)
   switch (parts[0].w.format) {
-    case kDenseF32: launch(matvec_staged_kernel<kDenseF32>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
-    case kDenseF16: launch(matvec_staged_kernel<kDenseF16>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
-    case kDenseBF16: launch(matvec_staged_kernel<kDenseBF16>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
-    default: launch(matvec_staged_kernel<kDenseQ8>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps); break;
+    case kDenseF32: OSSDESK_STAGED(kDenseF32); break;
+    case kDenseF16: OSSDESK_STAGED(kDenseF16); break;
+    case kDenseBF16: OSSDESK_STAGED(kDenseBF16); break;
+    default: OSSDESK_STAGED(kDenseQ8); break;
   }
+#undef OSSDESK_STAGED
 }
 
 }  // namespace ossdesk::cuda
