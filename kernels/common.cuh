@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernel_api.h"
 
@@ -46,6 +47,21 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Ar
   }
   kernel<<<grid, block, 0, s>>>(static_cast<Params>(args)...);
 #endif
+}
+
+// Calls body(DenseFormat<F>{}) with the dense format `format` (kDenseF32 ..
+// kDenseQ8) as a compile-time constant, decltype(f)::value in the body: one
+// instantiation of a kernel per stored format, picked at launch.
+template <int FORMAT>
+using DenseFormat = std::integral_constant<int, FORMAT>;
+template <typename Body>
+void with_dense_format(int format, Body body) {
+  switch (format) {
+    case kDenseF32: body(DenseFormat<kDenseF32>{}); break;
+    case kDenseF16: body(DenseFormat<kDenseF16>{}); break;
+    case kDenseBF16: body(DenseFormat<kDenseBF16>{}); break;
+    default: body(DenseFormat<kDenseQ8>{}); break;
+  }
 }
 
 // Every kernel calls this first, before it reads or writes global memory.

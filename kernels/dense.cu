@@ -81,12 +81,9 @@ constexpr int kStagedBlocks = 2048;
 
 void embed(const DenseMatrix& e, const std::int32_t* tokens, int count, float* x, cudaStream_t s) {
   const dim3 grid((e.cols + kThreads - 1) / kThreads, count);
-  switch (e.format) {
-    case kDenseF32: launch(embed_kernel<kDenseF32>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
-    case kDenseF16: launch(embed_kernel<kDenseF16>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
-    case kDenseBF16: launch(embed_kernel<kDenseBF16>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
-    default: launch(embed_kernel<kDenseQ8>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x); break;
-  }
+  with_dense_format(e.format, [&](auto format) {
+    launch(embed_kernel<decltype(format)::value>, grid, kThreads, s, e.data, e.row_stride, e.cols, tokens, x);
+  });
 }
 
 void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim, float eps, cudaStream_t s) {
@@ -96,20 +93,10 @@ void rmsnorm(const float* x, const float* weight, float* out, int rows, int dim,
 void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bias, float* y, int y_stride, int tokens,
             bool accumulate, cudaStream_t s) {
   const dim3 grid((w.rows + kRowsPerBlock - 1) / kRowsPerBlock, tokens);
-  switch (w.format) {
-    case kDenseF32:
-      launch(matvec_kernel<kDenseF32>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
-      break;
-    case kDenseF16:
-      launch(matvec_kernel<kDenseF16>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
-      break;
-    case kDenseBF16:
-      launch(matvec_kernel<kDenseBF16>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
-      break;
-    default:
-      launch(matvec_kernel<kDenseQ8>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias, y, y_stride, accumulate);
-      break;
-  }
+  with_dense_format(w.format, [&](auto format) {
+    launch(matvec_kernel<decltype(format)::value>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, x, x_stride, bias,
+           y, y_stride, accumulate);
+  });
 }
 
 bool matvec_fusable(const MatvecPart* parts, int count) {
@@ -126,15 +113,9 @@ void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stri
   const int per_warp = (groups + kStagedBlocks - 1) / kStagedBlocks;
   const dim3 grid((groups + per_warp - 1) / per_warp, tokens);
   const int cols = parts[0].w.cols;
-#define OSSDESK_STAGED(FORMAT) \
-  launch(matvec_staged_kernel<FORMAT>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, per_warp)
-  switch (parts[0].w.format) {
-    case kDenseF32: OSSDESK_STAGED(kDenseF32); break;
-    case kDenseF16: OSSDESK_STAGED(kDenseF16); break;
-    case kDenseBF16: OSSDESK_STAGED(kDenseBF16); break;
-    default: OSSDESK_STAGED(kDenseQ8); break;
-  }
-#undef OSSDESK_STAGED
+  with_dense_format(parts[0].w.format, [&](auto format) {
+    launch(matvec_staged_kernel<decltype(format)::value>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, per_warp);
+  });
 }
 
 }  // namespace ossdesk::cuda

@@ -81,12 +81,9 @@ void qkv_rope_fused(const MatvecPart* parts, const float* x, int x_stride, const
   const MatvecParts all = matvec_parts(parts, 3);
   const dim3 grid((all.first_row[3] / 2 + kPairs - 1) / kPairs, tokens);
   const int cols = parts[0].w.cols;
-  switch (parts[0].w.format) {
-    case kDenseF32: launch(qkv_rope_kernel<kDenseF32>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, rope); break;
-    case kDenseF16: launch(qkv_rope_kernel<kDenseF16>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, rope); break;
-    case kDenseBF16: launch(qkv_rope_kernel<kDenseBF16>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, rope); break;
-    default: launch(qkv_rope_kernel<kDenseQ8>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, rope); break;
-  }
+  with_dense_format(parts[0].w.format, [&](auto format) {
+    launch(qkv_rope_kernel<decltype(format)::value>, grid, kThreads, s, all, x, x_stride, cols, norm_weight, eps, rope);
+  });
 }
 
 }  // namespace ossdesk::cuda

@@ -104,34 +104,20 @@ __global__ void router_split_kernel(const std::uint8_t* data, std::uint64_t row_
 void router_topk(const DenseMatrix& w, const float* bias, const float* x, const float* norm_weight, float eps, float* normed,
                  const Q8Rows& normed_q8, int tokens, int k, std::int32_t* index, float* weight, const RouterSplits& splits,
                  cudaStream_t s) {
-  const int blocks32 = w.cols / 32;  // slices hold whole 32-column blocks (Q8_0)
+  const int blocks32 = w.cols / 32;  // slices hold whole 32-column blocks (Q8_0), so cols must be a multiple of 32
   const int per_slice = (blocks32 + kMaxRouterSplits - 1) / kMaxRouterSplits;
   const int slices = per_slice > 0 ? (blocks32 + per_slice - 1) / per_slice : 1;
-  if (tokens <= kRouterSplitTokens && slices > 1) {
-    const dim3 grid(slices, tokens);
-#define OSSDESK_ROUTER(FORMAT)                                                                                          \
-  launch(router_split_kernel<FORMAT>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, per_slice * 32, bias, x,  \
-         norm_weight, eps, normed, normed_q8, k, index, weight, splits)
-    switch (w.format) {
-      case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
-      case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
-      case kDenseBF16: OSSDESK_ROUTER(kDenseBF16); break;
-      default: OSSDESK_ROUTER(kDenseQ8); break;
-    }
-#undef OSSDESK_ROUTER
+  if (tokens <= kRouterSplitTokens && slices > 1 && w.cols % 32 == 0) {
+    with_dense_format(w.format, [&](auto format) {
+      launch(router_split_kernel<decltype(format)::value>, dim3(slices, tokens), kThreads, s, w.data, w.row_stride, w.rows, w.cols,
+             per_slice * 32, bias, x, norm_weight, eps, normed, normed_q8, k, index, weight, splits);
+    });
     return;
   }
-  const dim3 grid(1, tokens);
-#define OSSDESK_ROUTER(FORMAT)                                                                                         \
-  launch(router_kernel<FORMAT>, grid, kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight, eps, \
-         normed, normed_q8, k, index, weight)
-  switch (w.format) {
-    case kDenseF32: OSSDESK_ROUTER(kDenseF32); break;
-    case kDenseF16: OSSDESK_ROUTER(kDenseF16); break;
-    case kDenseBF16: OSSDESK_ROUTER(kDenseBF16); break;
-    default: OSSDESK_ROUTER(kDenseQ8); break;
-  }
-#undef OSSDESK_ROUTER
+  with_dense_format(w.format, [&](auto format) {
+    launch(router_kernel<decltype(format)::value>, dim3(1, tokens), kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight,
+           eps, normed, normed_q8, k, index, weight);
+  });
 }
 
 }  // namespace ossdesk::cuda
