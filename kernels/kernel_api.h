@@ -20,6 +20,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ossdesk::cuda {
@@ -204,7 +205,11 @@ void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const 
 void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s);
 // out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by
 // inv_temperature, then top-k (0 off), top-p (1 off), min-p (0 off), and the
-// uniform u in [0, 1) from the host's generator.
-void sample(const float* logits, int n, const SampleArgs* args, std::int32_t* out, cudaStream_t s);
+// uniform u in [0, 1) from the host's generator. Its passes over the logits
+// spread over kSampleBlocks blocks, which share `scratch`
+// (sample_scratch_bytes(), zeroed before the first draw, left reusable).
+constexpr int kSampleBlocks = 64;
+std::size_t sample_scratch_bytes();
+void sample(const float* logits, int n, const SampleArgs* args, void* scratch, std::int32_t* out, cudaStream_t s);
 
 }  // namespace ossdesk::cuda

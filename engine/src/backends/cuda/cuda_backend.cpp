@@ -112,6 +112,7 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
                static_cast<std::uint64_t>(c.head_dim + 2) +
            static_cast<std::uint64_t>(c.num_kv_heads) +
            static_cast<std::uint64_t>(kRouterSplitTokens) * (static_cast<std::uint64_t>(kMaxRouterSplits) * E + 1)) +
+      sample_scratch_bytes() +
       B * (H + K * static_cast<std::uint64_t>(c.intermediate_size)) * 9 / 8;  // 8-bit activations, if asked for
   const std::uint64_t weights = CudaWeights::planned_bytes(c, model.weights());
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -140,6 +141,8 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     router_splits_.partial = floats(static_cast<std::uint64_t>(kRouterSplitTokens) * kMaxRouterSplits * E, "routing");
     router_splits_.arrivals = static_cast<std::uint32_t*>(scratch_.allocate(kRouterSplitTokens * 4, "routing"));
     check(cudaMemsetAsync(router_splits_.arrivals, 0, kRouterSplitTokens * 4, stream_), "routing");
+    sample_scratch_ = scratch_.allocate(sample_scratch_bytes(), "sampling");
+    check(cudaMemsetAsync(sample_scratch_, 0, sample_scratch_bytes(), stream_), "sampling");
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     expert_out_ = floats(B * K * H, "expert outputs");
@@ -317,7 +320,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   if (pick == Pick::None) return;
   const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;
   if (pick == Pick::Argmax) argmax(last, V, picked_, s);
-  else sample(last, V, sample_args_, picked_, s);
+  else sample(last, V, sample_args_, sample_scratch_, picked_, s);
   check(cudaMemcpyAsync(host_picked_, picked_, 4, cudaMemcpyDeviceToHost, s), "sampled id");
   stage("sample");
 }
