@@ -201,15 +201,16 @@ void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, c
 void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
                       int k, int experts, const ExpertGroups& g, float* expert_out, float* x, cudaStream_t s);
 
-// out[0] = argmax of logits[0..n) (ties: the lower id; NaN never wins).
-void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s);
-// out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by
-// inv_temperature, then top-k (0 off), top-p (1 off), min-p (0 off), and the
-// uniform u in [0, 1) from the host's generator. Its passes over the logits
-// spread over kSampleBlocks blocks, which share `scratch`
-// (sample_scratch_bytes(), zeroed before the first draw, left reusable).
+// Both picks spread their passes over the logits over kSampleBlocks blocks,
+// which share `scratch` (sample_scratch_bytes(), zeroed before the first
+// pick, left reusable).
 constexpr int kSampleBlocks = 64;
 std::size_t sample_scratch_bytes();
+// out[0] = argmax of logits[0..n) (ties: the lower id; NaN never wins).
+void argmax(const float* logits, int n, void* scratch, std::int32_t* out, cudaStream_t s);
+// out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by
+// inv_temperature, then top-k (0 off), top-p (1 off), min-p (0 off), and the
+// uniform u in [0, 1) from the host's generator.
 void sample(const float* logits, int n, const SampleArgs* args, void* scratch, std::int32_t* out, cudaStream_t s);
 
 }  // namespace ossdesk::cuda

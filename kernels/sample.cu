@@ -17,37 +17,8 @@
 namespace ossdesk::cuda {
 namespace {
 
-constexpr int kThreads = 1024;
 constexpr int kDrawThreads = 256;  // a row of bins each: 16 KB of shared memory
 constexpr int kDigitBits = 4, kDigits = 1 << kDigitBits;
-
-__global__ void argmax_kernel(const float* logits, int n, std::int32_t* out) {
-  await_previous_kernel();
-  __shared__ float best_v[kThreads];
-  __shared__ int best_i[kThreads];
-  float bv = -INFINITY;
-  int bi = -1;
-  for (int i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = logits[i];
-    if (!isnan(v) && (bi < 0 || v > bv)) bv = v, bi = i;  // i ascends: ties keep the lower id
-  }
-  best_v[threadIdx.x] = bv;
-  best_i[threadIdx.x] = bi;
-  __syncthreads();
-  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) {
-      const float v = best_v[threadIdx.x + s];
-      const int i = best_i[threadIdx.x + s];
-      const int mine = best_i[threadIdx.x];
-      if (i >= 0 && (mine < 0 || v > best_v[threadIdx.x] || (v == best_v[threadIdx.x] && i < mine))) {
-        best_v[threadIdx.x] = v;
-        best_i[threadIdx.x] = i;
-      }
-    }
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) out[0] = best_i[0] < 0 ? 0 : best_i[0];
-}
 
 __device__ __forceinline__ unsigned key_of(float s) {
   const unsigned b = __float_as_uint(s);
@@ -197,6 +168,48 @@ __global__ void draw_digit_kernel(Draw d, int phase, int shift) {
   else st.tau = max(st.tau, st.search);
 }
 
+// Argmax over the blocks' slices: each block's best (ties: the lower id; NaN
+// never wins), then the last block takes the best of the blocks in order.
+__global__ void argmax_kernel(Draw d, std::int32_t* out) {
+  await_previous_kernel();
+  __shared__ float best_v[kDrawThreads];
+  __shared__ int best_i[kDrawThreads];
+  float bv = -INFINITY;
+  int bi = -1;
+  for (int i = d.begin() + threadIdx.x; i < d.end(); i += blockDim.x) {
+    const float v = d.logits[i];
+    if (!isnan(v) && (bi < 0 || v > bv)) bv = v, bi = i;  // i ascends: ties keep the lower id
+  }
+  best_v[threadIdx.x] = bv;
+  best_i[threadIdx.x] = bi;
+  __syncthreads();
+  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) {
+      const float v = best_v[threadIdx.x + s];
+      const int i = best_i[threadIdx.x + s];
+      const int mine = best_i[threadIdx.x];
+      if (i >= 0 && (mine < 0 || v > best_v[threadIdx.x] || (v == best_v[threadIdx.x] && i < mine))) {
+        best_v[threadIdx.x] = v;
+        best_i[threadIdx.x] = i;
+      }
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    d.partial[blockIdx.x * kDigits] = best_v[0];
+    d.partial[blockIdx.x * kDigits + 1] = __int_as_float(best_i[0]);
+  }
+  if (!d.last_block() || threadIdx.x != 0) return;
+  float v = -INFINITY;
+  int id = -1;
+  for (int b = 0; b < static_cast<int>(gridDim.x); ++b) {  // slices ascend: a tie keeps the earlier block's id
+    const int i = __float_as_int(d.block_value(b, 1));
+    const float vb = d.block_value(b, 0);
+    if (i >= 0 && (id < 0 || vb > v)) v = vb, id = i;
+  }
+  out[0] = id < 0 ? 0 : id;
+}
+
 // The lowest id whose scaled logit has the drawn key.
 __global__ void draw_pick_kernel(Draw d, std::int32_t* out) {
   await_previous_kernel();
@@ -222,18 +235,26 @@ __global__ void draw_pick_kernel(Draw d, std::int32_t* out) {
   out[0] = best == INT_MAX ? 0 : best;
 }
 
-}  // namespace
+Draw draw_view(const float* logits, int n, const SampleArgs* args, void* scratch) {
+  auto* bytes = static_cast<unsigned char*>(scratch);
+  const std::size_t partial_bytes = static_cast<std::size_t>(kSampleBlocks) * kDigits * 4;
+  return Draw{logits, n, args, reinterpret_cast<float*>(bytes), reinterpret_cast<DrawState*>(bytes + partial_bytes),
+              reinterpret_cast<std::uint32_t*>(bytes + partial_bytes + sizeof(DrawState))};
+}
 
-void argmax(const float* logits, int n, std::int32_t* out, cudaStream_t s) { launch(argmax_kernel, 1, kThreads, s, logits, n, out); }
+int draw_blocks(int n) { return std::max(1, std::min(kSampleBlocks, (n + kDrawThreads - 1) / kDrawThreads)); }
+
+}  // namespace
 
 std::size_t sample_scratch_bytes() { return static_cast<std::size_t>(kSampleBlocks) * kDigits * 4 + sizeof(DrawState) + 4; }
 
+void argmax(const float* logits, int n, void* scratch, std::int32_t* out, cudaStream_t s) {
+  launch(argmax_kernel, draw_blocks(n), kDrawThreads, s, draw_view(logits, n, nullptr, scratch), out);
+}
+
 void sample(const float* logits, int n, const SampleArgs* args, void* scratch, std::int32_t* out, cudaStream_t s) {
-  auto* bytes = static_cast<unsigned char*>(scratch);
-  const Draw d{logits, n, args, reinterpret_cast<float*>(bytes),
-               reinterpret_cast<DrawState*>(bytes + static_cast<std::size_t>(kSampleBlocks) * kDigits * 4),
-               reinterpret_cast<std::uint32_t*>(bytes + static_cast<std::size_t>(kSampleBlocks) * kDigits * 4 + sizeof(DrawState))};
-  const int blocks = std::max(1, std::min(kSampleBlocks, (n + kDrawThreads - 1) / kDrawThreads));
+  const Draw d = draw_view(logits, n, args, scratch);
+  const int blocks = draw_blocks(n);
   launch(draw_max_kernel, blocks, kDrawThreads, s, d);
   for (int phase : {kTopK, kTopP, kFinal}) {
     launch(draw_mass_kernel, blocks, kDrawThreads, s, d, phase);

@@ -3,7 +3,7 @@
 // fused with the norm, and on tensor cores with bias and residual), q/k/v with
 // RoPE and the KV append (in one launch, and as two), attention
 // (per-token, flash attention on tensor cores, flash-decoding) over rings and
-// windows, and the router (split over blocks, or a block per token) and the
+// windows, argmax over blocks, and the router (split over blocks, or a block per token) and the
 // experts (matrix-vector, grouped on tensor cores, dp4a) on a
 // synthesized layer whose shapes leave partial tiles. cuda_ops runs the
 // nvcc-built kernels and exits 77 (skipped) without a CUDA device;
@@ -234,6 +234,31 @@ class TestCudaOps : public QObject {
     const float ratio = dense_error_ratio(w.view, normed.data(), tokens, y.download(), ref, 1e-5f);
     qInfo("error / bound: %g", ratio);
     QVERIFY(ratio <= 1.0f);  // a row never written is left NaN by the emulator, which fails this
+  }
+
+  // argmax spreads over 64 blocks' slices: a tie between two slices keeps the
+  // lower id, NaN never wins, and a row of NaN picks 0.
+  void argmax_over_blocks_keeps_the_lower_id() {
+    std::mt19937 rng(5);
+    auto logits = test::random_floats(20000, rng, -5.0f, 5.0f);
+    logits[15000] = 9.0f;
+    logits[7000] = 9.0f;
+    logits[3] = std::nanf("");
+    DeviceVector<float> dlogits(logits);
+    DeviceVector<std::uint8_t> scratch(std::vector<std::uint8_t>(cuda::sample_scratch_bytes(), 0));
+    DeviceVector<std::int32_t> out(1);
+    cuda::argmax(dlogits.get(), static_cast<int>(logits.size()), scratch.get(), out.get(), nullptr);
+    QVERIFY(kernels_ran());
+    QCOMPARE(out.download()[0], 7000);
+    logits[15000] = 9.5f;  // the later slice's value now larger
+    dlogits.upload(logits);
+    cuda::argmax(dlogits.get(), static_cast<int>(logits.size()), scratch.get(), out.get(), nullptr);
+    QVERIFY(kernels_ran());
+    QCOMPARE(out.download()[0], 15000);
+    dlogits.upload(std::vector<float>(logits.size(), std::nanf("")));
+    cuda::argmax(dlogits.get(), static_cast<int>(logits.size()), scratch.get(), out.get(), nullptr);
+    QVERIFY(kernels_ran());
+    QCOMPARE(out.download()[0], 0);
   }
 
   void embed_and_rmsnorm_match_cpu() {

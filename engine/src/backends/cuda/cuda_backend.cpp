@@ -319,7 +319,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
   stage("final_norm+unembed");
   if (pick == Pick::None) return;
   const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;
-  if (pick == Pick::Argmax) argmax(last, V, picked_, s);
+  if (pick == Pick::Argmax) argmax(last, V, sample_scratch_, picked_, s);
   else sample(last, V, sample_args_, sample_scratch_, picked_, s);
   check(cudaMemcpyAsync(host_picked_, picked_, 4, cudaMemcpyDeviceToHost, s), "sampled id");
   stage("sample");

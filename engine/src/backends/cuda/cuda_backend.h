@@ -91,7 +91,7 @@ class CudaBackend final : public Backend {
   std::uint8_t* step_ = nullptr;  // StepHeader, then the chunk's tokens
   std::int32_t *position_ = nullptr, *tokens_ = nullptr, *choice_ = nullptr, *picked_ = nullptr;
   SampleArgs* sample_args_ = nullptr;
-  void* sample_scratch_ = nullptr;  // the draw's passes' partial results and state (sample())
+  void* sample_scratch_ = nullptr;  // the pick's passes' partial results and state (argmax(), sample())
   std::uint8_t* host_step_ = nullptr;     // pinned mirror of step_
   std::int32_t* host_picked_ = nullptr;  // pinned: the picked id
   bool use_graphs_ = true;                // OSSDESK_CUDA_GRAPHS=0 turns them off
