@@ -210,7 +210,10 @@ std::size_t sample_scratch_bytes();
 void argmax(const float* logits, int n, void* scratch, std::int32_t* out, cudaStream_t s);
 // out[0] = a draw with the host sampler's rules (backends/sampling.h): scaled by
 // inv_temperature, then top-k (0 off), top-p (1 off), min-p (0 off), and the
-// uniform u in [0, 1) from the host's generator.
-void sample(const float* logits, int n, const SampleArgs* args, void* scratch, std::int32_t* out, cudaStream_t s);
+// uniform u in [0, 1) from the host's generator. The top-k and top-p passes
+// are launched only when asked for (and then skip themselves when the
+// arguments turn the filter off).
+void sample(const float* logits, int n, const SampleArgs* args, bool top_k, bool top_p, void* scratch, std::int32_t* out,
+            cudaStream_t s);
 
 }  // namespace ossdesk::cuda

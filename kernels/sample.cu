@@ -6,8 +6,8 @@
 // is one SM's bandwidth and special-function units, hundreds of microseconds
 // a token against about a millisecond for the whole greedy step. So every
 // pass spreads over kSampleBlocks blocks, and a search settles four bits of
-// its threshold a pass (8 passes, not 32): 29 short launches a draw, all in
-// the decode graph. The sums are taken in a fixed order (per thread, per
+// its threshold a pass (8 passes, not 32): 11 short launches a draw, 9 more
+// for each of top-k and top-p, all in the decode graph. The sums are taken in a fixed order (per thread, per
 // block, then the blocks in order), so a draw does not depend on timing.
 #include <algorithm>
 #include <climits>
@@ -252,11 +252,13 @@ void argmax(const float* logits, int n, void* scratch, std::int32_t* out, cudaSt
   launch(argmax_kernel, draw_blocks(n), kDrawThreads, s, draw_view(logits, n, nullptr, scratch), out);
 }
 
-void sample(const float* logits, int n, const SampleArgs* args, void* scratch, std::int32_t* out, cudaStream_t s) {
+void sample(const float* logits, int n, const SampleArgs* args, bool top_k, bool top_p, void* scratch, std::int32_t* out,
+            cudaStream_t s) {
   const Draw d = draw_view(logits, n, args, scratch);
   const int blocks = draw_blocks(n);
   launch(draw_max_kernel, blocks, kDrawThreads, s, d);
   for (int phase : {kTopK, kTopP, kFinal}) {
+    if ((phase == kTopK && !top_k) || (phase == kTopP && !top_p)) continue;
     launch(draw_mass_kernel, blocks, kDrawThreads, s, d, phase);
     for (int shift = 32 - kDigitBits; shift >= 0; shift -= kDigitBits) launch(draw_digit_kernel, blocks, kDrawThreads, s, d, phase, shift);
   }

@@ -248,7 +248,12 @@ void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* 
   for (const MatvecPart& p : parts) matvec(p.w, x, x_stride, p.bias, p.y, p.y_stride, tokens, p.accumulate, stream_);
 }
 
-void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
+int CudaBackend::pick_plan(const Pick& pick) {
+  if (pick.kind != Pick::Draw) return pick.kind == Pick::Argmax ? kArgmax : kNoPick;
+  return kDraw + (pick.params.top_k > 0 ? 1 : 0) + (pick.params.top_p < 1.0f ? 2 : 0);
+}
+
+void CudaBackend::enqueue_chunk(int T, LogitsMode mode, int plan) {
   const ModelConfig& c = config_;
   const CudaWeights& w = *weights_;
   const int H = c.hidden_size, Q = c.q_dim(), KV = c.kv_dim(), K = c.experts_per_token, V = c.vocab_size, E = c.num_experts;
@@ -313,25 +318,26 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, Pick::Kind pick) {
     moe_down(L.down, L.down_bias, act_, act_q8_, choice_, route_weight_, T, K, x_, s);
     stage("moe_down+residual");
   }
-  if (mode == LogitsMode::None && pick == Pick::None) return;
+  if (mode == LogitsMode::None && plan == kNoPick) return;
   const int rows = mode == LogitsMode::All ? T : 1;
   project({MatvecPart{w.unembedding, nullptr, logits_, V}}, x_ + static_cast<std::size_t>(T - rows) * H, H, w.final_norm, rows);
   stage("final_norm+unembed");
-  if (pick == Pick::None) return;
+  if (plan == kNoPick) return;
   const float* last = logits_ + static_cast<std::size_t>(rows - 1) * V;
-  if (pick == Pick::Argmax) argmax(last, V, sample_scratch_, picked_, s);
-  else sample(last, V, sample_args_, sample_scratch_, picked_, s);
+  if (plan == kArgmax) argmax(last, V, sample_scratch_, picked_, s);
+  else sample(last, V, sample_args_, plan == kDrawTopK || plan == kDrawTopKTopP, plan == kDrawTopP || plan == kDrawTopKTopP,
+              sample_scratch_, picked_, s);
   check(cudaMemcpyAsync(host_picked_, picked_, 4, cudaMemcpyDeviceToHost, s), "sampled id");
   stage("sample");
 }
 
-cudaGraphExec_t CudaBackend::decode_graph(Pick::Kind pick) {
-  cudaGraphExec_t& exec = decode_graphs_[pick];
+cudaGraphExec_t CudaBackend::decode_graph(int plan) {
+  cudaGraphExec_t& exec = decode_graphs_[plan];
   if (exec) return exec;
   check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
   cudaGraph_t graph = nullptr;
   try {
-    enqueue_chunk(1, LogitsMode::None, pick);
+    enqueue_chunk(1, LogitsMode::None, plan);
   } catch (...) {
     if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
     throw;
@@ -362,13 +368,14 @@ TokenId CudaBackend::run_chunk(std::span<const TokenId> tokens, LogitsMode mode,
   std::memcpy(host_step_ + sizeof header, tokens.data(), static_cast<std::size_t>(T) * 4);
 
   // A decode step that only picks replays the captured graph: one launch, one sync.
-  const bool replay = use_graphs_ && !options_.profile && T == 1 && mode == LogitsMode::None && pick.kind != Pick::None;
+  const int plan = pick_plan(pick);
+  const bool replay = use_graphs_ && !options_.profile && T == 1 && mode == LogitsMode::None && plan != kNoPick;
   if (replay) {
-    check(cudaGraphLaunch(decode_graph(pick.kind), s), "cudaGraphLaunch");
+    check(cudaGraphLaunch(decode_graph(plan), s), "cudaGraphLaunch");
   } else {
     stage_events_.clear();
     if (options_.profile) check(cudaEventRecord(chunk_start_, s), "cudaEventRecord");
-    enqueue_chunk(T, mode, pick.kind);
+    enqueue_chunk(T, mode, plan);
     if (mode != LogitsMode::None && logits) {
       const std::size_t rows = mode == LogitsMode::All ? static_cast<std::size_t>(T) : 1;
       check(cudaMemcpyAsync(logits, logits_, rows * static_cast<std::size_t>(config_.vocab_size) * 4, cudaMemcpyDeviceToHost, s),

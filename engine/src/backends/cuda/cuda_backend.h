@@ -44,6 +44,11 @@ class CudaBackend final : public Backend {
     SamplingParams params;
     float u = 0;
   };
+  // The kernels a pick launches: none, argmax, or a draw with or without the
+  // top-k and top-p passes (a chat's default draw needs neither). One decode
+  // graph is captured per plan.
+  enum PickPlan { kNoPick, kArgmax, kDraw, kDrawTopK, kDrawTopP, kDrawTopKTopP, kPickPlans };
+  static int pick_plan(const Pick& pick);
   // What the host sends each chunk, in one copy to `step_`: the first
   // position and the draw's arguments (read by the kernels from device memory,
   // so a captured decode step replays for any position), then the tokens.
@@ -55,7 +60,7 @@ class CudaBackend final : public Backend {
   // Enqueues one chunk of `tokens` already in host_step_: the forward pass,
   // then (mode or pick) the final norm and unembedding, then the pick and the
   // copy of its id to host_picked_.
-  void enqueue_chunk(int tokens, LogitsMode mode, Pick::Kind pick);
+  void enqueue_chunk(int tokens, LogitsMode mode, int plan);
   // Whether a product of these parts over `tokens` runs on tensor cores (gemm) rather than matrix-vector kernels.
   bool on_tensor_cores(const MatvecPart* parts, int count, int tokens) const;
   // y = W . rmsnorm(x) (norm given) or W . x for up to kMaxMatvecParts matrices
@@ -63,8 +68,8 @@ class CudaBackend final : public Backend {
   // one launch with the norm fused when the kernels allow, else as rmsnorm()
   // into normed_ and one matvec() per part.
   void project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens);
-  // The decode step (one token, one pick) captured once as a CUDA graph.
-  cudaGraphExec_t decode_graph(Pick::Kind pick);
+  // The decode step (one token, one pick) captured once per plan as a CUDA graph.
+  cudaGraphExec_t decode_graph(int plan);
   void stage(const char* name);  // profiling: the work enqueued since the previous stage() is `name`
   void copy_rings(bool to_checkpoint);
 
@@ -97,7 +102,7 @@ class CudaBackend final : public Backend {
   bool use_graphs_ = true;                // OSSDESK_CUDA_GRAPHS=0 turns them off
   bool use_tensor_cores_ = true;          // prefill chunks on tensor cores; OSSDESK_CUDA_TENSOR_CORES=0 turns them off
   bool programmatic_launch_ = false;      // OSSDESK_CUDA_PDL=1 on sm_90 and later (kernels/common.cuh)
-  cudaGraphExec_t decode_graphs_[3] = {};  // by Pick::Kind
+  cudaGraphExec_t decode_graphs_[kPickPlans] = {};  // by PickPlan
   std::vector<std::uint16_t*> keys_, values_, checkpoint_keys_, checkpoint_values_;
   float rope_concentration_ = 1;
 
