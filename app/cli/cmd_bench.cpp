@@ -164,7 +164,7 @@ int cmd_bench(const Argv& argv) {
       for (const char* phase : {"prefill", "decode"}) {
         std::printf("%s, per op (all runs):\n", phase);
         for (const auto& op : out["profile"][phase])
-          std::printf("  %-22s %10.1f ms  %llu calls\n", op["op"].get<std::string>().c_str(), op["ms"].get<double>(),
+          std::printf("  %-28s %10.1f ms  %llu calls\n", op["op"].get<std::string>().c_str(), op["ms"].get<double>(),
                       static_cast<unsigned long long>(op["calls"].get<std::uint64_t>()));
       }
   }

@@ -63,7 +63,7 @@ void print_profile(std::vector<OpTiming> ops, const std::string& backend, const 
   for (const OpTiming& op : ops) total += op.total_ms;
   std::fprintf(stderr, "profile (%s on %s):\n", backend.c_str(), device.c_str());
   for (const OpTiming& op : ops)
-    std::fprintf(stderr, "  %-22s %10.3f ms  %5.1f%%  %llu calls\n", op.op.c_str(), op.total_ms,
+    std::fprintf(stderr, "  %-28s %10.3f ms  %5.1f%%  %llu calls\n", op.op.c_str(), op.total_ms,
                  total > 0 ? 100.0 * op.total_ms / total : 0.0, static_cast<unsigned long long>(op.calls));
 }
 
