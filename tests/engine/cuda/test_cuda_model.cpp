@@ -194,12 +194,21 @@ class TestCudaModel : public QObject {
     const std::size_t V = static_cast<std::size_t>(g.vocab);
     std::vector<float> a(V), b(V);
     backend->forward(g.tokens, LogitsMode::Last, a.data());
+    backend->take_profile();  // the prefill's
     QCOMPARE(backend->truncate(static_cast<int>(g.tokens.size()) - 1), static_cast<int>(g.tokens.size()) - 1);
     backend->forward(std::span<const int>(&g.tokens.back(), 1), LogitsMode::Last, b.data());
     QVERIFY(test::max_abs_diff(a.data(), b.data(), V) < 1e-3f);
-    bool attention = false;
-    for (const OpTiming& t : backend->take_profile()) attention = attention || (t.op == "attention" && t.total_ms > 0);
+    // A one-token step computes q/k/v, RoPE and the KV append in one launch a layer.
+    bool attention = false, separate_rope = false;
+    std::uint64_t fused_calls = 0;
+    for (const OpTiming& t : backend->take_profile()) {
+      attention = attention || (t.op == "attention" && t.total_ms > 0);
+      separate_rope = separate_rope || t.op == "rope+kv_write";
+      if (t.op == "attn_norm+qkv+rope+kv_write") fused_calls = t.calls;
+    }
     QVERIFY(attention);
+    QVERIFY(!separate_rope);
+    QCOMPARE(fused_calls, static_cast<std::uint64_t>(model->config().num_layers));
     QVERIFY(backend->device_memory_bytes() > 0);
   }
 
