@@ -1,8 +1,8 @@
 // The experts' matrix-vector products (decode, short chunks): gate/up with
 // bias and clamped SwiGLU fused, and down with bias, the routing weights, the
-// sum over the k experts and the residual fused (the router: router.cu). Expert weights are MXFP4
-// (kernel_api.h), decoded in registers: to floats times float activations, or
-// (dp4a) to int8 times 8-bit activations (Q8Rows).
+// sum over the k experts and the residual fused (the router: router.cu).
+// Expert weights are MXFP4 (kernel_api.h), decoded in registers: to floats
+// times float activations, or (dp4a) to int8 times 8-bit activations (Q8Rows).
 #include "common.cuh"
 
 namespace ossdesk::cuda {

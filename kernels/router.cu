@@ -51,30 +51,15 @@ __device__ __forceinline__ void pick_experts(const float* logits, int experts, i
   }
 }
 
-// One block per token (blockIdx.y): a warp per expert's logit over all columns.
-template <int FORMAT>
-__global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, const float* bias,
-                              const float* x, const float* norm, float eps, float* normed, Q8Rows normed_q8, int k,
-                              std::int32_t* index, float* weight) {
-  await_previous_kernel();
-  __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
-  __shared__ float logits[kMaxExperts];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  stage_normed(x, cols, norm, eps, normed, normed_q8, 0, cols, xs);
-  for (int e = warp; e < experts; e += warps) {
-    const float acc = warp_sum(row_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, lane));
-    if (lane == 0) logits[e] = acc + bias[e];
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) pick_experts(logits, experts, k, index, weight);
-}
-
 // Block (blockIdx.x, blockIdx.y): columns [blockIdx.x * width, + width) of
-// every expert's logit for token blockIdx.y.
+// every expert's logit for token blockIdx.y, a warp per expert. With one
+// block per token (width = cols) the block has the logits itself; with
+// several, each leaves its slice in `scratch` and the token's last block to
+// finish sums them.
 template <int FORMAT>
-__global__ void router_split_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, int width,
-                                    const float* bias, const float* x, const float* norm, float eps, float* normed,
-                                    Q8Rows normed_q8, int k, std::int32_t* index, float* weight, RouterSplits scratch) {
+__global__ void router_kernel(const std::uint8_t* data, std::uint64_t row_stride, int experts, int cols, int width,
+                              const float* bias, const float* x, const float* norm, float eps, float* normed,
+                              Q8Rows normed_q8, int k, std::int32_t* index, float* weight, RouterSplits scratch) {
   await_previous_kernel();
   __shared__ __align__(16) float xs[kMaxStagedCols];  // read as float4
   __shared__ float logits[kMaxExperts];
@@ -82,18 +67,23 @@ __global__ void router_split_kernel(const std::uint8_t* data, std::uint64_t row_
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   const int first = split * width, end = min(cols, first + width);
   stage_normed(x, cols, norm, eps, normed, normed_q8, first, end, xs);
-  float* partial = scratch.partial + static_cast<std::size_t>(t) * kMaxRouterSplits * experts;
+  float* partial = splits > 1 ? scratch.partial + static_cast<std::size_t>(t) * kMaxRouterSplits * experts : nullptr;
   for (int e = warp; e < experts; e += warps) {
     const float acc =
         warp_sum(row_slice_dot_share<FORMAT>(data + static_cast<std::uint64_t>(e) * row_stride, xs, cols, first, end, lane));
-    if (lane == 0) partial[split * experts + e] = acc;
+    if (lane == 0) {
+      if (splits == 1) logits[e] = acc + bias[e];
+      else partial[split * experts + e] = acc;
+    }
   }
-  if (!last_block_to_arrive(&scratch.arrivals[t], static_cast<unsigned>(splits))) return;
-  const volatile float* slices = partial;
-  for (int e = threadIdx.x; e < experts; e += blockDim.x) {
-    float sum = 0.0f;
-    for (int s = 0; s < splits; ++s) sum += slices[s * experts + e];
-    logits[e] = sum + bias[e];
+  if (splits > 1) {
+    if (!last_block_to_arrive(&scratch.arrivals[t], static_cast<unsigned>(splits))) return;
+    const volatile float* slices = partial;
+    for (int e = threadIdx.x; e < experts; e += blockDim.x) {
+      float sum = 0.0f;
+      for (int s = 0; s < splits; ++s) sum += slices[s * experts + e];
+      logits[e] = sum + bias[e];
+    }
   }
   __syncthreads();
   if (threadIdx.x == 0) pick_experts(logits, experts, k, index, weight);
@@ -107,16 +97,11 @@ void router_topk(const DenseMatrix& w, const float* bias, const float* x, const 
   const int blocks32 = w.cols / 32;  // slices hold whole 32-column blocks (Q8_0), so cols must be a multiple of 32
   const int per_slice = (blocks32 + kMaxRouterSplits - 1) / kMaxRouterSplits;
   const int slices = per_slice > 0 ? (blocks32 + per_slice - 1) / per_slice : 1;
-  if (tokens <= kRouterSplitTokens && slices > 1 && w.cols % 32 == 0) {
-    with_dense_format(w.format, [&](auto format) {
-      launch(router_split_kernel<decltype(format)::value>, dim3(slices, tokens), kThreads, s, w.data, w.row_stride, w.rows, w.cols,
-             per_slice * 32, bias, x, norm_weight, eps, normed, normed_q8, k, index, weight, splits);
-    });
-    return;
-  }
+  const bool split = tokens <= kRouterSplitTokens && slices > 1 && w.cols % 32 == 0;
   with_dense_format(w.format, [&](auto format) {
-    launch(router_kernel<decltype(format)::value>, dim3(1, tokens), kThreads, s, w.data, w.row_stride, w.rows, w.cols, bias, x, norm_weight,
-           eps, normed, normed_q8, k, index, weight);
+    launch(router_kernel<decltype(format)::value>, dim3(split ? slices : 1, tokens), kThreads, s, w.data, w.row_stride,
+           w.rows, w.cols, split ? per_slice * 32 : w.cols, bias, x, norm_weight, eps, normed, normed_q8, k, index, weight,
+           splits);
   });
 }
 
