@@ -103,12 +103,13 @@ __global__ void attention_kernel(const float* q, const __half* keys, const __hal
 
 }  // namespace
 
-void rope_kv_write(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads, int half_dim,
-                   float concentration, std::uint16_t* keys, std::uint16_t* values, int ring,
-                   const std::int32_t* first_position, int tokens, cudaStream_t s) {
-  const int threads = (q_heads + kv_heads) * half_dim + kv_heads * 2 * half_dim;
-  launch(rope_kv_write_kernel, dim3((threads + 127) / 128, tokens), 128, s, q, k, v, inv_freq, q_heads, kv_heads, half_dim,
-         concentration, reinterpret_cast<__half*>(keys), reinterpret_cast<__half*>(values), ring, first_position);
+void rope_kv_write(float* q, const float* k, const float* v, int q_heads, int kv_heads, const RopeKvAppend& rope, int tokens,
+                   cudaStream_t s) {
+  const int half = rope.half_dim;
+  const int threads = (q_heads + kv_heads) * half + kv_heads * 2 * half;
+  launch(rope_kv_write_kernel, dim3((threads + 127) / 128, tokens), 128, s, q, k, v, rope.inv_freq, q_heads, kv_heads, half,
+         rope.concentration, reinterpret_cast<__half*>(rope.keys), reinterpret_cast<__half*>(rope.values), rope.ring,
+         rope.first_position);
 }
 
 void attention(const float* q, const std::uint16_t* keys, const std::uint16_t* values, const float* sinks, float* out,

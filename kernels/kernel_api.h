@@ -87,17 +87,10 @@ void matvec(const DenseMatrix& w, const float* x, int x_stride, const float* bia
 bool matvec_fusable(const MatvecPart* parts, int count);
 void matvec_fused(const MatvecPart* parts, int count, const float* x, int x_stride, const float* norm_weight, float eps,
                   int tokens, cudaStream_t s);
-// YaRN RoPE on q [tokens x q_heads*head_dim] (in place) and k, fused with the
-// append of k (rotated) and v to a layer's f16 cache; token t at position
-// *first_position + t.
-void rope_kv_write(float* q, const float* k, const float* v, const float* inv_freq, int q_heads, int kv_heads, int half_dim,
-                   float concentration, std::uint16_t* keys, std::uint16_t* values, int ring,
-                   const std::int32_t* first_position, int tokens, cudaStream_t s);
-// Both in one launch (qkv_rope.cu): the q, k and v parts of matvec_fused, in
-// that order, then RoPE and the append as rope_kv_write does them. q lands
-// rotated in parts[0].y; k and v go to the cache only (parts[1].y and
-// parts[2].y are not written). qkv_rope_fusable says whether the parts fit:
-// matvec_fusable, rows whole heads, k and v alike, no accumulate.
+// Where YaRN RoPE and the KV append of a layer go: the rotation's inverse
+// frequencies and concentration, the layer's f16 cache (a ring of `ring`
+// slots, or 0: slot = position), and the chunk's first position in device
+// memory (token t is at *first_position + t).
 struct RopeKvAppend {
   const float* inv_freq = nullptr;  // [half_dim]
   int half_dim = 0;
@@ -107,6 +100,15 @@ struct RopeKvAppend {
   int ring = 0;
   const std::int32_t* first_position = nullptr;
 };
+// RoPE on q [tokens x q_heads*head_dim] (in place) and k, fused with the
+// append of k (rotated) and v to the cache.
+void rope_kv_write(float* q, const float* k, const float* v, int q_heads, int kv_heads, const RopeKvAppend& rope, int tokens,
+                   cudaStream_t s);
+// Both in one launch (qkv_rope.cu): the q, k and v parts of matvec_fused, in
+// that order, then RoPE and the append as rope_kv_write does them. q lands
+// rotated in parts[0].y; k and v go to the cache only (parts[1].y and
+// parts[2].y are not written). qkv_rope_fusable says whether the parts fit:
+// matvec_fusable, rows whole heads, k and v alike, no accumulate.
 bool qkv_rope_fusable(const MatvecPart* parts, const RopeKvAppend& rope);
 void qkv_rope_fused(const MatvecPart* parts, const float* x, int x_stride, const float* norm_weight, float eps,
                     const RopeKvAppend& rope, int tokens, cudaStream_t s);

@@ -370,8 +370,7 @@ class TestCudaOps : public QObject {
     } else {
       QVERIFY(cuda::matvec_fusable(parts, 3));
       cuda::matvec_fused(parts, 3, dx.get(), H, dnorm.get(), eps, tokens, nullptr);
-      cuda::rope_kv_write(dq.get(), dk.get(), dv.get(), inv_freq.get(), c.num_heads, c.num_kv_heads, rope.half_dim(),
-                          rope.concentration(), keys.get(), values.get(), ring, position.get(), tokens, nullptr);
+      cuda::rope_kv_write(dq.get(), dk.get(), dv.get(), c.num_heads, c.num_kv_heads, append, tokens, nullptr);
     }
     QVERIFY(kernels_ran());
 

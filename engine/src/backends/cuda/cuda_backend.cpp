@@ -136,13 +136,16 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     decode_splits_.partial = floats(static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
                                         static_cast<std::uint64_t>(c.head_dim + 2),
                                     "attention");
-    decode_splits_.arrivals = static_cast<std::uint32_t*>(scratch_.allocate(static_cast<std::uint64_t>(c.num_kv_heads) * 4, "attention"));
-    check(cudaMemsetAsync(decode_splits_.arrivals, 0, static_cast<std::size_t>(c.num_kv_heads) * 4, stream_), "attention");
+    // Arrival counters (and the sampler's state) start at zero; the kernels leave them so.
+    auto zeroed = [this](std::uint64_t bytes, const char* what) {
+      void* p = scratch_.allocate(bytes, what);
+      check(cudaMemsetAsync(p, 0, bytes, stream_), what);
+      return p;
+    };
+    decode_splits_.arrivals = static_cast<std::uint32_t*>(zeroed(static_cast<std::uint64_t>(c.num_kv_heads) * 4, "attention"));
     router_splits_.partial = floats(static_cast<std::uint64_t>(kRouterSplitTokens) * kMaxRouterSplits * E, "routing");
-    router_splits_.arrivals = static_cast<std::uint32_t*>(scratch_.allocate(kRouterSplitTokens * 4, "routing"));
-    check(cudaMemsetAsync(router_splits_.arrivals, 0, kRouterSplitTokens * 4, stream_), "routing");
-    sample_scratch_ = scratch_.allocate(sample_scratch_bytes(), "sampling");
-    check(cudaMemsetAsync(sample_scratch_, 0, sample_scratch_bytes(), stream_), "sampling");
+    router_splits_.arrivals = static_cast<std::uint32_t*>(zeroed(kRouterSplitTokens * 4, "routing"));
+    sample_scratch_ = zeroed(sample_scratch_bytes(), "sampling");
     route_weight_ = floats(B * K, "routing");
     act_ = floats(B * K * static_cast<std::uint64_t>(c.intermediate_size), "expert activations");
     expert_out_ = floats(B * K * H, "expert outputs");
@@ -281,8 +284,7 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, int plan) {
     } else {
       project({qkv[0], qkv[1], qkv[2]}, x_, H, L.attn_norm, T);
       stage("attn_norm+qkv");
-      rope_kv_write(q_, k_, v_, inv_freq_, c.num_heads, c.num_kv_heads, c.head_dim / 2, rope_concentration_, append.keys,
-                    append.values, ring, position_, T, s);
+      rope_kv_write(q_, k_, v_, c.num_heads, c.num_kv_heads, append, T, s);
       stage("rope+kv_write");
     }
     if (T == 1 && c.num_heads / c.num_kv_heads <= kDecodeMaxGroup) {
