@@ -1,5 +1,6 @@
-// What the GPU op tests (Vulkan and CUDA) share: random inputs, and the scale
-// a float dot product's rounding error is measured against.
+// What the GPU op tests (Vulkan and CUDA) share: random inputs, float vectors
+// as the CPU ops take them, and the scale a float dot product's rounding error
+// is measured against.
 #pragma once
 
 #include <cmath>
@@ -17,6 +18,16 @@ inline std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float 
   std::vector<float> v(n);
   for (auto& f : v) f = u(rng);
   return v;
+}
+
+// A float vector as the CPU ops take a norm weight, a bias or the sinks.
+inline VectorView float_view(const std::vector<float>& v) {
+  VectorView view;
+  view.format = WeightFormat::F32;
+  view.n = static_cast<std::int64_t>(v.size());
+  view.data = reinterpret_cast<const std::uint8_t*>(v.data());
+  view.stride = 4;
+  return view;
 }
 
 // Per output y[t * w.rows + r] of y = W x (+ bias): sum_c |w_rc x_tc| (+ |bias_r|).

@@ -175,15 +175,10 @@ class TestCudaOps : public QObject {
     const auto start = test::random_floats(static_cast<std::size_t>(tokens) * 72, rng);
 
     std::vector<float> normed(x.size());
-    VectorView norm_view;
-    norm_view.n = cols;
-    norm_view.data = reinterpret_cast<const std::uint8_t*>(norm.data());
-    cpu::rmsnorm(x.data(), norm_view, 1e-5, tokens, cols, normed.data());
+    cpu::rmsnorm(x.data(), test::float_view(norm), 1e-5, tokens, cols, normed.data());
     std::vector<float> ref_a(static_cast<std::size_t>(tokens) * 200), ref_b(static_cast<std::size_t>(tokens) * 72);
     cpu::matmul(ctx_, a.view, nullptr, normed.data(), tokens, ref_a.data());
-    VectorView bias_view;
-    bias_view.n = 72;
-    bias_view.data = reinterpret_cast<const std::uint8_t*>(bias.data());
+    const VectorView bias_view = test::float_view(bias);
     cpu::matmul(ctx_, b.view, &bias_view, normed.data(), tokens, ref_b.data());
     for (std::size_t i = 0; i < ref_b.size(); ++i) ref_b[i] += start[i];
 
@@ -221,10 +216,7 @@ class TestCudaOps : public QObject {
     const auto x = test::random_floats(static_cast<std::size_t>(tokens) * cols, rng, -2.0f, 2.0f);
     const auto norm = test::random_floats(cols, rng);
     std::vector<float> normed(x.size()), ref(static_cast<std::size_t>(tokens) * rows);
-    VectorView norm_view;
-    norm_view.n = cols;
-    norm_view.data = reinterpret_cast<const std::uint8_t*>(norm.data());
-    cpu::rmsnorm(x.data(), norm_view, 1e-5, tokens, cols, normed.data());
+    cpu::rmsnorm(x.data(), test::float_view(norm), 1e-5, tokens, cols, normed.data());
     cpu::matmul(ctx_, w.view, nullptr, normed.data(), tokens, ref.data());
     DeviceVector<float> dx(x), dnorm(norm), y(ref.size());
     const cuda::MatvecPart part[] = {cuda::MatvecPart{w.matrix(), nullptr, y.get(), rows}};
@@ -279,11 +271,8 @@ class TestCudaOps : public QObject {
     }
     const auto x = test::random_floats(3 * 1000, rng, -3.0f, 3.0f);
     const auto scale = test::random_floats(1000, rng);
-    VectorView scale_view;
-    scale_view.n = 1000;
-    scale_view.data = reinterpret_cast<const std::uint8_t*>(scale.data());
     std::vector<float> ref(x.size());
-    cpu::rmsnorm(x.data(), scale_view, 1e-5, 3, 1000, ref.data());
+    cpu::rmsnorm(x.data(), test::float_view(scale), 1e-5, 3, 1000, ref.data());
     DeviceVector<float> dx(x), dscale(scale), out(x.size());
     cuda::rmsnorm(dx.get(), dscale.get(), out.get(), 3, 1000, 1e-5f, nullptr);
     QVERIFY(kernels_ran());
@@ -329,16 +318,10 @@ class TestCudaOps : public QObject {
     const auto norm = test::random_floats(H, rng);
     const auto bq = test::random_floats(Q, rng), bk = test::random_floats(KV, rng), bv = test::random_floats(KV, rng);
 
-    auto vector_view = [](const std::vector<float>& v) {
-      VectorView view;
-      view.n = v.size();
-      view.data = reinterpret_cast<const std::uint8_t*>(v.data());
-      return view;
-    };
     std::vector<float> normed(x.size());
-    cpu::rmsnorm(x.data(), vector_view(norm), c.rms_norm_eps, tokens, H, normed.data());
+    cpu::rmsnorm(x.data(), test::float_view(norm), c.rms_norm_eps, tokens, H, normed.data());
     std::vector<float> q(static_cast<std::size_t>(tokens) * Q), k(static_cast<std::size_t>(tokens) * KV), v(k.size());
-    const VectorView bq_view = vector_view(bq), bk_view = vector_view(bk), bv_view = vector_view(bv);
+    const VectorView bq_view = test::float_view(bq), bk_view = test::float_view(bk), bv_view = test::float_view(bv);
     cpu::matmul(ctx_, wq.view, &bq_view, normed.data(), tokens, q.data());
     cpu::matmul(ctx_, wk.view, &bk_view, normed.data(), tokens, k.data());
     cpu::matmul(ctx_, wv.view, &bv_view, normed.data(), tokens, v.data());

@@ -67,11 +67,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
                         std::mt19937& rng) {
     const auto x = random_floats(static_cast<std::size_t>(w.cols) * tokens, rng);
     const auto bias = random_floats(static_cast<std::size_t>(w.rows), rng, -4.0f, 4.0f);
-    VectorView bias_view;
-    bias_view.format = WeightFormat::F32;
-    bias_view.n = w.rows;
-    bias_view.data = reinterpret_cast<const std::uint8_t*>(bias.data());
-    bias_view.stride = 4;
+    const VectorView bias_view = test::float_view(bias);
 
     std::vector<float> ref(static_cast<std::size_t>(w.rows) * tokens);
     const cpu::OpContext ctx{pool_, cpu::cpu_kernels()};

@@ -286,11 +286,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     cache.set_position(positions);
     const auto q = random_floats(static_cast<std::size_t>(tokens) * heads * head_dim, rng, -q_range, q_range);
     const auto sinks = random_floats(static_cast<std::size_t>(heads), rng, -3.0f, 3.0f);
-    VectorView sv;
-    sv.format = WeightFormat::F32;
-    sv.n = heads;
-    sv.data = reinterpret_cast<const std::uint8_t*>(sinks.data());
-    sv.stride = 4;
+    const VectorView sv = test::float_view(sinks);
     std::vector<float> ref(q.size());
     const cpu::OpContext ctx{pool_, cpu::cpu_kernels()};
     cpu::attention(ctx, cache, 0, cpu::AttentionShape{heads, kv_heads, head_dim, window}, sv, q.data(), position, tokens,
