@@ -3,7 +3,11 @@
 // is measured against.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -18,6 +22,31 @@ inline std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float 
   std::vector<float> v(n);
   for (auto& f : v) f = u(rng);
   return v;
+}
+
+// A row of `n` distinct logits spread over [-8, 8) in random order, with
+// `bad` of them NaN or infinite: the device samplers' tests draw from it (a tie
+// at the draw's crossing would make the device's lowest-id rule and the host
+// sampler's sort order disagree, which the samplers document).
+inline std::vector<float> distinct_logits(std::size_t n, std::size_t bad, std::mt19937& rng) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<float> row(n);
+  for (std::size_t i = 0; i < n; ++i) row[i] = -8.0f + 16.0f * static_cast<float>(order[i]) / static_cast<float>(n);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()};
+  for (std::size_t i = 0; i < bad && i < n; ++i) row[order[i]] = specials[i % 3];
+  return row;
+}
+
+// The id of the largest finite logit (0 when none is finite): what a draw
+// with u = 0 picks, the host walking to its first, most likely token.
+inline std::int32_t most_likely_finite(const std::vector<float>& row) {
+  std::size_t top = 0;
+  for (std::size_t i = 0; i < row.size(); ++i)
+    if (std::isfinite(row[i]) && (!std::isfinite(row[top]) || row[i] > row[top])) top = i;
+  return static_cast<std::int32_t>(top);
 }
 
 // A float vector as the CPU ops take a norm weight, a bias or the sinks.

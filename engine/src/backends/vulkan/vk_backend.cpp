@@ -7,6 +7,7 @@
 
 #include "backends/cpu/rope.h"
 #include "backends/vulkan/vk_check.h"
+#include "backends/vulkan/vk_sampling.h"
 #include "ossdesk/error.h"
 
 namespace ossdesk::vk {
@@ -101,10 +102,6 @@ struct CombinePush {
 struct ArgmaxPush {
   std::uint32_t n, per_group, offset;
 };
-struct SamplePush {
-  std::uint32_t n, offset, params;
-};
-
 std::string gib(std::uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
@@ -121,6 +118,7 @@ struct VulkanBackend::Pipelines {
   std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
   std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed, router;  // by weight format
   std::uint32_t wg_embed = 0, wg_rope = 0, wg_kv = 0, wg_combine = 0;
+  std::uint32_t draw_groups = 0;  // workgroups of a draw's passes
 };
 
 VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, const LoadControl& control)
@@ -178,6 +176,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   expert_out_ = f32(B * K * H);
   logits_ = f32(static_cast<std::uint64_t>(logits_rows_) * V);
   partial_ = f32(2 * (V / kArgmaxPerGroup + 1));
+  draw_ = Buffer(*device_, draw_scratch_bytes(), MemoryKind::DeviceLocal);
   dummy_ = f32(1);
   if (physical.integer_dot) {
     const std::uint64_t widest = static_cast<std::uint64_t>(std::max(c.hidden_size, c.q_dim()));
@@ -253,7 +252,9 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     p.combine = make("moe_combine", 2, sizeof(CombinePush), {p.wg_combine});
     p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
     p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
-    p.sample = make("sample", 2, sizeof(SamplePush), {device_->workgroup_size(1024)});
+    const std::uint32_t wg_sample = device_->workgroup_size(128);  // sample.comp's shared memory: 8 KB at 128
+    p.sample = make("sample", 3, sizeof(DrawPush), {wg_sample});
+    p.draw_groups = draw_groups(u32(c.vocab_size), wg_sample);
     if (physical.integer_dot) {
       p.wg_quantize = device_->workgroup_size(64);
       p.quantize = make("quantize_q8", 3, sizeof(QuantizePush), {p.wg_quantize});
@@ -374,7 +375,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
 
   const std::uint32_t params = kStepHeader + u32(batch_);
   r.copy(io_step_.handle(), 0, step_.handle(), 0, (kStepHeader + T) * 4);
-  if (pick == Pick::Draw) r.copy(io_step_.handle(), params * 4, step_.handle(), params * 4, kSampleParams * 4);
+  if (is_draw(pick)) r.copy(io_step_.handle(), params * 4, step_.handle(), params * 4, kSampleParams * 4);
   r.barrier();
   for (const GpuMatrix::Part& part : w.embedding.parts) {
     const EmbedPush push{part.rows, part.row0, w.embedding.cols, w.embedding.row_stride};
@@ -513,8 +514,14 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
                GroupCount{groups, 1, 1});
     r.barrier();
     r.dispatch(*p.argmax1, {whole(logits_), whole(partial_), whole(step_)}, ArgmaxPush{groups, 0, 0}, GroupCount{1, 1, 1});
-  } else if (pick == Pick::Draw) {
-    r.dispatch(*p.sample, {whole(logits_), whole(step_)}, SamplePush{V, last_row, params}, GroupCount{1, 1, 1});
+  } else if (is_draw(pick)) {
+    const bool top_k = pick == Pick::DrawTopK || pick == Pick::DrawTopKTopP;
+    const bool top_p = pick == Pick::DrawTopP || pick == Pick::DrawTopKTopP;
+    const std::vector<DrawPush> passes = draw_passes(V, last_row, params, p.draw_groups, top_k, top_p);
+    for (const DrawPush& pass : passes) {
+      if (&pass != &passes.front()) r.barrier();
+      r.dispatch(*p.sample, {whole(logits_), whole(step_), whole(draw_)}, pass, draw_pass_groups(pass));
+    }
   }
   if (pick != Pick::None) {
     r.barrier();
@@ -534,7 +541,7 @@ Recording& VulkanBackend::recording(int tokens, LogitsMode mode, Pick pick) {
   for (const GpuLayer& L : weights_->layers) groups += u32(L.experts.size());
   const std::uint32_t parts = u32(weights_->embedding.parts.size() + weights_->unembedding.parts.size());
   const std::uint32_t dense_parts = 16;  // q/k/v/o/router parts per layer, generously
-  const std::uint32_t max_dispatches = 24 + parts + u32(config_.num_layers) * (16 + dense_parts) + 2 * groups;
+  const std::uint32_t max_dispatches = 24 + kMaxDrawDispatches + parts + u32(config_.num_layers) * (16 + dense_parts) + 2 * groups;
   auto rec = std::make_unique<Recording>(*device_, command_pool_, max_dispatches, options_.profile);
   record(*rec, tokens, mode, pick);
   return *recordings_.emplace(key, std::move(rec)).first->second;
@@ -573,7 +580,9 @@ TokenId VulkanBackend::forward_and_sample(std::span<const TokenId> tokens, const
   // exactly as the host sampler takes it, so a seed means the same on both.
   Pick pick = Pick::Argmax;
   if (params.temperature > 0.0f) {
-    pick = Pick::Draw;
+    // Each filter in use adds its passes, so a draw records only those.
+    const bool top_k = params.top_k > 0, top_p = params.top_p < 1.0f;
+    pick = top_k ? (top_p ? Pick::DrawTopKTopP : Pick::DrawTopK) : (top_p ? Pick::DrawTopP : Pick::Draw);
     auto* words = static_cast<std::uint32_t*>(io_step_.mapped()) + kStepHeader + batch_;
     const auto bits = [](float f) { return std::bit_cast<std::uint32_t>(f); };
     words[0] = bits(static_cast<float>(state.next_unit()));
@@ -632,7 +641,7 @@ int VulkanBackend::truncate(int n) {
 std::uint64_t VulkanBackend::device_memory_bytes() const {
   std::uint64_t total = weights_->bytes();
   for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &choice_, &route_weight_, &act_,
-                          &logits_, &partial_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
+                          &logits_, &partial_, &draw_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
     total += b->size();
   for (const auto* list : {&keys_, &values_, &checkpoint_keys_, &checkpoint_values_})
     for (const Buffer& b : *list) total += b.size();

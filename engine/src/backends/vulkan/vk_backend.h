@@ -45,8 +45,10 @@ class VulkanBackend final : public Backend {
  private:
   struct Pipelines;
   // What the end of a chunk picks on the device: nothing, the argmax, or a
-  // draw with the sampling parameters of the step buffer.
-  enum class Pick { None, Argmax, Draw };
+  // draw with the sampling parameters of the step buffer, recorded with the
+  // passes of the filters it uses (vk_sampling.h).
+  enum class Pick { None, Argmax, Draw, DrawTopK, DrawTopP, DrawTopKTopP };
+  static bool is_draw(Pick p) { return p != Pick::None && p != Pick::Argmax; }
   void release();  // the raw Vulkan handles; the destructor and a failed constructor call it
   // Runs one chunk (at most batch_ tokens); returns the picked id unless Pick::None.
   TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, Pick pick);
@@ -80,6 +82,7 @@ class VulkanBackend final : public Backend {
 
   // Activations for one chunk, the per-step inputs, and the KV cache.
   Buffer step_, x_, normed_, q_, k_, v_, attn_, choice_, route_weight_, act_, logits_, partial_;
+  Buffer draw_;  // sample.comp's state and partial sums
   Buffer route_, expert_out_, attention_partial_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
   Buffer inv_freq_, dummy_;
   Buffer x_codes_, x_scales_;  // quantize_q8 output: int8 codes and per-32 scales
