@@ -21,6 +21,7 @@
 #include "backends/cpu/rope.h"
 #include "backends/cuda/cuda_weights.h"
 #include "backends/kv_rings.h"
+#include "backends/sampling.h"
 #include "golden_fixture.h"
 #include "kernel_api.h"
 #include "model/model.h"
@@ -251,6 +252,45 @@ class TestCudaOps : public QObject {
     cuda::argmax(dlogits.get(), static_cast<int>(logits.size()), scratch.get(), out.get(), nullptr);
     QVERIFY(kernels_ran());
     QCOMPARE(out.download()[0], 0);
+  }
+
+  // A draw spread over 64 blocks picks what sample_token picks from the same
+  // uniform, for each filter set, on a row of distinct logits with non-finite
+  // ones; with u = 0 it picks the most likely token (the crossing is strict).
+  void draw_over_blocks_follows_the_host_sampler() {
+    std::mt19937 rng(6);
+    const std::vector<float> logits = test::distinct_logits(20000, 5, rng);
+    const int n = static_cast<int>(logits.size());
+    DeviceVector<float> dlogits(logits);
+    DeviceVector<std::uint8_t> scratch(std::vector<std::uint8_t>(cuda::sample_scratch_bytes(), 0));
+    DeviceVector<std::int32_t> out(1);
+    struct Filters {
+      float temperature;
+      int top_k;
+      float top_p, min_p;
+    };
+    std::vector<std::pair<float, TokenId>> host_scratch;
+    for (const Filters f : {Filters{1.0f, 0, 1.0f, 0.0f}, Filters{0.3f, 40, 1.0f, 0.0f}, Filters{1.0f, 0, 0.9f, 0.0f},
+                            Filters{0.8f, 100, 0.8f, 0.02f}}) {
+      SamplingParams params;
+      params.temperature = f.temperature;
+      params.top_k = f.top_k;
+      params.top_p = f.top_p;
+      params.min_p = f.min_p;
+      SamplerState device_state(11), host_state(11);
+      const auto draw = [&](float u) {
+        const cuda::SampleArgs args{1.0f / f.temperature, f.top_k, f.top_p, f.min_p, u};
+        DeviceVector<cuda::SampleArgs> dargs(std::vector<cuda::SampleArgs>{args});
+        cuda::sample(dlogits.get(), n, dargs.get(), f.top_k > 0, f.top_p < 1.0f, scratch.get(), out.get(), nullptr);
+        return kernels_ran() ? out.download()[0] : -1;
+      };
+      for (int d = 0; d < 4; ++d) {
+        const std::int32_t got = draw(static_cast<float>(device_state.next_unit()));
+        std::vector<float> copy = logits;
+        QCOMPARE(got, sample_token(copy, params, host_state, host_scratch));
+      }
+      QCOMPARE(draw(0.0f), test::most_likely_finite(logits));
+    }
   }
 
   void embed_and_rmsnorm_match_cpu() {
