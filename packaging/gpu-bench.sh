@@ -15,6 +15,7 @@ MODE=${1:-all}
 if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
   $B/vulkan_ops2 2>&1 | grep -E "device:|Totals|FAIL" | head
   $B/vulkan_ops 2>&1 | grep -E "Totals|FAIL" | head
+  $B/vulkan_sampling 2>&1 | grep -E "Totals|FAIL" | head
   $B/vulkan_model 2>&1 | grep -E "device:|Totals|FAIL|max" | head -40
   $B/cuda_loader 2>&1 | grep -E "CUDA devices|Totals|FAIL" | head
   $B/cuda_ops 2>&1 | grep -E "Totals|FAIL|Loc|max" | head -40
@@ -23,7 +24,7 @@ fi
 # The measurements: decode and a 2048-token prefill at depth 0 and 4096,
 # per backend; on CUDA also the variants to compare in one run (dp4a experts,
 # programmatic launch, prefill without tensor cores or in one chunk, drawn
-# decode), and the per-kernel profile.
+# decode), and the per-kernel profile; on Vulkan also drawn decode.
 run_bench() {  # name, then bench arguments; JSON to $OUT/bench_<name>.json, summary to stdout
   $B/ossdesk-cli bench --model /tmp/20b.gguf --context 8192 --runs 3 --json "${@:2}" > $OUT/bench_$1.json 2>>$OUT/bench_err.txt
   python3 -c "import json;d=json.load(open('$OUT/bench_$1.json'));print('$1', {k:d[k] for k in d if k in ('driver','decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','decode_gb_per_s','decode_bandwidth_limit_tokens_per_s','decode_fraction_of_limit')})"
@@ -50,6 +51,7 @@ if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-vulkan ]; then
   echo "peak bandwidth for Vulkan's ratio: ${PEAK:-unknown} GB/s"
   run_bench vulkan_d0 --backend vulkan --pp 2048 --tg 128 ${PEAK:+--peak-gbps $PEAK}
   run_bench vulkan_d4096 --backend vulkan --depth 4096 --pp 2048 --tg 128 ${PEAK:+--peak-gbps $PEAK}
+  run_bench vulkan_drawn_d0 --backend vulkan --pp 512 --tg 128 --temperature 1 ${PEAK:+--peak-gbps $PEAK}
   $B/ossdesk-cli bench --model /tmp/20b.gguf --backend vulkan --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30
 fi
 tail -5 $OUT/bench_err.txt 2>/dev/null
