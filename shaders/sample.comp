@@ -28,10 +28,11 @@
 // settle them first (the same sums in the same order, so the same result in
 // every workgroup) into the draw's state, which workgroup 0 also stores. Two
 // slots, by the parity of the pass, keep a pass from overwriting what its
-// own workgroups still read. One workgroup per SM reading the whole row 35
-// times, as this shader first did, was hundreds of microseconds a token on a
-// discrete GPU; this is 12 short dispatches for a plain draw (9 more for each
-// of top-k and top-p).
+// own workgroups still read. This shader first read the whole row 35 times
+// in one workgroup, which keeps a draw on one SM (by estimate hundreds of
+// microseconds a token on a discrete GPU; twice this version's time even on
+// lavapipe's two threads); this is 12 short dispatches for a plain draw (9
+// more for each of top-k and top-p).
 //
 // Parameters travel in the step buffer at p.params (written by the host per
 // draw, since the command buffer is recorded once): [0] u, [1] 1/temperature,
