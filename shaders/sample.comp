@@ -45,14 +45,13 @@
 
 layout(local_size_x_id = 0) in;
 
-struct DrawState {
-  uint tau;     // the filters' threshold so far (top-k, then top-p)
-  uint search;  // the threshold being searched: its settled digits
-  uint chosen;  // the drawn token's key
+struct DrawState {  // vk_sampling.cpp: kStateWords
+  uint tau;        // the filters' threshold so far (top-k, then top-p)
+  uint search;     // the threshold being searched: its settled digits
+  uint chosen;     // the drawn token's key
   uint searching;  // whether the phase's search runs
-  float top;    // the largest scaled logit
-  float target; // the search's target mass (or count)
-  uint unused0, unused1;
+  float top;       // the largest scaled logit
+  float target;    // the search's target mass (or count)
 };
 
 layout(std430, binding = 0) readonly buffer Logits { float logits[]; };
@@ -138,7 +137,7 @@ DrawState settle_previous() {
     DrawState st = state[p.pass_index & 1u];  // the state two passes back
     const float first = uintBitsToFloat(sums_s[0]);
     if (p.prev_kind == KIND_MAX) {
-      st = DrawState(0u, 0u, 0u, 0u, first, 0.0, 0u, 0u);
+      st = DrawState(0u, 0u, 0u, 0u, first, 0.0);
     } else if (p.prev_kind == KIND_MASS) {
       const uint phase = p.prev_phase;
       st.search = 0u;
@@ -198,7 +197,7 @@ void main() {
     return;
   }
 
-  const DrawState st = p.kind == KIND_MAX ? DrawState(0u, 0u, 0u, 0u, 0.0, 0.0, 0u, 0u) : settle_previous();
+  const DrawState st = p.kind == KIND_MAX ? DrawState(0u, 0u, 0u, 0u, 0.0, 0.0) : settle_previous();
   const float inv_t = inv_t_param();
   const uint per_group = (p.n + p.groups - 1u) / p.groups;
   const uint begin = group * per_group;

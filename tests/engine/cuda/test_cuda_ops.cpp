@@ -264,19 +264,10 @@ class TestCudaOps : public QObject {
     DeviceVector<float> dlogits(logits);
     DeviceVector<std::uint8_t> scratch(std::vector<std::uint8_t>(cuda::sample_scratch_bytes(), 0));
     DeviceVector<std::int32_t> out(1);
-    struct Filters {
-      float temperature;
-      int top_k;
-      float top_p, min_p;
-    };
     std::vector<std::pair<float, TokenId>> host_scratch;
-    for (const Filters f : {Filters{1.0f, 0, 1.0f, 0.0f}, Filters{0.3f, 40, 1.0f, 0.0f}, Filters{1.0f, 0, 0.9f, 0.0f},
-                            Filters{0.8f, 100, 0.8f, 0.02f}}) {
-      SamplingParams params;
-      params.temperature = f.temperature;
-      params.top_k = f.top_k;
-      params.top_p = f.top_p;
-      params.min_p = f.min_p;
+    // temperature, top_k, top_p, min_p
+    for (const SamplingParams f : {SamplingParams{1.0f, 0, 1.0f, 0.0f}, SamplingParams{0.3f, 40, 1.0f, 0.0f},
+                                   SamplingParams{1.0f, 0, 0.9f, 0.0f}, SamplingParams{0.8f, 100, 0.8f, 0.02f}}) {
       SamplerState device_state(11), host_state(11);
       const auto draw = [&](float u) {
         const cuda::SampleArgs args{1.0f / f.temperature, f.top_k, f.top_p, f.min_p, u};
@@ -287,7 +278,7 @@ class TestCudaOps : public QObject {
       for (int d = 0; d < 4; ++d) {
         const std::int32_t got = draw(static_cast<float>(device_state.next_unit()));
         std::vector<float> copy = logits;
-        QCOMPARE(got, sample_token(copy, params, host_state, host_scratch));
+        QCOMPARE(got, sample_token(copy, f, host_state, host_scratch));
       }
       QCOMPARE(draw(0.0f), test::most_likely_finite(logits));
     }

@@ -11,7 +11,6 @@
 #include <QtTest>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -41,12 +40,10 @@ class TestVulkanSampling : public vk_test::VulkanOpTest {
   std::pair<std::uint32_t, std::uint32_t> device_draw(const vk::ComputePipeline& p, vk::Buffer& logits, vk::Buffer& step,
                                                       vk::Buffer& draw, std::uint32_t n, std::uint32_t groups,
                                                       const SamplingParams& params, float u) {
-    const std::uint32_t words[5] = {std::bit_cast<std::uint32_t>(u), std::bit_cast<std::uint32_t>(1.0f / params.temperature),
-                                    static_cast<std::uint32_t>(std::max(0, params.top_k)),
-                                    std::bit_cast<std::uint32_t>(params.top_p), std::bit_cast<std::uint32_t>(params.min_p)};
+    const auto words = vk::draw_param_words(params, u);
     const std::uint32_t header[5] = {0, 0xdeadbeef, 0, 0, 0xdeadbeef};
     runner_->upload(step, header, sizeof header);
-    runner_->upload(step, words, sizeof words, kParams * 4);
+    runner_->upload(step, words.data(), sizeof words, kParams * 4);
     for (const vk::DrawPush& pass : vk::draw_passes(n, n, kParams, groups, params.top_k > 0, params.top_p < 1.0f))
       runner_->dispatch(p, {&logits, &step, &draw}, &pass, sizeof pass, vk::draw_pass_groups(pass));
     std::uint32_t back[5] = {};
@@ -120,7 +117,7 @@ class TestVulkanSampling : public vk_test::VulkanOpTest {
     params.top_p = top_p;
     params.min_p = min_p;
 
-    const std::uint32_t wg = device_->workgroup_size(128);
+    const std::uint32_t wg = device_->workgroup_size(vk::kDrawWorkgroupSize);
     const std::uint32_t groups = vk::draw_groups(static_cast<std::uint32_t>(V), wg);
     vk::Buffer logits = device_buffer(rows.data(), rows.size() * 4);
     vk::Buffer step(*device_, (kParams + 8) * 4, vk::MemoryKind::DeviceLocal);

@@ -1,7 +1,6 @@
 #include "backends/vulkan/vk_backend.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -252,7 +251,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     p.combine = make("moe_combine", 2, sizeof(CombinePush), {p.wg_combine});
     p.argmax0 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 0});
     p.argmax1 = make("argmax", 3, sizeof(ArgmaxPush), {device_->workgroup_size(256), 1});
-    const std::uint32_t wg_sample = device_->workgroup_size(128);  // sample.comp's shared memory: 8 KB at 128
+    const std::uint32_t wg_sample = device_->workgroup_size(kDrawWorkgroupSize);
     p.sample = make("sample", 3, sizeof(DrawPush), {wg_sample});
     p.draw_groups = draw_groups(u32(c.vocab_size), wg_sample);
     if (physical.integer_dot) {
@@ -583,13 +582,8 @@ TokenId VulkanBackend::forward_and_sample(std::span<const TokenId> tokens, const
     // Each filter in use adds its passes, so a draw records only those.
     const bool top_k = params.top_k > 0, top_p = params.top_p < 1.0f;
     pick = top_k ? (top_p ? Pick::DrawTopKTopP : Pick::DrawTopK) : (top_p ? Pick::DrawTopP : Pick::Draw);
-    auto* words = static_cast<std::uint32_t*>(io_step_.mapped()) + kStepHeader + batch_;
-    const auto bits = [](float f) { return std::bit_cast<std::uint32_t>(f); };
-    words[0] = bits(static_cast<float>(state.next_unit()));
-    words[1] = bits(1.0f / params.temperature);
-    words[2] = static_cast<std::uint32_t>(std::max(0, params.top_k));
-    words[3] = bits(params.top_p);
-    words[4] = bits(params.min_p);
+    const auto words = draw_param_words(params, static_cast<float>(state.next_unit()));
+    std::memcpy(static_cast<std::uint32_t*>(io_step_.mapped()) + kStepHeader + batch_, words.data(), sizeof words);
   }
   TokenId id = -1;
   // The last chunk (the one asked for Last) picks instead of returning logits.

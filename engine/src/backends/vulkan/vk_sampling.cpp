@@ -1,6 +1,7 @@
 #include "backends/vulkan/vk_sampling.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace ossdesk::vk {
 namespace {
@@ -9,12 +10,18 @@ namespace {
 enum : std::uint32_t { kMax, kMass, kDigit, kPick, kFinish };
 enum : std::uint32_t { kTopK, kTopP, kFinal };
 constexpr std::uint32_t kDigitBits = 4, kDigits = 1u << kDigitBits;
-constexpr std::uint32_t kStateWords = 8;  // sample.comp's DrawState
+constexpr std::uint32_t kStateWords = 6;  // sample.comp's DrawState
 
 }  // namespace
 
 std::uint32_t draw_groups(std::uint32_t vocab, std::uint32_t workgroup_size) {
   return std::clamp((vocab + workgroup_size - 1) / workgroup_size, 1u, kMaxDrawGroups);
+}
+
+std::array<std::uint32_t, 5> draw_param_words(const SamplingParams& params, float u) {
+  const auto bits = [](float f) { return std::bit_cast<std::uint32_t>(f); };
+  return {bits(u), bits(1.0f / params.temperature), static_cast<std::uint32_t>(std::max(0, params.top_k)), bits(params.top_p),
+          bits(params.min_p)};
 }
 
 std::uint64_t draw_scratch_bytes() { return (2 * kStateWords + 2 * kMaxDrawGroups * kDigits) * 4; }

@@ -6,9 +6,11 @@
 // `groups` workgroups and a one-workgroup finish that writes the id.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
+#include "backends/sampling.h"
 #include "backends/vulkan/vk_runner.h"
 
 namespace ossdesk::vk {
@@ -20,6 +22,9 @@ struct DrawPush {
   std::uint32_t prev_kind, prev_phase, prev_shift;
 };
 
+// Invocations per workgroup: sample.comp's digit pass keeps 16 sums per
+// invocation in shared memory, 8 KB at 128 (Vulkan guarantees 16 KB).
+constexpr std::uint32_t kDrawWorkgroupSize = 128;
 // Workgroups per pass: enough to spread a 201088-logit row over a GPU's
 // SMs, few enough that settling their partial sums stays cheap.
 constexpr std::uint32_t kMaxDrawGroups = 64;
@@ -27,6 +32,9 @@ constexpr std::uint32_t kMaxDrawGroups = 64;
 constexpr std::uint32_t kMaxDrawDispatches = 1 + 3 * 9 + 2;
 
 std::uint32_t draw_groups(std::uint32_t vocab, std::uint32_t workgroup_size);
+// The sampling parameters as sample.comp reads them from the step buffer:
+// u, 1/temperature, top_k (0 = off), top_p, min_p, floats as bits.
+std::array<std::uint32_t, 5> draw_param_words(const SamplingParams& params, float u);
 // The draw's scratch buffer: two states and two slots of partial sums.
 std::uint64_t draw_scratch_bytes();
 // The pushes of one draw over the logits row at `offset`, with the sampling
