@@ -19,7 +19,7 @@ struct GemmParts {
 // that share a weight tile are neighbours in launch order, so it is read from
 // memory about once and from L2 after.
 template <int FORMAT>
-__global__ void __launch_bounds__(tc::kThreads) gemm_kernel(GemmParts parts, const float* x, int x_stride, int tokens) {
+__global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) gemm_kernel(GemmParts parts, const float* x, int x_stride, int tokens) {
   await_previous_kernel();
   __shared__ tc::DenseTiles<FORMAT> s;
   __shared__ const float* rows[kTileM];
@@ -33,8 +33,8 @@ __global__ void __launch_bounds__(tc::kThreads) gemm_kernel(GemmParts parts, con
   }
   __syncthreads();
   const int r = n0 + tc::staged_row();
-  tc::multiply_tile(s, rows, part.w.cols,
-                    [&](int k0) { tc::stage_dense_weights<FORMAT>(s, part.w, r < part.w.rows ? r : -1, k0); });
+  tc::DenseWeightLoader<FORMAT> weights(part.w, r < part.w.rows ? r : -1);
+  tc::multiply_tile(s, rows, part.w.cols, weights);
   for (int i = threadIdx.x; i < kTileM * kTileN; i += blockDim.x) {
     const int m = i / kTileN, n = i % kTileN;
     if (m0 + m >= tokens || n0 + n >= part.w.rows) continue;

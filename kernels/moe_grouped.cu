@@ -84,7 +84,7 @@ __device__ __forceinline__ void load_tile_rows(const ExpertGroups& g, const floa
 
 // blockIdx.x: a tile (past *tile_count: nothing to do); blockIdx.y: 32 rows of
 // gate and the same 32 of up, staged as one 64-row weight tile.
-__global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMatrices gate, ExpertMatrices up,
+__global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_gate_up_kernel(ExpertMatrices gate, ExpertMatrices up,
                                                                       const float* gate_bias, const float* up_bias,
                                                                       const float* x, int k, ExpertGroups g, float limit,
                                                                       float* act) {
@@ -98,7 +98,8 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMat
   const int n = tc::staged_row();
   const int r = i0 + n % kHalf;
   const ExpertMatrices source = n < kHalf ? gate : up;  // a copy: a reference to either parameter would go to local memory
-  tc::multiply_tile(s, t.input, gate.cols, [&](int k0) { tc::stage_fp4_weights(s, source, t.expert, r < gate.rows ? r : -1, k0); });
+  tc::Fp4WeightLoader weights(source, t.expert, r < gate.rows ? r : -1);
+  tc::multiply_tile(s, t.input, gate.cols, weights);
   for (int idx = threadIdx.x; idx < kTileM * kHalf; idx += blockDim.x) {
     const int m = idx / kHalf, i = idx % kHalf;
     if (m >= t.size || i0 + i >= gate.rows) continue;
@@ -110,7 +111,7 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_gate_up_kernel(ExpertMat
 }
 
 // blockIdx.x: a tile; blockIdx.y: 64 hidden rows. out[a][h] = weight[a] * (down_e[h] . act[a] + bias).
-__global__ void __launch_bounds__(tc::kThreads) grouped_down_kernel(ExpertMatrices down, const float* down_bias,
+__global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_down_kernel(ExpertMatrices down, const float* down_bias,
                                                                    const float* act, const float* weight, ExpertGroups g,
                                                                    float* out) {
   await_previous_kernel();
@@ -120,7 +121,8 @@ __global__ void __launch_bounds__(tc::kThreads) grouped_down_kernel(ExpertMatric
   load_tile_rows(g, act, down.cols, 1, t);
   const int h0 = blockIdx.y * kTileN;
   const int r = h0 + tc::staged_row();
-  tc::multiply_tile(s, t.input, down.cols, [&](int k0) { tc::stage_fp4_weights(s, down, t.expert, r < down.rows ? r : -1, k0); });
+  tc::Fp4WeightLoader weights(down, t.expert, r < down.rows ? r : -1);
+  tc::multiply_tile(s, t.input, down.cols, weights);
   for (int idx = threadIdx.x; idx < kTileM * kTileN; idx += blockDim.x) {
     const int m = idx / kTileN, h = idx % kTileN;
     if (m >= t.size || h0 + h >= down.rows) continue;

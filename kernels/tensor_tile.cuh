@@ -27,6 +27,10 @@ constexpr int kTileM = 64;       // input rows per block
 constexpr int kTileN = 64;       // weight rows per block
 constexpr int kTileK = 32;       // columns per step
 constexpr int kThreads = 128;    // 4 warps, each a 32 x 32 quarter of the tile
+// Blocks an SM should hold (__launch_bounds__), so the register budget leaves
+// room for 5 (20 warps) to hide each other's waits: about 38 KB of shared
+// memory each, 192 KB at 5, within sm_90's 228 KB (fewer fit on sm_8x).
+constexpr int kMinBlocksPerSm = 5;
 constexpr int kLd = kTileK + 8;  // staged row stride in elements: a multiple of 8 (wmma), padded against bank conflicts
 constexpr int kOutLd = kTileN + 4;
 
@@ -76,88 +80,142 @@ using DenseTiles = Tiles<typename Operand<FORMAT>::type, Operand<FORMAT>::exact>
 __device__ __forceinline__ int staged_row() { return threadIdx.x >> 1; }
 __device__ __forceinline__ int staged_col() { return (threadIdx.x & 1) * 16; }
 
-// The thread's 16 input values at column k0 of its row (`rows[m]`, null past
-// the end: zeros), split into hi and lo.
-template <typename T, bool kExact>
-__device__ __forceinline__ void stage_input(Tiles<T, kExact>& s, const float* const* rows, int k0) {
-  const int m = staged_row(), c = staged_col();
-  const float* src = rows[m];
-  T* hi = s.in_hi + m * kLd + c;
-  T* lo = s.in_lo + m * kLd + c;
-  for (int q = 0; q < 4; ++q) {
-    const float4 v = src ? *reinterpret_cast<const float4*>(src + k0 + c + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    const float values[4] = {v.x, v.y, v.z, v.w};
-    for (int i = 0; i < 4; ++i) {
-      const T h = to_operand<T>(values[i]);
-      hi[4 * q + i] = h;
-      lo[4 * q + i] = to_operand<T>(values[i] - operand_value(h));
+// Staging is split in two so a step's global loads are in flight while the
+// step before multiplies: a loader's load(k0) reads the thread's share at
+// column k0 into registers, its store(s) converts them into the shared tile.
+
+// The thread's 16 input values of its row (`rows[m]`, null past the end:
+// zeros), stored as hi + lo.
+struct InputLoader {
+  const float* row;
+  float4 v[4];
+
+  __device__ explicit InputLoader(const float* const* rows) : row(rows[staged_row()]) {}
+  __device__ __forceinline__ void load(int k0) {
+    for (int q = 0; q < 4; ++q)
+      v[q] = row ? *reinterpret_cast<const float4*>(row + k0 + staged_col() + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  }
+  template <typename T, bool kExact>
+  __device__ __forceinline__ void store(Tiles<T, kExact>& s) const {
+    T* hi = s.in_hi + staged_row() * kLd + staged_col();
+    T* lo = s.in_lo + staged_row() * kLd + staged_col();
+    for (int q = 0; q < 4; ++q) {
+      const float values[4] = {v[q].x, v[q].y, v[q].z, v[q].w};
+      for (int i = 0; i < 4; ++i) {
+        const T h = to_operand<T>(values[i]);
+        hi[4 * q + i] = h;
+        lo[4 * q + i] = to_operand<T>(values[i] - operand_value(h));
+      }
     }
   }
-}
+};
 
-// The thread's 16 weights at column k0 of dense row r (r < 0: zeros).
+// The thread's 16 weights of dense row r (r < 0: zeros).
 template <int FORMAT>
-__device__ __forceinline__ void stage_dense_weights(DenseTiles<FORMAT>& s, const DenseMatrix& w, int r, int k0) {
+struct DenseWeightLoader {
   using T = typename Operand<FORMAT>::type;
-  const int c = staged_col();
-  T* dst = s.w + staged_row() * kLd + c;
-  if (r < 0) {
-    for (int i = 0; i < 16; ++i) dst[i] = to_operand<T>(0.0f);
-    if constexpr (!Operand<FORMAT>::exact)
-      for (int i = 0; i < 16; ++i) s.w_lo[staged_row() * kLd + c + i] = to_operand<T>(0.0f);
-    return;
-  }
-  const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_stride;
-  if constexpr (FORMAT == kDenseQ8) {
-    const float d = __half2float(reinterpret_cast<const __half*>(row + w.cols)[k0 / 32]);
-    const uint4 packed = *reinterpret_cast<const uint4*>(row + k0 + c);
-    const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
-    T* lo = s.w_lo + staged_row() * kLd + c;
-    for (int i = 0; i < 16; ++i) {
-      const float v = d * static_cast<float>(static_cast<std::int8_t>(words[i / 4] >> (8 * (i % 4))));  // exact in float
-      dst[i] = to_operand<T>(v);
-      lo[i] = to_operand<T>(v - operand_value(dst[i]));
-    }
-  } else {  // BF16 or F16: 32 bytes, copied as they are
-    const uint4* src = reinterpret_cast<const uint4*>(row + static_cast<std::size_t>(k0 + c) * 2);
-    reinterpret_cast<uint4*>(dst)[0] = src[0];
-    reinterpret_cast<uint4*>(dst)[1] = src[1];
-  }
-}
+  const std::uint8_t* row;
+  int cols;
+  uint4 words[2];
+  float scale;  // Q8_0: the block's
 
-// The thread's 16 weights at column k0 of row r of expert e (r < 0: zeros),
-// FP4 times the block's E8M0 scale: exact in bf16.
-__device__ __forceinline__ void stage_fp4_weights(Tiles<__nv_bfloat16>& s, const ExpertMatrices& m, int e, int r, int k0) {
-  const int c = staged_col();
-  __nv_bfloat16* dst = s.w + staged_row() * kLd + c;
-  if (r < 0) {
-    for (int i = 0; i < 16; ++i) dst[i] = __float2bfloat16(0.0f);
-    return;
+  __device__ DenseWeightLoader(const DenseMatrix& w, int r)
+      : row(r < 0 ? nullptr : w.data + static_cast<std::uint64_t>(r) * w.row_stride), cols(w.cols) {}
+  __device__ __forceinline__ void load(int k0) {
+    if (!row) return;
+    if constexpr (FORMAT == kDenseQ8) {
+      scale = __half2float(reinterpret_cast<const __half*>(row + cols)[k0 / 32]);
+      words[0] = *reinterpret_cast<const uint4*>(row + k0 + staged_col());
+    } else {  // BF16 or F16: 32 bytes, stored as they are
+      const uint4* src = reinterpret_cast<const uint4*>(row + static_cast<std::size_t>(k0 + staged_col()) * 2);
+      words[0] = src[0];
+      words[1] = src[1];
+    }
   }
-  const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
-  const uint2 packed = *reinterpret_cast<const uint2*>(m.nibbles + row * (m.cols / 2) + (k0 + c) / 2);
-  const float scale = e8m0(m.scales[row * (m.cols / 32) + k0 / 32]);
-  for (int i = 0; i < 8; ++i) {
-    dst[i] = __float2bfloat16(fp4_value(packed.x >> (4 * i) & 15u) * scale);
-    dst[8 + i] = __float2bfloat16(fp4_value(packed.y >> (4 * i) & 15u) * scale);
+  __device__ __forceinline__ void store(DenseTiles<FORMAT>& s) const {
+    T* dst = s.w + staged_row() * kLd + staged_col();
+    if (!row) {
+      for (int i = 0; i < 16; ++i) dst[i] = to_operand<T>(0.0f);
+      if constexpr (!Operand<FORMAT>::exact)
+        for (int i = 0; i < 16; ++i) s.w_lo[staged_row() * kLd + staged_col() + i] = to_operand<T>(0.0f);
+      return;
+    }
+    if constexpr (FORMAT == kDenseQ8) {
+      const unsigned packed[4] = {words[0].x, words[0].y, words[0].z, words[0].w};
+      T* lo = s.w_lo + staged_row() * kLd + staged_col();
+      for (int i = 0; i < 16; ++i) {
+        const float v = scale * static_cast<float>(static_cast<std::int8_t>(packed[i / 4] >> (8 * (i % 4))));  // exact in float
+        dst[i] = to_operand<T>(v);
+        lo[i] = to_operand<T>(v - operand_value(dst[i]));
+      }
+    } else {
+      reinterpret_cast<uint4*>(dst)[0] = words[0];
+      reinterpret_cast<uint4*>(dst)[1] = words[1];
+    }
   }
-}
+};
+
+// The thread's 16 weights of row r of expert e (r < 0: zeros), FP4 times the
+// block's E8M0 scale: exact in bf16.
+struct Fp4WeightLoader {
+  const std::uint8_t* nibbles;  // the row's
+  const std::uint8_t* scales;   // the row's
+  uint2 packed;
+  float scale;
+
+  __device__ Fp4WeightLoader(const ExpertMatrices& m, int e, int r) : nibbles(nullptr), scales(nullptr) {
+    if (r < 0) return;
+    const std::size_t row = static_cast<std::size_t>(e) * m.rows + r;
+    nibbles = m.nibbles + row * (m.cols / 2);
+    scales = m.scales + row * (m.cols / 32);
+  }
+  __device__ __forceinline__ void load(int k0) {
+    if (!nibbles) return;
+    packed = *reinterpret_cast<const uint2*>(nibbles + (k0 + staged_col()) / 2);
+    scale = e8m0(scales[k0 / 32]);
+  }
+  __device__ __forceinline__ void store(Tiles<__nv_bfloat16>& s) const {
+    __nv_bfloat16* dst = s.w + staged_row() * kLd + staged_col();
+    if (!nibbles) {
+      for (int i = 0; i < 16; ++i) dst[i] = __float2bfloat16(0.0f);
+      return;
+    }
+    for (int i = 0; i < 8; ++i) {
+      dst[i] = __float2bfloat16(fp4_value(packed.x >> (4 * i) & 15u) * scale);
+      dst[8 + i] = __float2bfloat16(fp4_value(packed.y >> (4 * i) & 15u) * scale);
+    }
+  }
+};
 
 // s.out = in . W^T over `cols` columns (a multiple of kTileK). Every thread of
-// the block calls it; stage_weights(k0) stages the thread's share of the
-// weight tile at column k0. s.out is complete when it returns.
-template <typename T, bool kExact, typename StageWeights>
+// the block calls it; `weights` loads and stores the thread's share of the
+// weight tile. s.out is complete when it returns.
+//
+// Software pipelined over one shared buffer: the loads of step k0 + kTileK are
+// issued before the products of step k0 and land in shared memory after them,
+// so the memory latency hides behind the tensor-core work rather than adding
+// to it (two barriers a step: one before the buffer is overwritten, one before
+// it is read).
+template <typename T, bool kExact, typename WeightLoader>
 __device__ __forceinline__ void multiply_tile(Tiles<T, kExact>& s, const float* const* rows, int cols,
-                                              StageWeights stage_weights) {
+                                              WeightLoader& weights) {
   const int warp = threadIdx.x >> 5;
   const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
+  InputLoader input(rows);
+  input.load(0);
+  weights.load(0);
+  input.store(s);
+  weights.store(s);
+  __syncthreads();
   for (int k0 = 0; k0 < cols; k0 += kTileK) {
-    stage_input(s, rows, k0);
-    stage_weights(k0);
-    __syncthreads();
+    const bool more = k0 + kTileK < cols;
+    if (more) {
+      input.load(k0 + kTileK);
+      weights.load(k0 + kTileK);
+    }
     for (int kk = 0; kk < kTileK; kk += 16) {
       wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> w[2], w_lo[kExact ? 1 : 2];
       for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w[j], s.w + (wn + 16 * j) * kLd + kk, kLd);
@@ -174,7 +232,11 @@ __device__ __forceinline__ void multiply_tile(Tiles<T, kExact>& s, const float* 
         }
       }
     }
-    __syncthreads();  // the next step overwrites the staged tiles
+    if (!more) break;
+    __syncthreads();  // every warp is done reading this step's tiles
+    input.store(s);
+    weights.store(s);
+    __syncthreads();
   }
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j)
