@@ -18,10 +18,10 @@ struct GemmParts {
 // blockIdx.x: a tile of tokens; blockIdx.y: a tile of one part's rows. Blocks
 // that share a weight tile are neighbours in launch order, so it is read from
 // memory about once and from L2 after.
-template <int FORMAT>
+template <int FORMAT, bool kSplit>
 __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) gemm_kernel(GemmParts parts, const float* x, int x_stride, int tokens) {
   await_previous_kernel();
-  __shared__ tc::DenseTiles<FORMAT> s;
+  __shared__ tc::DenseTiles<FORMAT, kSplit> s;
   __shared__ const float* rows[kTileM];
   int p = 0;
   while (static_cast<int>(blockIdx.y) >= parts.first_tile[p + 1]) ++p;
@@ -44,6 +44,15 @@ __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) gemm_kernel
   }
 }
 
+template <int FORMAT>
+void launch_gemm(const GemmParts& all, const dim3& grid, TensorPrecision precision, const float* x, int x_stride, int tokens,
+                 cudaStream_t s) {
+  if (precision == TensorPrecision::Split)
+    launch(gemm_kernel<FORMAT, true>, grid, tc::kThreads, s, all, x, x_stride, tokens);
+  else
+    launch(gemm_kernel<FORMAT, false>, grid, tc::kThreads, s, all, x, x_stride, tokens);
+}
+
 }  // namespace
 
 bool gemm_fusable(const MatvecPart* parts, int count) {
@@ -55,7 +64,8 @@ bool gemm_fusable(const MatvecPart* parts, int count) {
   return true;
 }
 
-void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int tokens, cudaStream_t s) {
+void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int tokens, TensorPrecision precision,
+          cudaStream_t s) {
   GemmParts all{};
   all.count = count;
   for (int p = 0; p < count; ++p) {
@@ -64,9 +74,9 @@ void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int 
   }
   const dim3 grid((tokens + kTileM - 1) / kTileM, all.first_tile[count]);
   switch (parts[0].w.format) {
-    case kDenseF16: launch(gemm_kernel<kDenseF16>, grid, tc::kThreads, s, all, x, x_stride, tokens); break;
-    case kDenseBF16: launch(gemm_kernel<kDenseBF16>, grid, tc::kThreads, s, all, x, x_stride, tokens); break;
-    default: launch(gemm_kernel<kDenseQ8>, grid, tc::kThreads, s, all, x, x_stride, tokens); break;
+    case kDenseF16: launch_gemm<kDenseF16>(all, grid, precision, x, x_stride, tokens, s); break;
+    case kDenseBF16: launch_gemm<kDenseBF16>(all, grid, precision, x, x_stride, tokens, s); break;
+    default: launch_gemm<kDenseQ8>(all, grid, precision, x, x_stride, tokens, s); break;
   }
 }
 

@@ -178,10 +178,18 @@ void moe_down(const ExpertMatrices& down, const float* down_bias, const float* a
 // and moe_gate_up/moe_down for a chunk of tokens, as tiled GEMMs. Worth it
 // from a few tokens on; the host decides (cuda_backend.cpp).
 //
+// How the tensor-core products round their float input (tensor_tile.cuh):
+// Split keeps about 16 significant bits as hi + lo halves, two products a step
+// (three for Q8_0 weights, which are split too); Single rounds input and
+// weights to one bf16 (8 bits; BF16 and MXFP4 weights) or f16 (11 bits; F16
+// and Q8_0) and multiplies once.
+enum class TensorPrecision { Split, Single };
+
 // The dense parts: one format of F16, BF16 or Q8_0 (gemm_fusable says), cols a
 // multiple of 32; the input is used as it is (normalise it first).
 bool gemm_fusable(const MatvecPart* parts, int count);
-void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int tokens, cudaStream_t s);
+void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int tokens, TensorPrecision precision,
+          cudaStream_t s);
 
 // The experts: group_by_expert lists the assignments a = t*k + j of each expert
 // in order (rows), cut into tiles of up to 64 rows of one expert; then
@@ -199,9 +207,10 @@ bool moe_groupable(const ExpertMatrices& gate, const ExpertMatrices& down, int e
 void group_by_expert(const std::int32_t* index, int assignments, int experts, const ExpertGroups& g, cudaStream_t s);
 void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
                          const float* x, int tokens, int k, int experts, const ExpertGroups& g, float limit, float* act,
-                         cudaStream_t s);
+                         TensorPrecision precision, cudaStream_t s);
 void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
-                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, cudaStream_t s);
+                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, TensorPrecision precision,
+                      cudaStream_t s);
 
 // Both picks spread their passes over the logits over kSampleBlocks blocks,
 // which share `scratch` (sample_scratch_bytes(), zeroed before the first

@@ -84,13 +84,14 @@ __device__ __forceinline__ void load_tile_rows(const ExpertGroups& g, const floa
 
 // blockIdx.x: a tile (past *tile_count: nothing to do); blockIdx.y: 32 rows of
 // gate and the same 32 of up, staged as one 64-row weight tile.
+template <bool kSplit>
 __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_gate_up_kernel(ExpertMatrices gate, ExpertMatrices up,
                                                                       const float* gate_bias, const float* up_bias,
                                                                       const float* x, int k, ExpertGroups g, float limit,
                                                                       float* act) {
   await_previous_kernel();
   if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
-  __shared__ tc::Tiles<__nv_bfloat16> s;
+  __shared__ tc::Fp4Tiles<kSplit> s;
   __shared__ TileRows t;
   constexpr int kHalf = kTileN / 2;
   load_tile_rows(g, x, gate.cols, k, t);
@@ -111,12 +112,13 @@ __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_gat
 }
 
 // blockIdx.x: a tile; blockIdx.y: 64 hidden rows. out[a][h] = weight[a] * (down_e[h] . act[a] + bias).
+template <bool kSplit>
 __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_down_kernel(ExpertMatrices down, const float* down_bias,
                                                                    const float* act, const float* weight, ExpertGroups g,
                                                                    float* out) {
   await_previous_kernel();
   if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
-  __shared__ tc::Tiles<__nv_bfloat16> s;
+  __shared__ tc::Fp4Tiles<kSplit> s;
   __shared__ TileRows t;
   load_tile_rows(g, act, down.cols, 1, t);
   const int h0 = blockIdx.y * kTileN;
@@ -157,15 +159,18 @@ void group_by_expert(const std::int32_t* index, int assignments, int experts, co
 
 void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
                          const float* x, int tokens, int k, int experts, const ExpertGroups& g, float limit, float* act,
-                         cudaStream_t s) {
+                         TensorPrecision precision, cudaStream_t s) {
   const dim3 grid(expert_group_max_tiles(tokens * k, experts), (gate.rows + kTileN / 2 - 1) / (kTileN / 2));
-  launch(grouped_gate_up_kernel, grid, tc::kThreads, s, gate, up, gate_bias, up_bias, x, k, g, limit, act);
+  const auto kernel = precision == TensorPrecision::Split ? grouped_gate_up_kernel<true> : grouped_gate_up_kernel<false>;
+  launch(kernel, grid, tc::kThreads, s, gate, up, gate_bias, up_bias, x, k, g, limit, act);
 }
 
 void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
-                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, cudaStream_t s) {
+                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, TensorPrecision precision,
+                      cudaStream_t s) {
   const dim3 grid(expert_group_max_tiles(tokens * k, experts), (down.rows + kTileN - 1) / kTileN);
-  launch(grouped_down_kernel, grid, tc::kThreads, s, down, down_bias, act, weight, g, expert_out);
+  const auto kernel = precision == TensorPrecision::Split ? grouped_down_kernel<true> : grouped_down_kernel<false>;
+  launch(kernel, grid, tc::kThreads, s, down, down_bias, act, weight, g, expert_out);
   launch(combine_kernel, dim3((down.rows + kCombineThreads - 1) / kCombineThreads, tokens), kCombineThreads, s, expert_out, k,
          down.rows, x);
 }

@@ -4,13 +4,16 @@
 // 16 x 16 x 16, float accumulators), 32 columns of k per step: one MXFP4 or
 // Q8_0 block, so a block's scale is read once.
 //
-// Precision. Weights are staged in a type that holds them exactly: BF16 and
-// MXFP4 (an FP4 value times a power of two) in bf16, F16 in f16. Q8_0 (an f16
-// scale times an int8, up to 18 significant bits) is staged in f16 as hi + lo.
-// The float input is split the same way, in = hi + lo, and the products are
-// lo.w + hi.w (exact weights) or lo.w_hi + hi.w_lo + hi.w_hi (Q8_0), so the
-// input keeps about 16 significant bits where one bf16 would keep 8, and the
-// logits stay as close to the float reference as the matrix-vector path's.
+// Precision (TensorPrecision, kernel_api.h). Weights are staged in a type that
+// holds them exactly: BF16 and MXFP4 (an FP4 value times a power of two) in
+// bf16, F16 in f16. Q8_0 (an f16 scale times an int8, up to 18 significant
+// bits) is staged in f16 as hi + lo. Split: the float input is split the same
+// way, in = hi + lo, and the products are lo.w + hi.w (exact weights) or
+// lo.w_hi + hi.w_lo + hi.w_hi (Q8_0), so the input keeps about 16 significant
+// bits where one bf16 would keep 8, and the logits stay as close to the float
+// reference as the matrix-vector path's. Single: one product, hi.w_hi, with
+// 8 (bf16) or 11 (f16) significant bits of input, as other engines run their
+// prefill; a half or a third of the tensor-core work.
 #pragma once
 
 #include "common.cuh"
@@ -65,16 +68,21 @@ __device__ __forceinline__ float operand_value(__nv_bfloat16 v) { return __bfloa
 __device__ __forceinline__ float operand_value(__half v) { return __half2float(v); }
 
 // A block's shared memory (wmma pointers must be 256-bit aligned).
-template <typename T, bool kExactWeights = true>
+// kSplitInput: the input is staged as hi + lo; kSplitWeights: the weights too.
+template <typename T, bool kSplitInput, bool kSplitWeights>
 struct alignas(32) Tiles {
-  T in_hi[kTileM * kLd];                         // input rows [m][k] ...
-  T in_lo[kTileM * kLd];                         // ... as hi + lo
-  T w[kTileN * kLd];                             // weight rows [n][k]: wmma's matrix_b in column-major order ...
-  T w_lo[kExactWeights ? 16 : kTileN * kLd];     // ... and what w leaves of them when not exact
+  using Operand = T;
+  static constexpr bool split_input = kSplitInput, split_weights = kSplitWeights;
+  T in_hi[kTileM * kLd];                          // input rows [m][k] ...
+  T in_lo[kSplitInput ? kTileM * kLd : 16];       // ... and what in_hi leaves of them
+  T w[kTileN * kLd];                              // weight rows [n][k]: wmma's matrix_b in column-major order ...
+  T w_lo[kSplitWeights ? kTileN * kLd : 16];      // ... and what w leaves of them
   float out[kTileM * kOutLd];
 };
-template <int FORMAT>
-using DenseTiles = Tiles<typename Operand<FORMAT>::type, Operand<FORMAT>::exact>;
+template <int FORMAT, bool kSplit>
+using DenseTiles = Tiles<typename Operand<FORMAT>::type, kSplit, kSplit && !Operand<FORMAT>::exact>;
+template <bool kSplit>
+using Fp4Tiles = Tiles<__nv_bfloat16, kSplit, false>;
 
 // Where a thread stages its share of a tile: 16 values of row threadIdx.x / 2.
 __device__ __forceinline__ int staged_row() { return threadIdx.x >> 1; }
@@ -95,8 +103,9 @@ struct InputLoader {
     for (int q = 0; q < 4; ++q)
       v[q] = row ? *reinterpret_cast<const float4*>(row + k0 + staged_col() + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
   }
-  template <typename T, bool kExact>
-  __device__ __forceinline__ void store(Tiles<T, kExact>& s) const {
+  template <typename Tiles>
+  __device__ __forceinline__ void store(Tiles& s) const {
+    using T = typename Tiles::Operand;
     T* hi = s.in_hi + staged_row() * kLd + staged_col();
     T* lo = s.in_lo + staged_row() * kLd + staged_col();
     for (int q = 0; q < 4; ++q) {
@@ -104,7 +113,7 @@ struct InputLoader {
       for (int i = 0; i < 4; ++i) {
         const T h = to_operand<T>(values[i]);
         hi[4 * q + i] = h;
-        lo[4 * q + i] = to_operand<T>(values[i] - operand_value(h));
+        if constexpr (Tiles::split_input) lo[4 * q + i] = to_operand<T>(values[i] - operand_value(h));
       }
     }
   }
@@ -132,11 +141,13 @@ struct DenseWeightLoader {
       words[1] = src[1];
     }
   }
-  __device__ __forceinline__ void store(DenseTiles<FORMAT>& s) const {
+  template <bool kSplit>
+  __device__ __forceinline__ void store(DenseTiles<FORMAT, kSplit>& s) const {
+    constexpr bool split_weights = DenseTiles<FORMAT, kSplit>::split_weights;
     T* dst = s.w + staged_row() * kLd + staged_col();
     if (!row) {
       for (int i = 0; i < 16; ++i) dst[i] = to_operand<T>(0.0f);
-      if constexpr (!Operand<FORMAT>::exact)
+      if constexpr (split_weights)
         for (int i = 0; i < 16; ++i) s.w_lo[staged_row() * kLd + staged_col() + i] = to_operand<T>(0.0f);
       return;
     }
@@ -146,7 +157,7 @@ struct DenseWeightLoader {
       for (int i = 0; i < 16; ++i) {
         const float v = scale * static_cast<float>(static_cast<std::int8_t>(packed[i / 4] >> (8 * (i % 4))));  // exact in float
         dst[i] = to_operand<T>(v);
-        lo[i] = to_operand<T>(v - operand_value(dst[i]));
+        if constexpr (split_weights) lo[i] = to_operand<T>(v - operand_value(dst[i]));
       }
     } else {
       reinterpret_cast<uint4*>(dst)[0] = words[0];
@@ -174,7 +185,8 @@ struct Fp4WeightLoader {
     packed = *reinterpret_cast<const uint2*>(nibbles + (k0 + staged_col()) / 2);
     scale = e8m0(scales[k0 / 32]);
   }
-  __device__ __forceinline__ void store(Tiles<__nv_bfloat16>& s) const {
+  template <bool kSplit>
+  __device__ __forceinline__ void store(Fp4Tiles<kSplit>& s) const {
     __nv_bfloat16* dst = s.w + staged_row() * kLd + staged_col();
     if (!nibbles) {
       for (int i = 0; i < 16; ++i) dst[i] = __float2bfloat16(0.0f);
@@ -196,8 +208,8 @@ struct Fp4WeightLoader {
 // so the memory latency hides behind the tensor-core work rather than adding
 // to it (two barriers a step: one before the buffer is overwritten, one before
 // it is read).
-template <typename T, bool kExact, typename WeightLoader>
-__device__ __forceinline__ void multiply_tile(Tiles<T, kExact>& s, const float* const* rows, int cols,
+template <typename T, bool kSplitInput, bool kSplitWeights, typename WeightLoader>
+__device__ __forceinline__ void multiply_tile(Tiles<T, kSplitInput, kSplitWeights>& s, const float* const* rows, int cols,
                                               WeightLoader& weights) {
   const int warp = threadIdx.x >> 5;
   const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
@@ -217,17 +229,17 @@ __device__ __forceinline__ void multiply_tile(Tiles<T, kExact>& s, const float* 
       weights.load(k0 + kTileK);
     }
     for (int kk = 0; kk < kTileK; kk += 16) {
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> w[2], w_lo[kExact ? 1 : 2];
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> w[2], w_lo[kSplitWeights ? 2 : 1];
       for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w[j], s.w + (wn + 16 * j) * kLd + kk, kLd);
-      if constexpr (!kExact)
+      if constexpr (kSplitWeights)
         for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w_lo[j], s.w_lo + (wn + 16 * j) * kLd + kk, kLd);
       for (int i = 0; i < 2; ++i) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> hi, lo;
         wmma::load_matrix_sync(hi, s.in_hi + (wm + 16 * i) * kLd + kk, kLd);
-        wmma::load_matrix_sync(lo, s.in_lo + (wm + 16 * i) * kLd + kk, kLd);
+        if constexpr (kSplitInput) wmma::load_matrix_sync(lo, s.in_lo + (wm + 16 * i) * kLd + kk, kLd);
         for (int j = 0; j < 2; ++j) {  // the small terms first
-          wmma::mma_sync(acc[i][j], lo, w[j], acc[i][j]);
-          if constexpr (!kExact) wmma::mma_sync(acc[i][j], hi, w_lo[j], acc[i][j]);
+          if constexpr (kSplitInput) wmma::mma_sync(acc[i][j], lo, w[j], acc[i][j]);
+          if constexpr (kSplitWeights) wmma::mma_sync(acc[i][j], hi, w_lo[j], acc[i][j]);
           wmma::mma_sync(acc[i][j], hi, w[j], acc[i][j]);
         }
       }

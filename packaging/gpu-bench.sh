@@ -23,8 +23,8 @@ if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
 fi
 # The measurements: decode and a 2048-token prefill at depth 0 and 4096,
 # per backend; on CUDA also the variants to compare in one run (dp4a experts,
-# programmatic launch, prefill without tensor cores or in one chunk, drawn
-# decode), and the per-kernel profile; on Vulkan also drawn decode.
+# programmatic launch, prefill without tensor cores, in one chunk, or with
+# single tensor products, drawn decode), and the per-kernel profile; on Vulkan also drawn decode.
 run_bench() {  # name, then bench arguments; JSON to $OUT/bench_<name>.json, summary to stdout
   $B/ossdesk-cli bench --model /tmp/20b.gguf --context 8192 --runs 3 --json "${@:2}" > $OUT/bench_$1.json 2>>$OUT/bench_err.txt
   python3 -c "import json;d=json.load(open('$OUT/bench_$1.json'));print('$1', {k:d[k] for k in d if k in ('driver','decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','decode_gb_per_s','decode_bandwidth_limit_tokens_per_s','decode_fraction_of_limit')})"
@@ -42,6 +42,8 @@ if [ "$MODE" = all ] || [ "$MODE" = bench ] || [ "$MODE" = bench-cuda ]; then
   OSSDESK_CUDA_TENSOR_CORES=0 run_bench cuda_no_tensor_cores_d0 --backend cuda --pp 2048 --tg 16
   # One 2048-token chunk instead of four of 512: the grouped expert tiles (64 rows of one expert) fill better.
   run_bench cuda_batch2048_d0 --backend cuda --batch 2048 --pp 2048 --tg 16
+  # The same with one bf16/f16 product per tensor-core step instead of hi + lo: what the split costs.
+  OSSDESK_CUDA_TENSOR_PRECISION=single run_bench cuda_single_batch2048_d0 --backend cuda --batch 2048 --pp 2048 --tg 16
   # Decode drawn over the whole vocabulary (a chat's default) rather than greedy: what the device sampler costs.
   run_bench cuda_drawn_d0 --backend cuda --pp 512 --tg 128 --temperature 1
   $B/ossdesk-cli bench --model /tmp/20b.gguf --backend cuda --context 8192 --pp 2048 --tg 64 --runs 1 --profile 2>&1 | tail -30

@@ -183,6 +183,12 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     // What runs, in the device line (info, bench JSON), when a switch changed it.
     if (!use_graphs_) info_.driver += ", decode without graphs";
     if (!use_tensor_cores_) info_.driver += ", prefill without tensor cores";
+    // One bf16/f16 product per tensor-core step instead of the hi + lo split:
+    // opt-in until a GPU run shows what the split costs (gpu-bench.sh).
+    if (env_is("OSSDESK_CUDA_TENSOR_PRECISION", "single")) {
+      tensor_precision_ = TensorPrecision::Single;
+      if (use_tensor_cores_) info_.driver += ", prefill products in single bf16/f16";
+    }
     // Programmatic dependent launch (sm_90 and later) is opt-in until a GPU
     // run shows what it buys; packaging/gpu-bench.sh measures both.
     programmatic_launch_ = env_is("OSSDESK_CUDA_PDL", "1") && prop.major >= 9;
@@ -245,7 +251,7 @@ void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* 
     x_stride = cols;
   }
   if (tensor_cores) {
-    gemm(parts.begin(), count, x, x_stride, tokens, stream_);
+    gemm(parts.begin(), count, x, x_stride, tokens, tensor_precision_, stream_);
     return;
   }
   for (const MatvecPart& p : parts) matvec(p.w, x, x_stride, p.bias, p.y, p.y_stride, tokens, p.accumulate, stream_);
@@ -309,9 +315,9 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, int plan) {
     if (grouped_experts) {
       group_by_expert(choice_, T * K, E, groups_, s);
       stage("moe_group");
-      moe_gate_up_grouped(L.gate, L.up, L.gate_bias, L.up_bias, normed_, T, K, E, groups_, limit, act_, s);
+      moe_gate_up_grouped(L.gate, L.up, L.gate_bias, L.up_bias, normed_, T, K, E, groups_, limit, act_, tensor_precision_, s);
       stage("moe_gate_up");
-      moe_down_grouped(L.down, L.down_bias, act_, route_weight_, T, K, E, groups_, expert_out_, x_, s);
+      moe_down_grouped(L.down, L.down_bias, act_, route_weight_, T, K, E, groups_, expert_out_, x_, tensor_precision_, s);
       stage("moe_down+residual");
       continue;
     }

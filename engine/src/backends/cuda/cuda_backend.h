@@ -101,6 +101,7 @@ class CudaBackend final : public Backend {
   std::int32_t* host_picked_ = nullptr;  // pinned: the picked id
   bool use_graphs_ = true;                // OSSDESK_CUDA_GRAPHS=0 turns them off
   bool use_tensor_cores_ = true;          // prefill chunks on tensor cores; OSSDESK_CUDA_TENSOR_CORES=0 turns them off
+  TensorPrecision tensor_precision_ = TensorPrecision::Split;  // OSSDESK_CUDA_TENSOR_PRECISION=single: one product a step
   bool programmatic_launch_ = false;      // OSSDESK_CUDA_PDL=1 on sm_90 and later (kernels/common.cuh)
   cudaGraphExec_t decode_graphs_[kPickPlans] = {};  // by PickPlan
   std::vector<std::uint16_t*> keys_, values_, checkpoint_keys_, checkpoint_values_;
