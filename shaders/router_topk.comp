@@ -1,12 +1,17 @@
 #version 450
-// The router, fused: for each token, the E expert logits dot(W[e], x) + bias[e]
+// The router, fused: for each token, the MLP's RMSNorm of the residual row,
+// n = x / sqrt(mean(x^2) + eps) * norm (also written out for the experts),
+// the E expert logits dot(W[e], n) + bias[e]
 // (W dense in a layout of common/dense.glsl), then the k best experts sorted by
 // logit, highest first (on a tie the lower expert index first, like
 // torch.topk), and softmax weights over the k selected logits. One workgroup
 // per token (flat over x and y); E <= 128 and k <= 8; the router matrix is one
 // buffer (it is at most 128 x hidden values, far under any storage limit).
-// The logits stay in shared memory: nothing but the choice leaves the kernel.
-// Each invocation ranks its experts by counting the ones that beat them.
+// The logits stay in shared memory: nothing but the choice (and the normed
+// row) leaves the kernel. Each invocation ranks its experts by counting the
+// ones that beat them. Doing the norm here saves the decode step a dispatch
+// and a barrier per layer: the router is the norm's first consumer, and it
+// already has one workgroup per token.
 #ifdef OSSDESK_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -18,10 +23,12 @@ layout(constant_id = 1) const uint FORMAT = 2;
 
 layout(std430, binding = 0) readonly buffer W { uint w[]; };            // [E rows]
 layout(std430, binding = 1) readonly buffer WScale { float wscale[]; }; // Q8 only
-layout(std430, binding = 2) readonly buffer X { float x[]; };           // [tokens * cols]
+layout(std430, binding = 2) readonly buffer X { float x[]; };           // [tokens * cols]: the residual
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };     // [E]
 layout(std430, binding = 4) writeonly buffer Index { uint index_[]; };  // [tokens * k]
 layout(std430, binding = 5) writeonly buffer Weight { float weight[]; };// [tokens * k]
+layout(std430, binding = 6) readonly buffer Norm { float norm[]; };     // [cols]
+layout(std430, binding = 7) writeonly buffer Normed { float normed[]; };// [tokens * cols]
 
 layout(push_constant) uniform Params {
   uint experts;
@@ -29,6 +36,7 @@ layout(push_constant) uniform Params {
   uint tokens;
   uint cols;
   uint row_stride;  // words
+  float eps;
 } p;
 
 const uint MAX_EXPERTS = 128;
@@ -50,13 +58,18 @@ void main() {
   const uint words = (p.cols + vpw - 1u) / vpw;
   const uint xb = token * p.cols;
 
+  float ss = 0.0;
+  for (uint c = tid; c < p.cols; c += gl_WorkGroupSize.x) ss += x[xb + c] * x[xb + c];
+  const float inv = inversesqrt(workgroup_sum(ss) / float(p.cols) + p.eps);
+  for (uint c = tid; c < p.cols; c += gl_WorkGroupSize.x) normed[xb + c] = x[xb + c] * inv * norm[c];
+
   for (uint e0 = 0; e0 < E; e0 += ROWS_PER_PASS) {
     float acc[ROWS_PER_PASS];
     for (uint r = 0; r < ROWS_PER_PASS; ++r) acc[r] = 0.0;
     for (uint kw = tid; kw < words; kw += gl_WorkGroupSize.x) {
       const uint c = kw * vpw;
       vec4 xv = vec4(0.0);
-      for (uint i = 0; i < vpw; ++i) xv[i] = c + i < p.cols ? x[xb + c + i] : 0.0;
+      for (uint i = 0; i < vpw; ++i) xv[i] = c + i < p.cols ? x[xb + c + i] * inv * norm[c + i] : 0.0;
       for (uint r = 0; r < ROWS_PER_PASS; ++r) {
         const uint row = min(e0 + r, E - 1u);
         vec4 wv = unpack_word(w[row * p.row_stride + kw]);

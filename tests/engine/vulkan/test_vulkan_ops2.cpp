@@ -1,7 +1,7 @@
 // The Vulkan backend's attention-side and MoE-side shaders against the CPU
 // backend's ops on random inputs: YaRN RoPE (cpu::YarnRope), single-token
 // and tiled prefill attention with sinks, GQA and windows (cpu::attention on a real
-// cpu::KvCache), the fused router (W x + bias, top-k, softmax) and the clamped SwiGLU (both as
+// cpu::KvCache), the fused router (RMSNorm, W x + bias, top-k, softmax) and the clamped SwiGLU (both as
 // cpu::moe computes them: they are private to moe.cpp, so the test spells the
 // same loop out). Sizes are not multiples of the workgroup size. Runs on
 // lavapipe in CI (software devices are requested explicitly); exits 77
@@ -68,6 +68,7 @@ float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
 
 struct RouterPush {
   std::uint32_t experts, k, tokens, cols, row_stride;
+  float eps;
 };
 
 struct SwigluPush {
@@ -374,8 +375,9 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
           << s.e << s.k << s.tokens << s.cols << s.ties << s.bf16 << s.wg;
   }
 
-  // The fused router: logits = W x + bias, then top-k and softmax over the k.
-  // With `ties`, x is zero and the biases take few values, so the logits tie exactly.
+  // The fused router: n = RMSNorm(x) (written out), logits = W n + bias, then
+  // top-k and softmax over the k. With `ties`, x is zero (so is n) and the
+  // biases take few values, so the logits tie exactly.
   void router_topk() {
     QFETCH(int, experts);
     QFETCH(int, k);
@@ -390,6 +392,8 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     auto weights = random_floats(E * C, rng, -0.5f, 0.5f);
     auto x = random_floats(static_cast<std::size_t>(tokens) * C, rng, -1.0f, 1.0f);
     auto bias = random_floats(E, rng, -1.0f, 1.0f);
+    const auto norm = random_floats(C, rng, 0.5f, 1.5f);
+    const float eps = 1e-5f;
     if (ties) {
       std::fill(x.begin(), x.end(), 0.0f);
       for (auto& v : bias) v = std::round(v * 4.0f) / 4.0f;  // 9 distinct values: many ties
@@ -411,11 +415,17 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     std::vector<float> ref_weight(ref_index.size());
     std::vector<int> order(E);
     std::vector<float> l(E), w(static_cast<std::size_t>(k));
+    std::vector<float> ref_normed(x.size());
     for (int t = 0; t < tokens; ++t) {
+      const float* xt = x.data() + static_cast<std::size_t>(t) * C;
+      float* nt = ref_normed.data() + static_cast<std::size_t>(t) * C;
+      double ss = 0;
+      for (std::size_t c = 0; c < C; ++c) ss += static_cast<double>(xt[c]) * xt[c];
+      const double inv = 1.0 / std::sqrt(ss / static_cast<double>(C) + eps);
+      for (std::size_t c = 0; c < C; ++c) nt[c] = static_cast<float>(xt[c] * inv * norm[c]);
       for (std::size_t e = 0; e < E; ++e) {
         double dot = 0;
-        for (std::size_t c = 0; c < C; ++c)
-          dot += static_cast<double>(weights[e * C + c]) * x[static_cast<std::size_t>(t) * C + c];
+        for (std::size_t c = 0; c < C; ++c) dot += static_cast<double>(weights[e * C + c]) * nt[c];
         l[e] = static_cast<float>(dot) + bias[e];
       }
       std::iota(order.begin(), order.end(), 0);
@@ -436,20 +446,28 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     vk::Buffer wb = device_buffer(words.data(), words.size() * 4);
     vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
     vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
+    vk::Buffer nb = device_buffer(norm.data(), norm.size() * 4);
+    vk::Buffer normed_b(*device_, x.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer ib(*device_, ref_index.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer ob(*device_, ref_weight.size() * 4, vk::MemoryKind::DeviceLocal);
     const RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k),
                           static_cast<std::uint32_t>(tokens), static_cast<std::uint32_t>(cols),
-                          static_cast<std::uint32_t>(bf16 ? cols / 2 : cols)};
+                          static_cast<std::uint32_t>(bf16 ? cols / 2 : cols), eps};
     for (const bool subgroup : {false, true}) {
-      auto p = pipeline("router_topk", 6, sizeof(RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
+      auto p = pipeline("router_topk", 8, sizeof(RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
       if (!p) continue;  // no subgroup arithmetic on this device
-      runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob}, &push, sizeof push,
+      runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob, &nb, &normed_b}, &push, sizeof push,
                         vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens)));
       std::vector<std::uint32_t> got_index(ref_index.size());
       std::vector<float> got_weight(ref_weight.size());
       runner_->download(ib, got_index.data(), got_index.size() * 4);
       runner_->download(ob, got_weight.data(), got_weight.size() * 4);
+      std::vector<float> got_normed(x.size());
+      runner_->download(normed_b, got_normed.data(), got_normed.size() * 4);
+      float normed_err = 0;
+      for (std::size_t i = 0; i < got_normed.size(); ++i)
+        normed_err = test::worst_of(normed_err, std::abs(got_normed[i] - ref_normed[i]) / (std::abs(ref_normed[i]) + 1e-6f));
+      QVERIFY2(normed_err < 1e-5f, qPrintable(QString("normed row: max relative error %1").arg(static_cast<double>(normed_err))));
       QCOMPARE(got_index, ref_index);
       float max_rel = 0;
       for (std::size_t i = 0; i < got_weight.size(); ++i)

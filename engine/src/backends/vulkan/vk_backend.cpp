@@ -76,6 +76,7 @@ struct CombineAttentionPush {
 constexpr std::uint32_t kMaxAttentionSplits = 64;
 struct RouterPush {
   std::uint32_t experts, k, tokens, cols, row_stride;
+  float eps;
 };
 struct GateUpPush {
   std::uint32_t hidden, inter, k, e0, count;
@@ -238,7 +239,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
       if (L.router.parts.size() != 1)
         fail(ErrorKind::Unsupported, "vulkan: the router matrix must fit one storage buffer");
       auto& slot = p.router[L.router.format];
-      if (!slot) slot = make("router_topk", 6, sizeof(RouterPush), {device_->workgroup_size(128), L.router.format});
+      if (!slot) slot = make("router_topk", 8, sizeof(RouterPush), {device_->workgroup_size(128), L.router.format});
     }
     p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
     p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
@@ -437,14 +438,13 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     r.barrier();
     r.mark("attn_out+residual");
 
-    r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.mlp_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
-    r.barrier();
-    {
+    {  // the MLP norm is fused into the router, which writes normed_ for the experts
       const GpuMatrix::Part& part = L.router.parts.front();
       const VkDescriptorBufferInfo scales = L.router.format == 3 ? w.info(part.scales) : whole(dummy_);
       r.dispatch(*p.router.at(L.router.format),
-                 {w.info(part.words), scales, whole(normed_), w.info(L.router_bias), whole(choice_), whole(route_weight_)},
-                 RouterPush{E, K, T, L.router.cols, L.router.row_stride}, flat_groups(*device_, T));
+                 {w.info(part.words), scales, whole(x_), w.info(L.router_bias), whole(choice_), whole(route_weight_),
+                  w.info(L.mlp_norm), whole(normed_)},
+                 RouterPush{E, K, T, L.router.cols, L.router.row_stride, eps}, flat_groups(*device_, T));
     }
     r.barrier();
     r.mark("moe_norm+router");

@@ -2,8 +2,8 @@
 //
 // Each forward chunk of T tokens is one recorded command buffer (see
 // record()): embedding, then per layer RMSNorm, q/k/v projections, RoPE, the
-// f16 KV-cache append, attention, output projection + residual, RMSNorm,
-// router + top-k, the fused expert kernels, and at the end the final norm,
+// f16 KV-cache append, attention, output projection + residual, RMSNorm +
+// router + top-k (one shader), the fused expert kernels, and at the end the final norm,
 // unembedding and sampling (argmax, or the filtered draw of sample.comp).
 // Recordings are cached by (T, logits, pick),
 // so decode replays one command buffer per token: the host writes the
