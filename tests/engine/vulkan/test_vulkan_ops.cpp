@@ -172,7 +172,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
   }
 
   void shaders_embedded() {
-    for (const char* name : {"rmsnorm", "matvec", "embed", "kv_write", "moe_gate_up", "moe_down", "argmax"}) {
+    for (const char* name : {"rmsnorm", "matvec", "embed", "rope", "moe_gate_up", "moe_down", "argmax"}) {
       for (const std::string& key : {std::string(name), std::string(name) + "_subgroup"}) {
         const auto words = vk::find_spirv(key);
         QVERIFY2(words.size() > 5, key.c_str());

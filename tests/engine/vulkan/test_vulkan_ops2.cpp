@@ -1,5 +1,5 @@
 // The Vulkan backend's attention-side and MoE-side shaders against the CPU
-// backend's ops on random inputs: YaRN RoPE (cpu::YarnRope), single-token
+// backend's ops on random inputs: YaRN RoPE (cpu::YarnRope) with the KV-cache append, single-token
 // and tiled prefill attention with sinks, GQA and windows (cpu::attention on a real
 // cpu::KvCache), the fused router (RMSNorm, W x + bias, top-k, softmax) and the clamped SwiGLU (both as
 // cpu::moe computes them: they are private to moe.cpp, so the test spells the
@@ -43,6 +43,7 @@ namespace {
 struct RopePush {
   std::uint32_t q_heads, kv_heads, half_dim;
   float concentration;
+  std::uint32_t ring;
 };
 
 struct AttentionPush {
@@ -158,44 +159,83 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                  sin_t.data());
     }
 
+    // The append's cache_slots: a ring of 128 (a sliding layer's) past position
+    // 4096, else one per position; every other slot must stay untouched.
+    const int ring = position > 4096 ? 128 : 0;
+    const std::size_t cache_slots = ring ? static_cast<std::size_t>(ring) : static_cast<std::size_t>(position + tokens);
+    const std::size_t kv_words = static_cast<std::size_t>(kv_heads) * half;  // a cache row: kv_dim / 2 words
+    const auto v = random_floats(kn, rng, -3.0f, 3.0f);
+    constexpr std::uint32_t kUntouched = 0xDEADBEEFu;
+    const std::vector<std::uint32_t> empty_cache(cache_slots * kv_words, kUntouched);
+
     const std::uint32_t wg = device_->workgroup_size(64);
-    auto p = pipeline("rope", 4, sizeof(RopePush), {wg}, false);
+    auto p = pipeline("rope", 7, sizeof(RopePush), {wg}, false);
     QVERIFY(p);
     vk::Buffer qb = device_buffer(q.data(), qn * 4);
     vk::Buffer kb = device_buffer(k.data(), kn * 4);
+    vk::Buffer vb = device_buffer(v.data(), kn * 4);
+    vk::Buffer kcb = device_buffer(empty_cache.data(), empty_cache.size() * 4);
+    vk::Buffer vcb = device_buffer(empty_cache.data(), empty_cache.size() * 4);
     vk::Buffer fb = device_buffer(rope.inv_freq().data(), rope.inv_freq().size() * 4);
     const auto step = step_words(position, tokens);
     vk::Buffer stb = device_buffer(step.data(), step.size() * 4);
     const RopePush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
-                        static_cast<std::uint32_t>(half), rope.concentration()};
+                        static_cast<std::uint32_t>(half), rope.concentration(), static_cast<std::uint32_t>(ring)};
     const std::uint64_t pairs = static_cast<std::uint64_t>(heads + kv_heads) * half;
-    runner_->dispatch(*p, {&qb, &kb, &fb, &stb}, &push, sizeof push,
+    runner_->dispatch(*p, {&qb, &kb, &fb, &stb, &vb, &kcb, &vcb}, &push, sizeof push,
                       vk::flat_groups(*device_, groups_of(pairs, wg), static_cast<std::uint32_t>(tokens)));
-    std::vector<float> q_got(qn), k_got(kn);
+    std::vector<float> q_got(qn);
     runner_->download(qb, q_got.data(), qn * 4);
-    runner_->download(kb, k_got.data(), kn * 4);
+    std::vector<std::uint32_t> kc_got(empty_cache.size()), vc_got(empty_cache.size());
+    runner_->download(kcb, kc_got.data(), kc_got.size() * 4);
+    runner_->download(vcb, vc_got.data(), vc_got.size() * 4);
+
+    // The cache rows as floats [tokens x kv_dim]: token t's row from its slot.
+    std::vector<float> k_got(kn), v_got(kn);
+    std::vector<bool> written(cache_slots, false);
+    for (int t = 0; t < tokens; ++t) {
+      const std::size_t pos = static_cast<std::size_t>(position + t);
+      const std::size_t slot = ring ? pos % static_cast<std::size_t>(ring) : pos;
+      written[slot] = true;
+      for (std::size_t w = 0; w < kv_words; ++w) {
+        const std::size_t at = static_cast<std::size_t>(t) * 2 * kv_words + 2 * w;
+        for (int h = 0; h < 2; ++h) {
+          k_got[at + static_cast<std::size_t>(h)] = f16_to_f32(static_cast<std::uint16_t>(kc_got[slot * kv_words + w] >> (16 * h)));
+          v_got[at + static_cast<std::size_t>(h)] = f16_to_f32(static_cast<std::uint16_t>(vc_got[slot * kv_words + w] >> (16 * h)));
+        }
+      }
+    }
+    for (std::size_t slot = 0; slot < cache_slots; ++slot)
+      for (std::size_t w = 0; w < kv_words && !written[slot]; ++w) {
+        QCOMPARE(kc_got[slot * kv_words + w], kUntouched);
+        QCOMPARE(vc_got[slot * kv_words + w], kUntouched);
+      }
+    // v is copied: exactly its f16 rounding.
+    for (std::size_t e = 0; e < kn; ++e) QCOMPARE(v_got[e], f16_to_f32(f32_to_f16(v[e])));
 
     // Error relative to the rotated pair's magnitude (a rotation's output can
-    // cancel to near zero; its error scales with the inputs).
-    float max_abs = 0, max_rel = 0;
-    auto compare = [&](const std::vector<float>& in, const std::vector<float>& ref, const std::vector<float>& got) {
-      for (std::size_t v = 0; v < in.size() / static_cast<std::size_t>(2 * half); ++v)
+    // cancel to near zero; its error scales with the inputs). k went through
+    // f16 (relative 2^-11 of each value) on its way into the cache.
+    float max_rel_q = 0, max_rel_k = 0;
+    auto compare = [&](const std::vector<float>& in, const std::vector<float>& ref, const std::vector<float>& got, bool f16,
+                       float& max_rel) {
+      for (std::size_t row = 0; row < in.size() / static_cast<std::size_t>(2 * half); ++row)
         for (int i = 0; i < half; ++i) {
-          const std::size_t a = v * 2 * static_cast<std::size_t>(half) + static_cast<std::size_t>(i);
+          const std::size_t a = row * 2 * static_cast<std::size_t>(half) + static_cast<std::size_t>(i);
           const std::size_t b = a + static_cast<std::size_t>(half);
           const float mag = rope.concentration() * std::hypot(in[a], in[b]);
           for (std::size_t e : {a, b}) {
-            const float err = std::abs(got[e] - ref[e]);
-            max_abs = std::max(max_abs, err);
+            const float err = std::abs(got[e] - ref[e]) - (f16 ? std::ldexp(std::abs(ref[e]), -11) : 0.0f);
             max_rel = std::max(max_rel, err / std::max(mag, 1e-6f));
           }
         }
     };
-    compare(q, q_ref, q_got);
-    compare(k, k_ref, k_got);
-    qInfo("rope pos %d: max abs err %.3g, max err relative to the pair %.3g", position, static_cast<double>(max_abs),
-          static_cast<double>(max_rel));
-    QVERIFY2(max_rel < 1e-5f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+    compare(q, q_ref, q_got, false, max_rel_q);
+    compare(k, k_ref, k_got, true, max_rel_k);
+    qInfo("rope pos %d ring %d: max error relative to the pair: q %.3g, k (past f16 rounding) %.3g", position, ring,
+          static_cast<double>(max_rel_q), static_cast<double>(max_rel_k));
+    QVERIFY2(max_rel_q < 1e-5f, qPrintable(QString("q: max relative error %1").arg(static_cast<double>(max_rel_q))));
+    QVERIFY2(max_rel_k < 1e-5f, qPrintable(QString("k: max relative error %1").arg(static_cast<double>(max_rel_k))));
   }
 
   void attention_data() {

@@ -54,9 +54,7 @@ struct QuantizePush {
 struct RopePush {
   std::uint32_t q_heads, kv_heads, half_dim;
   float concentration;
-};
-struct KvWritePush {
-  std::uint32_t kv_dim, ring, tokens;
+  std::uint32_t ring;
 };
 struct AttentionPush {
   std::uint32_t heads, kv_heads, window, ring;
@@ -111,13 +109,13 @@ std::string gib(std::uint64_t bytes) {
 }  // namespace
 
 struct VulkanBackend::Pipelines {
-  std::unique_ptr<ComputePipeline> rmsnorm, rope, kv_write, attention, gate_up, down, argmax0, argmax1;
+  std::unique_ptr<ComputePipeline> rmsnorm, rope, attention, gate_up, down, argmax0, argmax1;
   std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine, sample;
   std::unique_ptr<ComputePipeline> attention_prefill, quantize, matvec_dot;
   std::uint32_t wg_quantize = 0;
   std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
   std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed, router;  // by weight format
-  std::uint32_t wg_embed = 0, wg_rope = 0, wg_kv = 0, wg_combine = 0;
+  std::uint32_t wg_embed = 0, wg_rope = 0, wg_combine = 0;
   std::uint32_t draw_groups = 0;  // workgroups of a draw's passes
 };
 
@@ -220,10 +218,8 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     Pipelines& p = *pipelines_;
     p.wg_embed = device_->workgroup_size(64);
     p.wg_rope = device_->workgroup_size(64);
-    p.wg_kv = device_->workgroup_size(64);
     p.rmsnorm = make("rmsnorm", 3, sizeof(RmsNormPush), {device_->workgroup_size(256)});
-    p.rope = make("rope", 4, sizeof(RopePush), {p.wg_rope});
-    p.kv_write = make("kv_write", 5, sizeof(KvWritePush), {p.wg_kv});
+    p.rope = make("rope", 7, sizeof(RopePush), {p.wg_rope});
     const std::uint32_t wg_attn = device_->workgroup_size(128);
     if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
     p.attention = make("attention", 6, sizeof(AttentionPush), {wg_attn, static_cast<std::uint32_t>(c.head_dim)});
@@ -401,12 +397,11 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     r.mark("attn_norm+qkv");
 
     const std::uint32_t half = u32(c.head_dim / 2);
-    r.dispatch(*p.rope, {whole(q_), whole(k_), whole(inv_freq_), whole(step_)},
-               RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope.concentration()},
+    // q rotated in place; k rotated and v copied into the layer's cache, one dispatch
+    r.dispatch(*p.rope,
+               {whole(q_), whole(k_), whole(inv_freq_), whole(step_), whole(v_), whole(keys_[l]), whole(values_[l])},
+               RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope.concentration(), ring},
                flat_groups(*device_, div_up(static_cast<std::uint64_t>(c.num_heads + c.num_kv_heads) * half, p.wg_rope), T));
-    r.barrier();
-    r.dispatch(*p.kv_write, {whole(step_), whole(k_), whole(v_), whole(keys_[l]), whole(values_[l])},
-               KvWritePush{KV, ring, T}, GroupCount{div_up(KV / 2, p.wg_kv), 1, T});
     r.barrier();
     r.mark("rope+kv_write");
 
