@@ -6,6 +6,10 @@
 // Workgroups: flat x/y over row groups, z over token groups. A matrix split
 // into row parts (larger than a storage buffer) is one dispatch per part with
 // its own row0. `accumulate` adds into y (the residual connection).
+// `norm_input` takes x as the residual and multiplies its RMSNorm instead:
+// dot(W[r], x * norm) / sqrt(mean(x^2) + eps), the sum of squares gathered
+// in the same pass over x, so the norm needs no dispatch (and no barrier) of
+// its own before its consumers.
 #ifdef OSSDESK_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -24,6 +28,7 @@ layout(std430, binding = 1) readonly buffer WScale { float wscale[]; };
 layout(std430, binding = 2) readonly buffer X { float x[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) buffer Y { float y[]; };
+layout(std430, binding = 5) readonly buffer Norm { float norm[]; };  // [cols], with `norm_input`
 
 layout(push_constant) uniform Params {
   uint rows;        // rows in this part
@@ -33,7 +38,8 @@ layout(push_constant) uniform Params {
   uint y_stride;    // floats between tokens' outputs
   uint x_offset;    // floats: where token 0's input starts
   uint tokens;
-  uint flags;       // 1: add bias, 2: accumulate into y
+  uint flags;       // 1: add bias, 2: accumulate into y, 4: norm_input (x is the residual)
+  float eps;        // with `norm_input`
 } p;
 
 #include "common/reduce.glsl"
@@ -47,10 +53,14 @@ void main() {
   const uint vpw = values_per_word();
   const uint words = (p.cols + vpw - 1u) / vpw;
   const uint nt = min(TOKENS, p.tokens - t0);
+  const bool norm_input = (p.flags & 4u) != 0;  // uniform
 
   float acc[MAX_ROWS][MAX_TOKENS];
-  for (uint r = 0; r < MAX_ROWS; ++r)
-    for (uint t = 0; t < MAX_TOKENS; ++t) acc[r][t] = 0.0;
+  float squares[MAX_TOKENS];
+  for (uint t = 0; t < MAX_TOKENS; ++t) {
+    squares[t] = 0.0;
+    for (uint r = 0; r < MAX_ROWS; ++r) acc[r][t] = 0.0;
+  }
 
   for (uint k = tid; k < words; k += gl_WorkGroupSize.x) {
     const uint c = k * vpw;
@@ -60,6 +70,10 @@ void main() {
       if (t < nt) {
         const uint xb = p.x_offset + (t0 + t) * p.cols + c;
         for (uint i = 0; i < vpw; ++i) xv[t][i] = c + i < p.cols ? x[xb + i] : 0.0;
+        if (norm_input) {
+          squares[t] += dot(xv[t], xv[t]);
+          for (uint i = 0; i < vpw; ++i) xv[t][i] *= c + i < p.cols ? norm[c + i] : 0.0;
+        }
       }
     }
     for (uint r = 0; r < ROWS; ++r) {
@@ -69,9 +83,12 @@ void main() {
       for (uint t = 0; t < TOKENS; ++t) acc[r][t] += dot(wv, xv[t]);
     }
   }
+  float inv_rms[MAX_TOKENS];
+  for (uint t = 0; t < TOKENS; ++t)
+    inv_rms[t] = norm_input ? inversesqrt(workgroup_sum(squares[t]) / float(p.cols) + p.eps) : 1.0;
   for (uint r = 0; r < ROWS; ++r) {
     for (uint t = 0; t < TOKENS; ++t) {
-      const float total = workgroup_sum(acc[r][t]);
+      const float total = workgroup_sum(acc[r][t]) * inv_rms[t];
       const uint row = r0 + r;
       if (tid == 0 && row < p.rows && t < nt) {
         const uint o = (t0 + t) * p.y_stride + p.row0 + row;

@@ -38,6 +38,7 @@ namespace {
 
 struct MatvecPush {
   std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
+  float eps;
 };
 
 struct RmsnormPush {
@@ -61,24 +62,29 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
  private:
 
   // Runs matvec.comp (weights already in its GPU layout `format`, rows
-  // `push_stride` words apart) and compares with cpu::matmul on the same view.
+  // `push_stride` words apart) and compares with cpu::matmul on the same view
+  // (with_norm: of cpu::rmsnorm's output, the shader normalising x itself).
   Comparison run_matvec(std::uint32_t format, const MatrixView& w, const std::vector<std::uint8_t>& bytes, bool with_bias,
-                        int tokens, std::uint32_t rows_per_group, bool subgroup, std::uint32_t push_stride,
+                        bool with_norm, int tokens, std::uint32_t rows_per_group, bool subgroup, std::uint32_t push_stride,
                         std::mt19937& rng) {
     const auto x = random_floats(static_cast<std::size_t>(w.cols) * tokens, rng);
     const auto bias = random_floats(static_cast<std::size_t>(w.rows), rng, -4.0f, 4.0f);
+    const auto norm = random_floats(static_cast<std::size_t>(w.cols), rng, 0.5f, 1.5f);
     const VectorView bias_view = test::float_view(bias);
+    const float eps = 1e-5f;
+    std::vector<float> input = x;  // what the product multiplies
+    if (with_norm) cpu::rmsnorm(x.data(), test::float_view(norm), eps, tokens, w.cols, input.data());
 
     std::vector<float> ref(static_cast<std::size_t>(w.rows) * tokens);
     const cpu::OpContext ctx{pool_, cpu::cpu_kernels()};
-    cpu::matmul(ctx, w, with_bias ? &bias_view : nullptr, x.data(), tokens, ref.data());
+    cpu::matmul(ctx, w, with_bias ? &bias_view : nullptr, input.data(), tokens, ref.data());
 
     // Per-output bound from the dequantized rows.
-    const std::vector<float> bound = test::product_magnitudes(w, x.data(), tokens, with_bias ? bias.data() : nullptr);
+    const std::vector<float> bound = test::product_magnitudes(w, input.data(), tokens, with_bias ? bias.data() : nullptr);
 
     // Several tokens go through the batched variant (8 tokens per workgroup), as in prefill.
     const std::uint32_t tokens_per_group = tokens > 1 ? 8 : 1;
-    auto p = pipeline("matvec", 5, sizeof(MatvecPush), {device_->workgroup_size(128), rows_per_group, format, tokens_per_group},
+    auto p = pipeline("matvec", 6, sizeof(MatvecPush), {device_->workgroup_size(128), rows_per_group, format, tokens_per_group},
                       subgroup);
     if (!p) return {-1, -1};
     vk::Buffer wb = device_buffer(bytes.data(), bytes.size());
@@ -86,10 +92,18 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
     vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
     vk::Buffer yb(*device_, ref.size() * 4, vk::MemoryKind::DeviceLocal);
-    const MatvecPush push{static_cast<std::uint32_t>(w.rows), static_cast<std::uint32_t>(w.cols), push_stride, 0,
-                          static_cast<std::uint32_t>(w.rows), 0, static_cast<std::uint32_t>(tokens), with_bias ? 1u : 0u};
+    vk::Buffer nb = device_buffer(norm.data(), norm.size() * 4);
+    const MatvecPush push{static_cast<std::uint32_t>(w.rows),
+                          static_cast<std::uint32_t>(w.cols),
+                          push_stride,
+                          0,
+                          static_cast<std::uint32_t>(w.rows),
+                          0,
+                          static_cast<std::uint32_t>(tokens),
+                          (with_bias ? 1u : 0u) | (with_norm ? 4u : 0u),
+                          eps};
     const std::uint64_t groups = (static_cast<std::uint64_t>(w.rows) + rows_per_group - 1) / rows_per_group;
-    runner_->dispatch(*p, {&wb, &sb, &xb, &bb, &yb}, &push, sizeof push,
+    runner_->dispatch(*p, {&wb, &sb, &xb, &bb, &yb, &nb}, &push, sizeof push,
                       vk::flat_groups(*device_, groups, (static_cast<std::uint32_t>(tokens) + tokens_per_group - 1) / tokens_per_group));
     std::vector<float> got(ref.size());
     runner_->download(yb, got.data(), got.size() * 4);
@@ -263,19 +277,21 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     QTest::addColumn<int>("tokens");
     QTest::addColumn<int>("rows_per_group");
     QTest::addColumn<bool>("bias");
+    QTest::addColumn<bool>("norm");  // the RMSNorm of x taken inside the product
     QTest::addColumn<bool>("subgroup");
     struct Shape {
       int rows, cols, pad, tokens, rpg;
-      bool bias;
+      bool bias, norm = false;
     };
-    const std::vector<Shape> shapes = {{1, 2, 0, 1, 1, false},    {5, 17, 1, 1, 1, true},     {37, 130, 0, 1, 2, true},
-                                       {64, 2880, 0, 1, 4, true}, {201, 1001, 3, 3, 2, true}, {70000, 6, 0, 1, 1, true},
-                                       {33, 96, 0, 8, 2, true},   {19, 64, 2, 13, 2, false}};
+    const std::vector<Shape> shapes = {{1, 2, 0, 1, 1, false},        {5, 17, 1, 1, 1, true},     {37, 130, 0, 1, 2, true},
+                                       {64, 2880, 0, 1, 4, true},     {201, 1001, 3, 3, 2, true}, {70000, 6, 0, 1, 1, true},
+                                       {33, 96, 0, 8, 2, true},       {19, 64, 2, 13, 2, false},  {64, 2880, 0, 1, 4, true, true},
+                                       {201, 1001, 3, 3, 2, true, true}, {19, 64, 2, 13, 2, false, true}, {5, 17, 1, 1, 1, true, true}};
     for (bool sg : {false, true})
       for (const Shape& s : shapes)
-        QTest::addRow("%s %dx%d pad %d tokens %d rows/group %d", sg ? "subgroup" : "shared", s.rows, s.cols, s.pad,
-                      s.tokens, s.rpg)
-            << s.rows << s.cols << s.pad << s.tokens << s.rpg << s.bias << sg;
+        QTest::addRow("%s %dx%d pad %d tokens %d rows/group %d%s", sg ? "subgroup" : "shared", s.rows, s.cols, s.pad,
+                      s.tokens, s.rpg, s.norm ? " normed" : "")
+            << s.rows << s.cols << s.pad << s.tokens << s.rpg << s.bias << s.norm << sg;
   }
 
   void matvec_bf16() {
@@ -285,6 +301,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     QFETCH(int, tokens);
     QFETCH(int, rows_per_group);
     QFETCH(bool, bias);
+    QFETCH(bool, norm);
     QFETCH(bool, subgroup);
     std::mt19937 rng(static_cast<unsigned>(rows * 7 + cols));
     const int stride = cols + pad;
@@ -299,7 +316,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     view.row_stride = static_cast<std::uint64_t>(stride) * 2;
     std::vector<std::uint8_t> bytes(w.size() * 2);
     std::memcpy(bytes.data(), w.data(), bytes.size());
-    const Comparison c = run_matvec(2, view, bytes, bias, tokens, static_cast<std::uint32_t>(rows_per_group), subgroup,
+    const Comparison c = run_matvec(2, view, bytes, bias, norm, tokens, static_cast<std::uint32_t>(rows_per_group), subgroup,
                                     static_cast<std::uint32_t>(stride / 2), rng);
     if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
     qInfo("matvec_bf16 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows,

@@ -44,6 +44,7 @@ struct EmbedPush {
 };
 struct MatvecPush {
   std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
+  float eps;
 };
 struct MatvecDotPush {
   std::uint32_t rows, cols, row_stride, row0, y_stride, tokens, flags;
@@ -303,7 +304,7 @@ const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool
   if (!slot) {
     PipelineDesc d;
     d.shader = "matvec";
-    d.buffers = 5;
+    d.buffers = 6;
     d.push_constant_bytes = sizeof(MatvecPush);
     d.specialization = {device_->workgroup_size(batched ? 64 : 128), batched ? kPrefillRows : kDecodeRows, format,
                         batched ? kPrefillTokens : 1};
@@ -332,9 +333,10 @@ void VulkanBackend::quantize_input(Recording& r, std::initializer_list<const Gpu
 }
 
 void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
-                           const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate) {
+                           const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate, const Slice* norm) {
   const bool batched = tokens > 1;
   if (uses_int8_dot(m, tokens)) {  // x was quantized by quantize_input() just before
+    if (norm) fail(ErrorKind::Internal, "vulkan: the int8-dot product takes a normed input");
     const VkDescriptorBufferInfo bias_info = bias ? weights_->info(*bias) : whole(dummy_);
     for (const GpuMatrix::Part& part : m.parts) {
       const MatvecDotPush push{part.rows, m.cols, m.row_stride, part.row0, y_stride, u32(tokens),
@@ -351,10 +353,18 @@ void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, st
   const std::uint32_t tokens_per_group = batched ? kPrefillTokens : 1;
   const VkDescriptorBufferInfo bias_info = bias ? weights_->info(*bias) : whole(dummy_);
   for (const GpuMatrix::Part& part : m.parts) {
-    const MatvecPush push{part.rows,          m.cols, m.row_stride, part.row0, y_stride, x_offset, u32(tokens),
-                          (bias ? 1u : 0u) | (accumulate ? 2u : 0u)};
+    const MatvecPush push{part.rows,
+                          m.cols,
+                          m.row_stride,
+                          part.row0,
+                          y_stride,
+                          x_offset,
+                          u32(tokens),
+                          (bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (norm ? 4u : 0u),
+                          static_cast<float>(config_.rms_norm_eps)};
     const VkDescriptorBufferInfo scales = m.format == 3 ? weights_->info(part.scales) : whole(dummy_);
-    r.dispatch(pipe, {weights_->info(part.words), scales, whole(x), bias_info, whole(y)}, push,
+    const VkDescriptorBufferInfo norm_info = norm ? weights_->info(*norm) : whole(dummy_);
+    r.dispatch(pipe, {weights_->info(part.words), scales, whole(x), bias_info, whole(y), norm_info}, push,
                flat_groups(*device_, div_up(part.rows, rows_per_group), div_up(u32(tokens), tokens_per_group)));
   }
 }
@@ -387,12 +397,19 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     const std::uint32_t ring = u32(rings_.ring(l));
     const std::uint32_t window = c.layer_is_sliding[static_cast<std::size_t>(l)] ? u32(c.sliding_window) : 0;
 
-    r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.attn_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
-    r.barrier();
-    quantize_input(r, {&L.wq, &L.wk, &L.wv}, normed_, 0, H, tokens);
-    matvec(r, L.wq, normed_, 0, &L.bq, q_, Q, tokens, false);
-    matvec(r, L.wk, normed_, 0, &L.bk, k_, KV, tokens, false);
-    matvec(r, L.wv, normed_, 0, &L.bv, v_, KV, tokens, false);
+    if (uses_int8_dot(L.wq, tokens)) {  // the products quantize the normed row first
+      r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.attn_norm), whole(normed_)}, RmsNormPush{H, T, eps},
+                 flat_groups(*device_, T));
+      r.barrier();
+      quantize_input(r, {&L.wq, &L.wk, &L.wv}, normed_, 0, H, tokens);
+      matvec(r, L.wq, normed_, 0, &L.bq, q_, Q, tokens, false);
+      matvec(r, L.wk, normed_, 0, &L.bk, k_, KV, tokens, false);
+      matvec(r, L.wv, normed_, 0, &L.bv, v_, KV, tokens, false);
+    } else {  // the attention norm taken inside each product: no dispatch or barrier of its own
+      matvec(r, L.wq, x_, 0, &L.bq, q_, Q, tokens, false, &L.attn_norm);
+      matvec(r, L.wk, x_, 0, &L.bk, k_, KV, tokens, false, &L.attn_norm);
+      matvec(r, L.wv, x_, 0, &L.bv, v_, KV, tokens, false, &L.attn_norm);
+    }
     r.barrier();
     r.mark("attn_norm+qkv");
 
@@ -493,10 +510,15 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
   }
   const std::uint32_t rows = mode == LogitsMode::All ? T : 1;
   const std::uint32_t first = T - rows;
-  r.dispatch(*p.rmsnorm, {whole(x_), w.info(w.final_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
-  r.barrier();
-  quantize_input(r, {&w.unembedding}, normed_, first * H, H, static_cast<int>(rows));
-  matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
+  if (uses_int8_dot(w.unembedding, static_cast<int>(rows))) {
+    r.dispatch(*p.rmsnorm, {whole(x_), w.info(w.final_norm), whole(normed_)}, RmsNormPush{H, T, eps},
+               flat_groups(*device_, T));
+    r.barrier();
+    quantize_input(r, {&w.unembedding}, normed_, first * H, H, static_cast<int>(rows));
+    matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
+  } else {
+    matvec(r, w.unembedding, x_, first * H, nullptr, logits_, V, static_cast<int>(rows), false, &w.final_norm);
+  }
   r.barrier();
   r.mark("final_norm+unembed");
   // The logits go to the host (when asked) and to the picker; both only read them.

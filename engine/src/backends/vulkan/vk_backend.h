@@ -1,11 +1,13 @@
 // The Vulkan backend: the whole gpt-oss forward pass in compute shaders.
 //
 // Each forward chunk of T tokens is one recorded command buffer (see
-// record()): embedding, then per layer RMSNorm, q/k/v projections, RoPE, the
-// f16 KV-cache append, attention, output projection + residual, RMSNorm +
-// router + top-k (one shader), the fused expert kernels, and at the end the final norm,
-// unembedding and sampling (argmax, or the filtered draw of sample.comp).
-// Recordings are cached by (T, logits, pick),
+// record()): embedding, then per layer q/k/v projections of the normed
+// residual (the norm taken inside the products), RoPE with the f16 KV-cache
+// append, attention, output projection + residual, RMSNorm + router + top-k,
+// the fused expert kernels, and at the end the normed unembedding and
+// sampling (argmax, or the filtered draw of sample.comp). A decode layer is
+// 8 stages with a barrier after each: q/k/v, RoPE + append, attention, its
+// combine, o, router, gate/up, down. Recordings are cached by (T, logits, pick),
 // so decode replays one command buffer per token: the host writes the
 // position and token into a small host-visible buffer, submits, and waits
 // for the sampled id (or the logits) - no other host work per token.
@@ -54,8 +56,11 @@ class VulkanBackend final : public Backend {
   TokenId run_chunk(std::span<const TokenId> tokens, LogitsMode mode, float* logits, Pick pick);
   Recording& recording(int tokens, LogitsMode mode, Pick pick);
   void record(Recording& r, int tokens, LogitsMode mode, Pick pick);
+  // y (=|+=) m . x + bias; with `norm`, x is the residual and its RMSNorm
+  // (norm weights, the model's eps) is taken in the same pass (not on the
+  // int8-dot path, whose input quantize_input() took from the normed row).
   void matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
-              const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate);
+              const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate, const Slice* norm = nullptr);
   const ComputePipeline& matvec_pipeline(std::uint32_t format, bool batched);
   // Prefill products with Q8 weights run on integer dot products where the
   // device has them: the input is quantized once (quantize_input) for the
