@@ -510,15 +510,12 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
   }
   const std::uint32_t rows = mode == LogitsMode::All ? T : 1;
   const std::uint32_t first = T - rows;
-  if (uses_int8_dot(w.unembedding, static_cast<int>(rows))) {
-    r.dispatch(*p.rmsnorm, {whole(x_), w.info(w.final_norm), whole(normed_)}, RmsNormPush{H, T, eps},
-               flat_groups(*device_, T));
-    r.barrier();
-    quantize_input(r, {&w.unembedding}, normed_, first * H, H, static_cast<int>(rows));
-    matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
-  } else {
-    matvec(r, w.unembedding, x_, first * H, nullptr, logits_, V, static_cast<int>(rows), false, &w.final_norm);
-  }
+  // The final norm stays a dispatch of its own: one barrier a token, where
+  // the unembedding's ~50000 workgroups would each redo the sum of squares.
+  r.dispatch(*p.rmsnorm, {whole(x_), w.info(w.final_norm), whole(normed_)}, RmsNormPush{H, T, eps}, flat_groups(*device_, T));
+  r.barrier();
+  quantize_input(r, {&w.unembedding}, normed_, first * H, H, static_cast<int>(rows));
+  matvec(r, w.unembedding, normed_, first * H, nullptr, logits_, V, static_cast<int>(rows), false);
   r.barrier();
   r.mark("final_norm+unembed");
   // The logits go to the host (when asked) and to the picker; both only read them.

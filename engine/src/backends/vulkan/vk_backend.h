@@ -4,7 +4,7 @@
 // record()): embedding, then per layer q/k/v projections of the normed
 // residual (the norm taken inside the products), RoPE with the f16 KV-cache
 // append, attention, output projection + residual, RMSNorm + router + top-k,
-// the fused expert kernels, and at the end the normed unembedding and
+// the fused expert kernels, and at the end the final norm, the unembedding and
 // sampling (argmax, or the filtered draw of sample.comp). A decode layer is
 // 8 stages with a barrier after each: q/k/v, RoPE + append, attention, its
 // combine, o, router, gate/up, down. Recordings are cached by (T, logits, pick),
