@@ -106,14 +106,13 @@ struct InputLoader {
   template <typename Tiles>
   __device__ __forceinline__ void store(Tiles& s) const {
     using T = typename Tiles::Operand;
-    T* hi = s.in_hi + staged_row() * kLd + staged_col();
-    T* lo = s.in_lo + staged_row() * kLd + staged_col();
+    const int at = staged_row() * kLd + staged_col();  // in_lo is a 16-value stub unless split
     for (int q = 0; q < 4; ++q) {
       const float values[4] = {v[q].x, v[q].y, v[q].z, v[q].w};
       for (int i = 0; i < 4; ++i) {
         const T h = to_operand<T>(values[i]);
-        hi[4 * q + i] = h;
-        if constexpr (Tiles::split_input) lo[4 * q + i] = to_operand<T>(values[i] - operand_value(h));
+        s.in_hi[at + 4 * q + i] = h;
+        if constexpr (Tiles::split_input) s.in_lo[at + 4 * q + i] = to_operand<T>(values[i] - operand_value(h));
       }
     }
   }
@@ -144,20 +143,20 @@ struct DenseWeightLoader {
   template <bool kSplit>
   __device__ __forceinline__ void store(DenseTiles<FORMAT, kSplit>& s) const {
     constexpr bool split_weights = DenseTiles<FORMAT, kSplit>::split_weights;
-    T* dst = s.w + staged_row() * kLd + staged_col();
+    const int at = staged_row() * kLd + staged_col();  // w_lo is a 16-value stub unless split
+    T* dst = s.w + at;
     if (!row) {
       for (int i = 0; i < 16; ++i) dst[i] = to_operand<T>(0.0f);
       if constexpr (split_weights)
-        for (int i = 0; i < 16; ++i) s.w_lo[staged_row() * kLd + staged_col() + i] = to_operand<T>(0.0f);
+        for (int i = 0; i < 16; ++i) s.w_lo[at + i] = to_operand<T>(0.0f);
       return;
     }
     if constexpr (FORMAT == kDenseQ8) {
       const unsigned packed[4] = {words[0].x, words[0].y, words[0].z, words[0].w};
-      T* lo = s.w_lo + staged_row() * kLd + staged_col();
       for (int i = 0; i < 16; ++i) {
         const float v = scale * static_cast<float>(static_cast<std::int8_t>(packed[i / 4] >> (8 * (i % 4))));  // exact in float
         dst[i] = to_operand<T>(v);
-        if constexpr (split_weights) lo[i] = to_operand<T>(v - operand_value(dst[i]));
+        if constexpr (split_weights) s.w_lo[at + i] = to_operand<T>(v - operand_value(dst[i]));
       }
     } else {
       reinterpret_cast<uint4*>(dst)[0] = words[0];
