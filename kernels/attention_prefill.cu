@@ -22,6 +22,7 @@ constexpr int kThreads = 128;
 constexpr int kLdHead = kHeadDim + 8;  // halves per staged row of q, k, v
 constexpr int kLdScore = kKeys + 8;    // floats per row of scores, halves per row of p
 constexpr int kLdOut = kHeadDim + 4;   // floats per row of the output
+static_assert(kKeys / 2 == 16, "a lane stages its 16 weights p of a step with tc::stage_rounded");
 
 // A warp's own shared memory: first its queries (hi, lo), then, once they are
 // in fragments, its scores, then their weights p (hi, lo) in the same bytes.
@@ -132,11 +133,13 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(const float* 
     l = l * alpha + sum + __shfl_xor_sync(0xffffffffu, sum, 1);
     m = m_new;
     __syncwarp();  // every lane has read its scores before p overwrites them
-    for (int c = 0; c < kKeys / 2; ++c) {
-      const int at = row * kLdScore + half * (kKeys / 2) + c;
-      split_half(p[c], scratch.p[0][at], scratch.p[1][at]);
+    const int at = row * kLdScore + half * (kKeys / 2);  // 16-byte aligned: the rows are 80 bytes
+    tc::stage_rounded<__half, true>([&p](int c) { return p[c]; }, scratch.p[0] + at, scratch.p[1] + at);
+    float4* o_half = reinterpret_cast<float4*>(o + row * kLdOut + half * (kHeadDim / 2));  // rows of 272 bytes
+    for (int i = 0; i < kHeadDim / 8; ++i) {
+      const float4 v = o_half[i];
+      o_half[i] = make_float4(v.x * alpha, v.y * alpha, v.z * alpha, v.w * alpha);
     }
-    for (int d = half * (kHeadDim / 2); d < (half + 1) * (kHeadDim / 2); ++d) o[row * kLdOut + d] *= alpha;
     __syncwarp();
 
     // out = alpha out + p.v, through the accumulators.

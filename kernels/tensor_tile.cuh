@@ -58,14 +58,57 @@ struct Operand<kDenseQ8> {
   static constexpr bool exact = false;
 };
 
+// Two floats rounded to nearest (even) in T by one conversion (cvt.rn.bf16x2
+// / f16x2, sm_80+), as the 32-bit word that holds them (a in the low half);
+// `ra`, `rb` are the rounded values, from which the lo halves are taken.
 template <typename T>
-__device__ __forceinline__ T to_operand(float v);
+__device__ __forceinline__ unsigned round_pair(float a, float b, float& ra, float& rb);
 template <>
-__device__ __forceinline__ __nv_bfloat16 to_operand<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
+__device__ __forceinline__ unsigned round_pair<__nv_bfloat16>(float a, float b, float& ra, float& rb) {
+  const __nv_bfloat162 pair = __floats2bfloat162_rn(a, b);
+  ra = __low2float(pair);
+  rb = __high2float(pair);
+  unsigned word;
+  memcpy(&word, &pair, sizeof word);
+  return word;
+}
 template <>
-__device__ __forceinline__ __half to_operand<__half>(float v) { return __float2half(v); }
-__device__ __forceinline__ float operand_value(__nv_bfloat16 v) { return __bfloat162float(v); }
-__device__ __forceinline__ float operand_value(__half v) { return __half2float(v); }
+__device__ __forceinline__ unsigned round_pair<__half>(float a, float b, float& ra, float& rb) {
+  const __half2 pair = __floats2half2_rn(a, b);
+  ra = __low2float(pair);
+  rb = __high2float(pair);
+  unsigned word;
+  memcpy(&word, &pair, sizeof word);
+  return word;
+}
+
+// Stages a thread's 16 values, values(i) for i = 0..15, rounded to T into
+// hi[0..15] and, when kSplit, what the rounding left of each (rounded to T in
+// turn) into lo[0..15]. The rounded pairs are packed in registers and written
+// 8 values to a 16-byte store (hi, lo: 16-byte aligned), as 16 scalar 16-bit
+// stores would each be a shared-memory instruction, with bank conflicts, every
+// step. A half at a time, so no more than 8 words wait in registers.
+template <typename T, bool kSplit, typename Values>
+__device__ __forceinline__ void stage_rounded(const Values& values, T* hi, T* lo) {
+  for (int half = 0; half < 2; ++half) {
+    unsigned hi_words[4], lo_words[4];
+    for (int p = 0; p < 4; ++p) {
+      const float a = values(8 * half + 2 * p), b = values(8 * half + 2 * p + 1);
+      float ra, rb;
+      hi_words[p] = round_pair<T>(a, b, ra, rb);
+      if constexpr (kSplit) lo_words[p] = round_pair<T>(a - ra, b - rb, ra, rb);
+    }
+    reinterpret_cast<uint4*>(hi)[half] = make_uint4(hi_words[0], hi_words[1], hi_words[2], hi_words[3]);
+    if constexpr (kSplit) reinterpret_cast<uint4*>(lo)[half] = make_uint4(lo_words[0], lo_words[1], lo_words[2], lo_words[3]);
+  }
+}
+
+// Zeros (+0 in bf16 and f16) in a thread's 16 staged values (dst: 16-byte aligned).
+template <typename T>
+__device__ __forceinline__ void stage_zeros(T* dst) {
+  reinterpret_cast<uint4*>(dst)[0] = make_uint4(0u, 0u, 0u, 0u);
+  reinterpret_cast<uint4*>(dst)[1] = make_uint4(0u, 0u, 0u, 0u);
+}
 
 // A block's shared memory (wmma pointers must be 256-bit aligned).
 // kSplitInput: the input is staged as hi + lo; kSplitWeights: the weights too.
@@ -107,14 +150,13 @@ struct InputLoader {
   __device__ __forceinline__ void store(Tiles& s) const {
     using T = typename Tiles::Operand;
     const int at = staged_row() * kLd + staged_col();  // in_lo is a 16-value stub unless split
-    for (int q = 0; q < 4; ++q) {
-      const float values[4] = {v[q].x, v[q].y, v[q].z, v[q].w};
-      for (int i = 0; i < 4; ++i) {
-        const T h = to_operand<T>(values[i]);
-        s.in_hi[at + 4 * q + i] = h;
-        if constexpr (Tiles::split_input) s.in_lo[at + 4 * q + i] = to_operand<T>(values[i] - operand_value(h));
-      }
-    }
+    const auto value = [this](int i) {
+      const float4& q = v[i / 4];
+      return i % 4 == 0 ? q.x : i % 4 == 1 ? q.y : i % 4 == 2 ? q.z : q.w;
+    };
+    T* lo = nullptr;
+    if constexpr (Tiles::split_input) lo = s.in_lo + at;
+    stage_rounded<T, Tiles::split_input>(value, s.in_hi + at, lo);
   }
 };
 
@@ -146,18 +188,18 @@ struct DenseWeightLoader {
     const int at = staged_row() * kLd + staged_col();  // w_lo is a 16-value stub unless split
     T* dst = s.w + at;
     if (!row) {
-      for (int i = 0; i < 16; ++i) dst[i] = to_operand<T>(0.0f);
-      if constexpr (split_weights)
-        for (int i = 0; i < 16; ++i) s.w_lo[at + i] = to_operand<T>(0.0f);
+      stage_zeros(dst);
+      if constexpr (split_weights) stage_zeros(s.w_lo + at);
       return;
     }
     if constexpr (FORMAT == kDenseQ8) {
       const unsigned packed[4] = {words[0].x, words[0].y, words[0].z, words[0].w};
-      for (int i = 0; i < 16; ++i) {
-        const float v = scale * static_cast<float>(static_cast<std::int8_t>(packed[i / 4] >> (8 * (i % 4))));  // exact in float
-        dst[i] = to_operand<T>(v);
-        if constexpr (split_weights) s.w_lo[at + i] = to_operand<T>(v - operand_value(dst[i]));
-      }
+      const auto value = [&](int i) {  // exact in float
+        return scale * static_cast<float>(static_cast<std::int8_t>(packed[i / 4] >> (8 * (i % 4))));
+      };
+      T* lo = nullptr;
+      if constexpr (split_weights) lo = s.w_lo + at;
+      stage_rounded<T, split_weights>(value, dst, lo);
     } else {
       reinterpret_cast<uint4*>(dst)[0] = words[0];
       reinterpret_cast<uint4*>(dst)[1] = words[1];
@@ -188,13 +230,11 @@ struct Fp4WeightLoader {
   __device__ __forceinline__ void store(Fp4Tiles<kSplit>& s) const {
     __nv_bfloat16* dst = s.w + staged_row() * kLd + staged_col();
     if (!nibbles) {
-      for (int i = 0; i < 16; ++i) dst[i] = __float2bfloat16(0.0f);
+      stage_zeros(dst);
       return;
     }
-    for (int i = 0; i < 8; ++i) {
-      dst[i] = __float2bfloat16(fp4_value(packed.x >> (4 * i) & 15u) * scale);
-      dst[8 + i] = __float2bfloat16(fp4_value(packed.y >> (4 * i) & 15u) * scale);
-    }
+    const auto value = [this](int i) { return fp4_value((i < 8 ? packed.x : packed.y) >> (4 * (i % 8)) & 15u) * scale; };
+    stage_rounded<__nv_bfloat16, false>(value, dst, nullptr);
   }
 };
 
