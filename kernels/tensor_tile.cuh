@@ -208,12 +208,13 @@ struct DenseWeightLoader {
 };
 
 // The thread's 16 weights of row r of expert e (r < 0: zeros), FP4 times the
-// block's E8M0 scale: exact in bf16.
+// block's E8M0 scale: exact in bf16, decoded straight to bf16 pairs
+// (fp4x4_to_bf16x2), so the decode costs a few integer operations a weight.
 struct Fp4WeightLoader {
   const std::uint8_t* nibbles;  // the row's
   const std::uint8_t* scales;   // the row's
   uint2 packed;
-  float scale;
+  unsigned scale_pair;  // the block's scale as bf16x2
 
   __device__ Fp4WeightLoader(const ExpertMatrices& m, int e, int r) : nibbles(nullptr), scales(nullptr) {
     if (r < 0) return;
@@ -224,7 +225,7 @@ struct Fp4WeightLoader {
   __device__ __forceinline__ void load(int k0) {
     if (!nibbles) return;
     packed = *reinterpret_cast<const uint2*>(nibbles + (k0 + staged_col()) / 2);
-    scale = e8m0(scales[k0 / 32]);
+    scale_pair = e8m0_bf16x2(scales[k0 / 32]);
   }
   template <bool kSplit>
   __device__ __forceinline__ void store(Fp4Tiles<kSplit>& s) const {
@@ -233,8 +234,13 @@ struct Fp4WeightLoader {
       stage_zeros(dst);
       return;
     }
-    const auto value = [this](int i) { return fp4_value((i < 8 ? packed.x : packed.y) >> (4 * (i % 8)) & 15u) * scale; };
-    stage_rounded<__nv_bfloat16, false>(value, dst, nullptr);
+    const unsigned codes[2] = {packed.x, packed.y};  // weights 0-7, 8-15 of the thread's 16
+    for (int half = 0; half < 2; ++half) {
+      unsigned w[4];
+      fp4x4_to_bf16x2(codes[half], scale_pair, w[0], w[1]);
+      fp4x4_to_bf16x2(codes[half] >> 16, scale_pair, w[2], w[3]);
+      reinterpret_cast<uint4*>(dst)[half] = make_uint4(w[0], w[1], w[2], w[3]);
+    }
   }
 };
 

@@ -1,7 +1,8 @@
 // The emulator itself, and kernel arithmetic best checked bit by bit: a block
 // reduction through shuffles and barriers gives the exact sum; a warp's
 // tensor-core product (wmma) of bf16 tiles in their stored layouts is exact;
-// FP4 codes decode to the int8 the dp4a path needs, and moe_down on 8-bit
+// FP4 codes decode to the int8 the dp4a path needs and to the bf16 the
+// tensor-core tiles stage, and moe_down on 8-bit
 // activations computes exactly its integer products; a kernel that does not
 // await the one before it fails; a shuffle in a divergent branch, which a GPU
 // would hang on, is a launch failure that sticks.
@@ -103,6 +104,34 @@ class TestCudaEmulator : public QObject {
         const unsigned other = 15u - code;
         QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * ((byte + 1) & 3)))), 2.0f * ossdesk::cuda::fp4_value(other));
       }
+  }
+
+  // The tensor-core tiles' FP4 decoding (byte permutations and a bf16x2
+  // multiply, run here on the emulator's __byte_perm and the toolkit's host
+  // bf16 product): every code at every position of a word, times every kind
+  // of scale, gives the bits of the float path, fp4_value x e8m0 rounded to
+  // bf16 (on a GPU the bf16 product of a power of two is rounded once too).
+  void fp4_codes_to_bf16_pairs() {
+    const auto bits = [](__nv_bfloat16 v) { return static_cast<unsigned>(__bfloat16_as_ushort(v)); };
+    for (const unsigned scale : {0u, 1u, 2u, 100u, 126u, 127u, 128u, 200u, 253u, 254u, 255u})
+      for (unsigned code = 0; code < 16; ++code)
+        for (unsigned at = 0; at < 4; ++at) {
+          unsigned codes = 0;  // `code` at `at`, other codes around it
+          for (unsigned i = 0; i < 4; ++i) codes |= (i == at ? code : (code + 5u * i + 3u) & 15u) << (4 * i);
+          unsigned words[2];
+          ossdesk::cuda::fp4x4_to_bf16x2(codes | 0xABCD0000u, ossdesk::cuda::e8m0_bf16x2(static_cast<std::uint8_t>(scale)), words[0],
+                                         words[1]);
+          for (unsigned i = 0; i < 4; ++i) {
+            const unsigned c = codes >> (4 * i) & 15u;
+            const float expected = ossdesk::cuda::fp4_value(c) * ossdesk::cuda::e8m0(static_cast<std::uint8_t>(scale));
+            const unsigned got = words[i / 2] >> (16 * (i % 2)) & 0xFFFFu;
+            if (std::isnan(expected)) {  // 0 x 2^128 (E8M0 255 is NaN in the format)
+              QVERIFY2((got & 0x7F80u) == 0x7F80u && (got & 0x7Fu) != 0, qPrintable(QString::number(got, 16)));
+              continue;
+            }
+            QCOMPARE(got, bits(__float2bfloat16(expected)));
+          }
+        }
   }
 
   // moe_down on 8-bit activations: it quantizes act as Q8Rows says (per 32
