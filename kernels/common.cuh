@@ -281,21 +281,45 @@ __device__ __forceinline__ int fp4x4_doubled(unsigned codes) {
 // 2^-127), twice: one bf16x2 word to multiply pairs of values by.
 __device__ __forceinline__ unsigned e8m0_bf16x2(std::uint8_t s) { return (s ? static_cast<unsigned>(s) << 7 : 0x40u) * 0x00010001u; }
 
-// Four FP4 codes (the low 16 bits of `codes`, first code lowest) times a
-// scale, as two bf16x2 words (first value in the low half of `first`): the
-// same bits as __float2bfloat16(fp4_value(code) * e8m0(s)) for every code and
-// scale, in about 4 integer operations a value where fp4_value takes 7. The
+// Four FP4 codes (the low 16 bits of `codes`, first code lowest) as two
+// bf16x2 words (first value in the low half of `first`), exactly: the
 // magnitudes' bf16 bytes (0 0.5 1 1.5 2 3 4 6: 0x0000 0x3F00 0x3F80 0x3FC0
 // 0x4000 0x4040 0x4080 0x40C0) are picked by byte permutations on the codes'
-// low 3 bits, bit 3 is the sign, and one bf16x2 multiply applies the scale: a
-// power of two, so the product is rounded once, as the float path rounds it.
-__device__ __forceinline__ void fp4x4_to_bf16x2(unsigned codes, unsigned scale_pair, unsigned& first, unsigned& second) {
+// low 3 bits, a third takes each high byte from the negated ones (| 0x80)
+// where the code's bit 3, the sign, is set, and two more interleave them: 9
+// integer operations for 4 values, where fp4_value builds each float in 7.
+// A matrix-vector product of MXFP4 weights runs at the memory's pace only if
+// its decoding stays near 2.5 integer operations a weight (an H100 SM retires
+// 64 a clock against 2 weights a byte at 3.35 TB/s over 132 SMs).
+__device__ __forceinline__ void fp4x4_bf16_bits(unsigned codes, unsigned& first, unsigned& second) {
   const unsigned select = codes & 0x7777u;
-  const unsigned low_bytes = __byte_perm(0xC0800000u, 0xC0804000u, select);
-  const unsigned high_bytes = __byte_perm(0x3F3F3F00u, 0x40404040u, select);
-  const unsigned signs = codes & 0x8888u;  // code i's at bit 4i + 3, to bits 15 and 31 of its word
-  const unsigned words[2] = {__byte_perm(low_bytes, high_bytes, 0x5140u) | ((signs << 12 | signs << 24) & 0x80008000u),
-                             __byte_perm(low_bytes, high_bytes, 0x7362u) | ((signs << 4 | signs << 16) & 0x80008000u)};
+  const unsigned low = __byte_perm(0xC0800000u, 0xC0804000u, select);
+  const unsigned high = __byte_perm(0x3F3F3F00u, 0x40404040u, select);
+  const unsigned signed_high = __byte_perm(high, high | 0x80808080u, 0x3210u | (codes >> 1 & 0x4444u));
+  first = __byte_perm(low, signed_high, 0x5140u);
+  second = __byte_perm(low, signed_high, 0x7362u);
+}
+
+// Eight FP4 codes (a word, first code in the low nibble) as floats, the same
+// as fp4_value's: a bf16 value is the high half of its float.
+__device__ __forceinline__ void fp4x8_to_float(unsigned word, float (&values)[8]) {
+  for (int h = 0; h < 2; ++h) {
+    unsigned pairs[2];
+    fp4x4_bf16_bits(word >> (16 * h), pairs[0], pairs[1]);
+    for (int p = 0; p < 2; ++p) {
+      values[4 * h + 2 * p] = __uint_as_float(pairs[p] << 16);
+      values[4 * h + 2 * p + 1] = __uint_as_float(pairs[p] & 0xFFFF0000u);
+    }
+  }
+}
+
+// Four FP4 codes (as fp4x4_bf16_bits) times a scale given as bf16x2
+// (e8m0_bf16x2): the same bits as __float2bfloat16(fp4_value(code) *
+// e8m0(s)) for every code and scale, as the scale is a power of two, so the
+// bf16x2 product is rounded once, as the float path rounds it.
+__device__ __forceinline__ void fp4x4_to_bf16x2(unsigned codes, unsigned scale_pair, unsigned& first, unsigned& second) {
+  unsigned words[2];
+  fp4x4_bf16_bits(codes, words[0], words[1]);
   const auto as_pair = [](unsigned word) {
     __nv_bfloat162_raw raw;
     memcpy(&raw, &word, sizeof word);

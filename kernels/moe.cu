@@ -39,13 +39,14 @@ __device__ __forceinline__ float fp4_block_dot(uint4 packed, std::uint8_t scale,
   const unsigned words[4] = {packed.x, packed.y, packed.z, packed.w};
   const float* xb = x + b * 32;
   float s = 0.0f;
-  for (int w = 0; w < 4; ++w)
+  for (int w = 0; w < 4; ++w) {
+    float v[8];
+    fp4x8_to_float(words[w], v);
     for (int h = 0; h < 2; ++h) {
       const float4 xv = reinterpret_cast<const float4*>(xb)[2 * w + h];
-      const unsigned nibbles = words[w] >> (16 * h);
-      s += fp4_value(nibbles & 15u) * xv.x + fp4_value(nibbles >> 4 & 15u) * xv.y + fp4_value(nibbles >> 8 & 15u) * xv.z +
-           fp4_value(nibbles >> 12 & 15u) * xv.w;
+      s += v[4 * h] * xv.x + v[4 * h + 1] * xv.y + v[4 * h + 2] * xv.z + v[4 * h + 3] * xv.w;
     }
+  }
   return s * e8m0(scale);
 }
 

@@ -1,13 +1,14 @@
 // The emulator itself, and kernel arithmetic best checked bit by bit: a block
 // reduction through shuffles and barriers gives the exact sum; a warp's
 // tensor-core product (wmma) of bf16 tiles in their stored layouts is exact;
-// FP4 codes decode to the int8 the dp4a path needs and to the bf16 the
-// tensor-core tiles stage, and moe_down on 8-bit
+// FP4 codes decode to the floats of the matrix-vector products, the int8 the
+// dp4a path needs and the bf16 the tensor-core tiles stage, and moe_down on 8-bit
 // activations computes exactly its integer products; a kernel that does not
 // await the one before it fails; a shuffle in a divergent branch, which a GPU
 // would hang on, is a launch failure that sticks.
 #include <QtTest>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -103,6 +104,23 @@ class TestCudaEmulator : public QObject {
         QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * byte))), 2.0f * ossdesk::cuda::fp4_value(code));
         const unsigned other = 15u - code;
         QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * ((byte + 1) & 3)))), 2.0f * ossdesk::cuda::fp4_value(other));
+      }
+  }
+
+  // The matrix-vector products' FP4 decoding (byte permutations, run here on
+  // the emulator's __byte_perm): every code at every position of a word gives
+  // exactly fp4_value, -0 included.
+  void fp4_codes_to_floats() {
+    for (unsigned code = 0; code < 16; ++code)
+      for (unsigned at = 0; at < 8; ++at) {
+        unsigned word = 0;  // `code` at `at`, other codes around it
+        for (unsigned i = 0; i < 8; ++i) word |= (i == at ? code : (code + 7u * i + 1u) & 15u) << (4 * i);
+        float values[8];
+        ossdesk::cuda::fp4x8_to_float(word, values);
+        for (unsigned i = 0; i < 8; ++i) {
+          const float expected = ossdesk::cuda::fp4_value(word >> (4 * i) & 15u);
+          QCOMPARE(std::bit_cast<std::uint32_t>(values[i]), std::bit_cast<std::uint32_t>(expected));
+        }
       }
   }
 
