@@ -1,8 +1,9 @@
 // The emulator itself, and kernel arithmetic best checked bit by bit: a block
 // reduction through shuffles and barriers gives the exact sum; a warp's
 // tensor-core product (wmma) of bf16 tiles in their stored layouts is exact;
-// FP4 codes decode to the floats of the matrix-vector products, the int8 the
-// dp4a path needs and the bf16 the tensor-core tiles stage, and moe_down on 8-bit
+// Q8_0 codes decode to exact floats; FP4 codes to the floats of the
+// matrix-vector products, the int8 the dp4a path needs and the bf16 the
+// tensor-core tiles stage, and moe_down on 8-bit
 // activations computes exactly its integer products; a kernel that does not
 // await the one before it fails; a shuffle in a divergent branch, which a GPU
 // would hang on, is a launch failure that sticks.
@@ -104,6 +105,24 @@ class TestCudaEmulator : public QObject {
         QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * byte))), 2.0f * ossdesk::cuda::fp4_value(code));
         const unsigned other = 15u - code;
         QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * ((byte + 1) & 3)))), 2.0f * ossdesk::cuda::fp4_value(other));
+      }
+  }
+
+  // Q8_0 codes as floats by byte permutation and one subtraction: every int8
+  // at every byte of a word is exact.
+  void int8_codes_to_floats() {
+    for (int v = -128; v < 128; ++v)
+      for (unsigned at = 0; at < 4; ++at) {
+        unsigned word = 0;  // v at `at`, other codes around it
+        for (unsigned i = 0; i < 4; ++i) {
+          const int code = i == at ? v : v * 3 + 7 * static_cast<int>(i);
+          word |= static_cast<unsigned>(static_cast<std::uint8_t>(code)) << (8 * i);
+        }
+        float values[4];
+        ossdesk::cuda::int8x4_to_float(word, values);
+        for (unsigned i = 0; i < 4; ++i)
+          QCOMPARE(std::bit_cast<std::uint32_t>(values[i]),
+                   std::bit_cast<std::uint32_t>(static_cast<float>(static_cast<std::int8_t>(word >> (8 * i)))));
       }
   }
 
