@@ -260,12 +260,11 @@ __device__ __forceinline__ bool last_block_to_arrive(std::uint32_t* counter, uns
 }
 
 // One warp quantizes one 32-value block, lane i holding value i: the scale is
-// max |x| / 127, and code i goes to the byte of its nibble order (Q8Rows).
+// max |x| / 127, and code i goes to byte i (Q8Rows).
 __device__ __forceinline__ void quantize_block(float v, int lane, std::int8_t* codes, float* scale) {
   const float d = warp_max(fabsf(v)) / 127.0f;
   const int code = d > 0.0f ? __float2int_rn(v / d) : 0;
-  const int in_eight = lane & 7;
-  codes[(lane & ~7) + (in_eight & 1) * 4 + (in_eight >> 1)] = static_cast<std::int8_t>(code);
+  codes[lane] = static_cast<std::int8_t>(code);
   if (lane == 0) *scale = d;
 }
 
@@ -278,15 +277,17 @@ __device__ __forceinline__ float fp4_value(unsigned nibble) {
   return __uint_as_float(magnitude | (nibble & 8u) << 28);
 }
 
-// Four FP4 codes, one per byte, as four int8 of twice their value (for
-// dp4a): a byte permutation of the magnitudes 0 1 2 3 4 6 8 12 by the code's
-// low 3 bits, taken from the negated table where bit 3 (the sign) is set.
+// Four FP4 codes (the low 16 bits of `codes`, first code lowest) as four
+// int8 of twice their value, first code in the low byte (for dp4a against
+// activations in their order): the doubled magnitudes 0 1 2 3 4 6 8 12 and
+// their negations picked by byte permutations on the codes' low 3 bits, then
+// a third takes each byte from the negations where the code's bit 3, the
+// sign, is set: 6 integer operations for 4 values.
 __device__ __forceinline__ int fp4x4_doubled(unsigned codes) {
-  const unsigned select = (codes & 0x7u) | (codes >> 4 & 0x70u) | (codes >> 8 & 0x700u) | (codes >> 12 & 0x7000u);
+  const unsigned select = codes & 0x7777u;
   const unsigned positive = __byte_perm(0x03020100u, 0x0C080604u, select);
   const unsigned negative = __byte_perm(0xFDFEFF00u, 0xF4F8FAFCu, select);
-  const unsigned sign = (codes >> 3 & 0x01010101u) * 0xFFu;
-  return static_cast<int>((positive & ~sign) | (negative & sign));
+  return static_cast<int>(__byte_perm(positive, negative, 0x3210u | (codes >> 1 & 0x4444u)));
 }
 
 // The bf16 bits of 2^(s - 127) (an E8M0 scale byte, s = 0 the subnormal

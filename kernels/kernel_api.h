@@ -136,10 +136,9 @@ void attention_decode(const float* q, const std::uint16_t* keys, const std::uint
                       int heads, int kv_heads, int head_dim, int window, int ring, float scale,
                       const std::int32_t* position, int splits, DecodeSplits scratch, cudaStream_t s);
 // Rows of activations quantized to 8 bits for the dp4a expert products: per
-// 32-value block, a float scale d = max |x| / 127 and codes round(x / d).
-// Within each 8 values the codes are stored as x0 x2 x4 x6 x1 x3 x5 x7, the
-// order of the low then the high nibbles of 4 bytes of MXFP4 codes, so a word
-// of weights meets its activations without shuffles. codes null: not used.
+// 32-value block, a float scale d = max |x| / 127 and codes round(x / d), in
+// the values' order (as the MXFP4 codes, so half a word of weights meets a
+// word of activations). codes null: not used.
 struct Q8Rows {
   std::int8_t* codes = nullptr;  // [rows x cols]
   float* scales = nullptr;       // [rows x cols/32]

@@ -50,8 +50,8 @@ __device__ __forceinline__ float fp4_block_dot(uint4 packed, std::uint8_t scale,
   return s * e8m0(scale);
 }
 
-// ... or 8-bit activations: eight dp4a of a word of codes (low nibbles, then
-// high) against the activations in nibble order.
+// ... or 8-bit activations: eight dp4a, each of 4 codes (half a word)
+// against 4 activations.
 __device__ __forceinline__ float fp4_block_dot(uint4 packed, std::uint8_t scale, const Q8Rows& x, int b) {
   const uint4 xa = *reinterpret_cast<const uint4*>(x.codes + b * 32);
   const uint4 xb = *reinterpret_cast<const uint4*>(x.codes + b * 32 + 16);
@@ -59,8 +59,8 @@ __device__ __forceinline__ float fp4_block_dot(uint4 packed, std::uint8_t scale,
   const unsigned codes[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
   int sum = 0;
   for (int w = 0; w < 4; ++w) {
-    sum = __dp4a(fp4x4_doubled(words[w] & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w]), sum);
-    sum = __dp4a(fp4x4_doubled(words[w] >> 4 & 0x0F0F0F0Fu), static_cast<int>(codes[2 * w + 1]), sum);
+    sum = __dp4a(fp4x4_doubled(words[w]), static_cast<int>(codes[2 * w]), sum);
+    sum = __dp4a(fp4x4_doubled(words[w] >> 16), static_cast<int>(codes[2 * w + 1]), sum);
   }
   return static_cast<float>(sum) * (0.5f * e8m0(scale) * x.scales[b]);
 }

@@ -96,15 +96,17 @@ class TestCudaEmulator : public QObject {
   }
 
   // The dp4a path's FP4 decoding (a device function, run here on the
-  // emulator's __byte_perm): every code in every byte is twice fp4_value.
+  // emulator's __byte_perm): every code at every position of the 4 gives
+  // twice fp4_value in its byte.
   void fp4_codes_to_doubled_int8() {
     for (unsigned code = 0; code < 16; ++code)
-      for (unsigned byte = 0; byte < 4; ++byte) {
-        const unsigned codes = code << (8 * byte) | (15u - code) << (8 * ((byte + 1) & 3));
+      for (unsigned at = 0; at < 4; ++at) {
+        unsigned codes = 0xABCD0000u;  // `code` at `at`, other codes around it, and bits above the 4 that must not matter
+        for (unsigned i = 0; i < 4; ++i) codes |= (i == at ? code : (code + 5u * i + 2u) & 15u) << (4 * i);
         const int got = ossdesk::cuda::fp4x4_doubled(codes);
-        QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * byte))), 2.0f * ossdesk::cuda::fp4_value(code));
-        const unsigned other = 15u - code;
-        QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * ((byte + 1) & 3)))), 2.0f * ossdesk::cuda::fp4_value(other));
+        for (unsigned i = 0; i < 4; ++i)
+          QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * i))),
+                   2.0f * ossdesk::cuda::fp4_value(codes >> (4 * i) & 15u));
       }
   }
 
@@ -172,7 +174,7 @@ class TestCudaEmulator : public QObject {
   }
 
   // moe_down on 8-bit activations: it quantizes act as Q8Rows says (per 32
-  // values a scale max|x| / 127, codes in nibble order), and its products are
+  // values a scale max|x| / 127, codes in the values' order), and its products are
   // exactly those codes times twice the FP4 values, scaled; within 8-bit
   // error of the float path.
   void dp4a_down_matches_its_8bit_arithmetic() {
@@ -208,8 +210,7 @@ class TestCudaEmulator : public QObject {
       for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(act[b * 32 + i]));
       QCOMPARE(q8.scales[b], amax / 127.0f);
       for (int c = b * 32; c < b * 32 + 32; ++c) {
-        const int in_eight = c & 7;
-        code[c] = q8.codes[(c & ~7) + (in_eight & 1) * 4 + (in_eight >> 1)];
+        code[c] = q8.codes[c];
         QCOMPARE(code[c], static_cast<int>(std::nearbyint(act[c] / q8.scales[b])));
       }
     }
