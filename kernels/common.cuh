@@ -296,12 +296,38 @@ __device__ __forceinline__ unsigned e8m0_bf16x2(std::uint8_t s) {
   return (s ? static_cast<unsigned>(s) << 7 : 0x40u) * 0x00010001u;
 }
 
+// PTX prmt in its generic form: byte i of the result is byte (s >> 4i) & 7
+// of y:x (x the low word), or, where bit 3 of that selector is set, the sign
+// of that byte (its bit 7) in all 8 bits. __byte_perm is the same
+// instruction with bit 3 cleared first (one more operation); here an FP4
+// code, whose bit 3 is its sign, is a selector as it is. Inline PTX, with its
+// twin for the CPU emulator (tests/cuda_emu).
+__device__ __forceinline__ unsigned prmt_sign_select(unsigned x, unsigned y, unsigned s) {
+#if defined(OSSDESK_CUDA_EMULATOR)
+  const std::uint64_t bytes = static_cast<std::uint64_t>(y) << 32 | x;
+  unsigned r = 0;
+  for (unsigned i = 0; i < 4; ++i) {
+    const unsigned select = s >> (4 * i) & 15u;
+    unsigned byte = static_cast<unsigned>(bytes >> (8 * (select & 7u))) & 0xFFu;
+    if (select & 8u) byte = byte & 0x80u ? 0xFFu : 0x00u;
+    r |= byte << (8 * i);
+  }
+  return r;
+#else
+  unsigned r;
+  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(x), "r"(y), "r"(s));
+  return r;
+#endif
+}
+
 // Four FP4 codes (the low 16 bits of `codes`, first code lowest) as two
 // bf16x2 words (first value in the low half of `first`), exactly: the
 // magnitudes' bf16 bytes (0 0.5 1 1.5 2 3 4 6: 0x0000 0x3F00 0x3F80 0x3FC0
 // 0x4000 0x4040 0x4080 0x40C0) are picked by byte permutations on the codes'
-// low 3 bits, a third takes each high byte from the negated ones (| 0x80)
-// where the code's bit 3, the sign, is set, and two more interleave them: 9
+// low 3 bits; a third, on the whole codes, gives 0x40 where a code is
+// positive and 0x00 where its bit 3, the sign, is set (the sign of a 0x40
+// byte), which shifted and complemented puts the signs into the high bytes
+// (the shift can go to the multiply-add units); two more interleave them: 7
 // integer operations for 4 values, where fp4_value builds each float in 7.
 // A matrix-vector product of MXFP4 weights runs at the memory's pace only if
 // its decoding stays near 2.5 integer operations a weight (an H100 SM retires
@@ -310,7 +336,8 @@ __device__ __forceinline__ void fp4x4_bf16_bits(unsigned codes, unsigned& first,
   const unsigned select = codes & 0x7777u;
   const unsigned low = __byte_perm(0xC0800000u, 0xC0804000u, select);
   const unsigned high = __byte_perm(0x3F3F3F00u, 0x40404040u, select);
-  const unsigned signed_high = __byte_perm(high, high | 0x80808080u, 0x3210u | (codes >> 1 & 0x4444u));
+  const unsigned positive = prmt_sign_select(0x40404040u, 0x40404040u, codes);  // 0x40 or, for a negative code, 0x00
+  const unsigned signed_high = high | (~(positive << 1) & 0x80808080u);
   first = __byte_perm(low, signed_high, 0x5140u);
   second = __byte_perm(low, signed_high, 0x7362u);
 }
