@@ -59,22 +59,15 @@ struct Operand<kDenseQ8> {
 };
 
 // Two floats rounded to nearest (even) in T by one conversion (cvt.rn.bf16x2
-// / f16x2, sm_80+), as the 32-bit word that holds them (a in the low half);
-// `ra`, `rb` are the rounded values, from which the lo halves are taken.
+// / f16x2, sm_80+).
+__device__ __forceinline__ __nv_bfloat162 rounded_pair(float a, float b, __nv_bfloat16) { return __floats2bfloat162_rn(a, b); }
+__device__ __forceinline__ __half2 rounded_pair(float a, float b, __half) { return __floats2half2_rn(a, b); }
+
+// The same as the 32-bit word that holds them (a in the low half); `ra`, `rb`
+// are the rounded values, from which the lo halves are taken.
 template <typename T>
-__device__ __forceinline__ unsigned round_pair(float a, float b, float& ra, float& rb);
-template <>
-__device__ __forceinline__ unsigned round_pair<__nv_bfloat16>(float a, float b, float& ra, float& rb) {
-  const __nv_bfloat162 pair = __floats2bfloat162_rn(a, b);
-  ra = __low2float(pair);
-  rb = __high2float(pair);
-  unsigned word;
-  memcpy(&word, &pair, sizeof word);
-  return word;
-}
-template <>
-__device__ __forceinline__ unsigned round_pair<__half>(float a, float b, float& ra, float& rb) {
-  const __half2 pair = __floats2half2_rn(a, b);
+__device__ __forceinline__ unsigned round_pair(float a, float b, float& ra, float& rb) {
+  const auto pair = rounded_pair(a, b, T{});
   ra = __low2float(pair);
   rb = __high2float(pair);
   unsigned word;
