@@ -358,7 +358,9 @@ __device__ __forceinline__ void fp4x8_to_float(unsigned word, float (&values)[8]
 // Four FP4 codes (as fp4x4_bf16_bits) times a scale given as bf16x2
 // (e8m0_bf16x2): the same bits as __float2bfloat16(fp4_value(code) *
 // e8m0(s)) for every code and scale, as the scale is a power of two, so the
-// bf16x2 product is rounded once, as the float path rounds it.
+// bf16x2 product is rounded once, as the float path rounds it (products
+// below bf16's normal range, 2^-126, which no real block scale gives, rest
+// on PTX's bf16 multiply keeping subnormals, as it specifies).
 __device__ __forceinline__ void fp4x4_to_bf16x2(unsigned codes, unsigned scale_pair, unsigned& first, unsigned& second) {
   unsigned words[2];
   fp4x4_bf16_bits(codes, words[0], words[1]);
