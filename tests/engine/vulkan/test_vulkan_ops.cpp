@@ -64,9 +64,10 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
   // Runs matvec.comp (weights already in its GPU layout `format`, rows
   // `push_stride` words apart) and compares with cpu::matmul on the same view
   // (with_norm: of cpu::rmsnorm's output, the shader normalising x itself).
+  // Q8 (format 3) takes its per-32 scales in `scales`.
   Comparison run_matvec(std::uint32_t format, const MatrixView& w, const std::vector<std::uint8_t>& bytes, bool with_bias,
                         bool with_norm, int tokens, std::uint32_t rows_per_group, bool subgroup, std::uint32_t push_stride,
-                        std::mt19937& rng) {
+                        std::mt19937& rng, const std::vector<float>& scales = {}) {
     const auto x = random_floats(static_cast<std::size_t>(w.cols) * tokens, rng);
     const auto bias = random_floats(static_cast<std::size_t>(w.rows), rng, -4.0f, 4.0f);
     const auto norm = random_floats(static_cast<std::size_t>(w.cols), rng, 0.5f, 1.5f);
@@ -88,7 +89,8 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
                       subgroup);
     if (!p) return {-1, -1};
     vk::Buffer wb = device_buffer(bytes.data(), bytes.size());
-    vk::Buffer sb(*device_, 4, vk::MemoryKind::DeviceLocal);  // scales: Q8 only
+    vk::Buffer sb = scales.empty() ? vk::Buffer(*device_, 4, vk::MemoryKind::DeviceLocal)  // scales: Q8 only
+                                   : device_buffer(scales.data(), scales.size() * 4);
     vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
     vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
     vk::Buffer yb(*device_, ref.size() * 4, vk::MemoryKind::DeviceLocal);
@@ -321,6 +323,57 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
     qInfo("matvec_bf16 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows,
           cols, tokens, static_cast<double>(c.max_abs), static_cast<double>(c.worst_ratio));
+    QVERIFY(c.worst_ratio <= 1.0f);
+  }
+
+  // Q8 weights through the float products of matvec.comp (decode, and prefill
+  // without integer dot products): the codes as the backend uploads them
+  // (int8 rows, one float scale per 32 values apart) against cpu::matmul on
+  // the GGUF blocks (f16 scale, 32 int8) they came from.
+  void matvec_q8_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("tokens");
+    QTest::addColumn<bool>("norm");
+    QTest::addColumn<bool>("subgroup");
+    for (bool sg : {false, true})
+      for (auto [rows, cols, tokens, norm] : std::vector<std::tuple<int, int, int, bool>>{
+               {1, 32, 1, false}, {67, 2880, 1, true}, {130, 256, 9, false}, {5, 96, 3, true}})
+        QTest::addRow("%s %dx%d tokens %d%s", sg ? "subgroup" : "shared", rows, cols, tokens, norm ? " normed" : "")
+            << rows << cols << tokens << norm << sg;
+  }
+
+  void matvec_q8() {
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, tokens);
+    QFETCH(bool, norm);
+    QFETCH(bool, subgroup);
+    std::mt19937 rng(static_cast<unsigned>(rows * 11 + cols + tokens));
+    const std::size_t R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols), blocks = C / 32;
+    std::vector<std::uint8_t> gguf(R * blocks * 34), codes(R * C);
+    std::vector<float> scales(R * blocks);
+    std::uniform_int_distribution<int> code(-128, 127);  // every int8, -128 included
+    for (std::size_t b = 0; b < R * blocks; ++b) {
+      const std::uint16_t d = f32_to_f16(random_floats(1, rng, 0.001f, 0.05f)[0]);
+      scales[b] = f16_to_f32(d);
+      std::memcpy(&gguf[b * 34], &d, 2);
+      for (std::size_t i = 0; i < 32; ++i) {
+        const auto v = static_cast<std::uint8_t>(static_cast<std::int8_t>(code(rng)));
+        gguf[b * 34 + 2 + i] = v;
+        codes[b * 32 + i] = v;
+      }
+    }
+    MatrixView view;
+    view.format = WeightFormat::Q8_0;
+    view.rows = rows;
+    view.cols = cols;
+    view.data = gguf.data();
+    view.row_stride = blocks * 34;
+    const Comparison c = run_matvec(3, view, codes, true, norm, tokens, 2, subgroup, static_cast<std::uint32_t>(C / 4), rng, scales);
+    if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
+    qInfo("matvec_q8 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows, cols,
+          tokens, static_cast<double>(c.max_abs), static_cast<double>(c.worst_ratio));
     QVERIFY(c.worst_ratio <= 1.0f);
   }
 
