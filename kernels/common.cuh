@@ -268,15 +268,6 @@ __device__ __forceinline__ void quantize_block(float v, int lane, std::int8_t* c
   if (lane == 0) *scale = d;
 }
 
-// FP4 E2M1 (bit 3 = sign): 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives,
-// built directly as float bits (no table, which would go to local memory, and
-// no ldexpf): exponent e > 0 is (1 + m/2) * 2^(e-1), e = 0 is m/2.
-__device__ __forceinline__ float fp4_value(unsigned nibble) {
-  const unsigned e = (nibble >> 1) & 3u, m = nibble & 1u;
-  const unsigned magnitude = e ? ((e + 126u) << 23) | (m << 22) : (m ? 0x3F000000u : 0u);
-  return __uint_as_float(magnitude | (nibble & 8u) << 28);
-}
-
 // Four FP4 codes (the low 16 bits of `codes`, first code lowest) as four
 // int8 of twice their value, first code in the low byte (for dp4a against
 // activations in their order): the doubled magnitudes 0 1 2 3 4 6 8 12 and
@@ -301,18 +292,10 @@ __device__ __forceinline__ unsigned e8m0_bf16x2(std::uint8_t s) {
 // of that byte (its bit 7) in all 8 bits. __byte_perm is the same
 // instruction with bit 3 cleared first (one more operation); here an FP4
 // code, whose bit 3 is its sign, is a selector as it is. Inline PTX, with its
-// twin for the CPU emulator (tests/cuda_emu).
+// twin in the CPU emulator (tests/cuda_emu/cuda_emu.h).
 __device__ __forceinline__ unsigned prmt_sign_select(unsigned x, unsigned y, unsigned s) {
 #if defined(OSSDESK_CUDA_EMULATOR)
-  const std::uint64_t bytes = static_cast<std::uint64_t>(y) << 32 | x;
-  unsigned r = 0;
-  for (unsigned i = 0; i < 4; ++i) {
-    const unsigned select = s >> (4 * i) & 15u;
-    unsigned byte = static_cast<unsigned>(bytes >> (8 * (select & 7u))) & 0xFFu;
-    if (select & 8u) byte = byte & 0x80u ? 0xFFu : 0x00u;
-    r |= byte << (8 * i);
-  }
-  return r;
+  return ossdesk_emu::prmt(x, y, s);
 #else
   unsigned r;
   asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(x), "r"(y), "r"(s));
@@ -328,7 +311,8 @@ __device__ __forceinline__ unsigned prmt_sign_select(unsigned x, unsigned y, uns
 // positive and 0x00 where its bit 3, the sign, is set (the sign of a 0x40
 // byte), which shifted and complemented puts the signs into the high bytes
 // (the shift can go to the multiply-add units); two more interleave them: 7
-// integer operations for 4 values, where fp4_value builds each float in 7.
+// integer operations for 4 values, where building each float's exponent
+// and mantissa bit by bit took 7 a value.
 // A matrix-vector product of MXFP4 weights runs at the memory's pace only if
 // its decoding stays near 2.5 integer operations a weight (an H100 SM retires
 // 64 a clock against 2 weights a byte at 3.35 TB/s over 132 SMs).
@@ -342,8 +326,9 @@ __device__ __forceinline__ void fp4x4_bf16_bits(unsigned codes, unsigned& first,
   second = __byte_perm(low, signed_high, 0x7362u);
 }
 
-// Eight FP4 codes (a word, first code in the low nibble) as floats, the same
-// as fp4_value's: a bf16 value is the high half of its float.
+// Eight FP4 codes (a word, first code in the low nibble) as floats (FP4
+// E2M1, bit 3 the sign: 0 0.5 1 1.5 2 3 4 6 and their negatives): a bf16
+// value is the high half of its float.
 __device__ __forceinline__ void fp4x8_to_float(unsigned word, float (&values)[8]) {
   for (int h = 0; h < 2; ++h) {
     unsigned pairs[2];
@@ -356,7 +341,7 @@ __device__ __forceinline__ void fp4x8_to_float(unsigned word, float (&values)[8]
 }
 
 // Four FP4 codes (as fp4x4_bf16_bits) times a scale given as bf16x2
-// (e8m0_bf16x2): the same bits as __float2bfloat16(fp4_value(code) *
+// (e8m0_bf16x2): the same bits as __float2bfloat16(value(code) *
 // e8m0(s)) for every code and scale, as the scale is a power of two, so the
 // bf16x2 product is rounded once, as the float path rounds it (products
 // below bf16's normal range, 2^-126, which no real block scale gives, rest

@@ -159,13 +159,24 @@ inline int __dp4a(int a, int b, int c) {
   return c;
 }
 
-// Byte i of the result is byte (s >> 4i) & 7 of y:x (x the low word).
-inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
+// PTX prmt.b32 in its generic form: byte i of the result is byte
+// (s >> 4i) & 7 of y:x (x the low word), or, where bit 3 of that selector is
+// set, that byte's bit 7 in all 8 bits.
+namespace ossdesk_emu {
+inline unsigned prmt(unsigned x, unsigned y, unsigned s) {
   const std::uint64_t bytes = static_cast<std::uint64_t>(y) << 32 | x;
   unsigned r = 0;
-  for (unsigned i = 0; i < 4; ++i) r |= static_cast<unsigned>(bytes >> (8 * (s >> (4 * i) & 7u)) & 0xFFu) << (8 * i);
+  for (unsigned i = 0; i < 4; ++i) {
+    const unsigned select = s >> (4 * i) & 15u;
+    unsigned byte = static_cast<unsigned>(bytes >> (8 * (select & 7u))) & 0xFFu;
+    if (select & 8u) byte = byte & 0x80u ? 0xFFu : 0x00u;
+    r |= byte << (8 * i);
+  }
   return r;
 }
+}  // namespace ossdesk_emu
+// CUDA's __byte_perm: prmt with bit 3 of each selector cleared.
+inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) { return ossdesk_emu::prmt(x, y, s & 0x7777u); }
 inline int __float2int_rn(float x) { return static_cast<int>(std::nearbyint(x)); }  // the default mode: to nearest, ties even
 
 // Blocks run one after another on one OS thread, so plain read-modify-writes are atomic.

@@ -1,9 +1,9 @@
 // The emulator itself, and kernel arithmetic best checked bit by bit: a block
 // reduction through shuffles and barriers gives the exact sum; a warp's
 // tensor-core product (wmma) of bf16 tiles in their stored layouts is exact;
-// Q8_0 codes decode to exact floats; FP4 codes to the floats of the
-// matrix-vector products, the int8 the dp4a path needs and the bf16 the
-// tensor-core tiles stage, and moe_down on 8-bit
+// Q8_0 codes decode to exact floats; FP4 codes (against the CPU backend's
+// table) to the floats of the matrix-vector products, the int8 the dp4a path
+// needs and the bf16 the tensor-core tiles stage, and moe_down on 8-bit
 // activations computes exactly its integer products; a kernel that does not
 // await the one before it fails; a shuffle in a divergent branch, which a GPU
 // would hang on, is a launch failure that sticks.
@@ -15,8 +15,12 @@
 #include <vector>
 
 #include "common.cuh"
+#include "util/half.h"
 
 namespace {
+
+// The reference value of an FP4 code: the CPU backend's table.
+float fp4(unsigned code) { return ossdesk::kFp4E2M1Values[code & 15u]; }
 
 __global__ void block_total(const float* x, int n, float* out) {
   ossdesk::cuda::await_previous_kernel();
@@ -97,7 +101,7 @@ class TestCudaEmulator : public QObject {
 
   // The dp4a path's FP4 decoding (a device function, run here on the
   // emulator's __byte_perm): every code at every position of the 4 gives
-  // twice fp4_value in its byte.
+  // twice its value in its byte.
   void fp4_codes_to_doubled_int8() {
     for (unsigned code = 0; code < 16; ++code)
       for (unsigned at = 0; at < 4; ++at) {
@@ -106,7 +110,7 @@ class TestCudaEmulator : public QObject {
         const int got = ossdesk::cuda::fp4x4_doubled(codes);
         for (unsigned i = 0; i < 4; ++i)
           QCOMPARE(static_cast<float>(static_cast<std::int8_t>(got >> (8 * i))),
-                   2.0f * ossdesk::cuda::fp4_value(codes >> (4 * i) & 15u));
+                   2.0f * fp4(codes >> (4 * i) & 15u));
       }
   }
 
@@ -130,7 +134,7 @@ class TestCudaEmulator : public QObject {
 
   // The matrix-vector products' FP4 decoding (byte permutations, run here on
   // the emulator's __byte_perm): every code at every position of a word gives
-  // exactly fp4_value, -0 included.
+  // exactly the CPU's value, -0 included.
   void fp4_codes_to_floats() {
     for (unsigned code = 0; code < 16; ++code)
       for (unsigned at = 0; at < 8; ++at) {
@@ -139,7 +143,7 @@ class TestCudaEmulator : public QObject {
         float values[8];
         ossdesk::cuda::fp4x8_to_float(word, values);
         for (unsigned i = 0; i < 8; ++i) {
-          const float expected = ossdesk::cuda::fp4_value(word >> (4 * i) & 15u);
+          const float expected = fp4(word >> (4 * i) & 15u);
           QCOMPARE(std::bit_cast<std::uint32_t>(values[i]), std::bit_cast<std::uint32_t>(expected));
         }
       }
@@ -148,7 +152,7 @@ class TestCudaEmulator : public QObject {
   // The tensor-core tiles' FP4 decoding (byte permutations and a bf16x2
   // multiply, run here on the emulator's __byte_perm and the toolkit's host
   // bf16 product): every code at every position of a word, times every kind
-  // of scale, gives the bits of the float path, fp4_value x e8m0 rounded to
+  // of scale, gives the bits of the float path, the FP4 value x e8m0 rounded to
   // bf16 (on a GPU the bf16 product of a power of two is rounded once too).
   void fp4_codes_to_bf16_pairs() {
     const auto bits = [](__nv_bfloat16 v) { return static_cast<unsigned>(__bfloat16_as_ushort(v)); };
@@ -162,7 +166,7 @@ class TestCudaEmulator : public QObject {
                                          words[1]);
           for (unsigned i = 0; i < 4; ++i) {
             const unsigned c = codes >> (4 * i) & 15u;
-            const float expected = ossdesk::cuda::fp4_value(c) * ossdesk::cuda::e8m0(static_cast<std::uint8_t>(scale));
+            const float expected = fp4(c) * ossdesk::cuda::e8m0(static_cast<std::uint8_t>(scale));
             const unsigned got = words[i / 2] >> (16 * (i % 2)) & 0xFFFFu;
             if (std::isnan(expected)) {  // 0 x 2^128 (E8M0 255 is NaN in the format)
               QVERIFY2((got & 0x7F80u) == 0x7F80u && (got & 0x7Fu) != 0, qPrintable(QString::number(got, 16)));
@@ -221,7 +225,7 @@ class TestCudaEmulator : public QObject {
         long sum = 0;
         for (int c = b * 32; c < b * 32 + 32; ++c) {
           const unsigned nibble = nibbles[row * kCols / 2 + c / 2] >> (4 * (c & 1)) & 15u;
-          sum += static_cast<long>(code[c]) * static_cast<long>(2.0f * ossdesk::cuda::fp4_value(nibble));
+          sum += static_cast<long>(code[c]) * static_cast<long>(2.0f * fp4(nibble));
         }
         expected += static_cast<double>(sum) * 0.5 * std::ldexp(1.0, scales[row * kCols / 32 + b] - 127) * q8.scales[b];
       }
