@@ -22,7 +22,7 @@ constexpr int kThreads = 128;
 constexpr int kLdHead = kHeadDim + 8;  // halves per staged row of q, k, v
 constexpr int kLdScore = kKeys + 8;    // floats per row of scores, halves per row of p
 constexpr int kLdOut = kHeadDim + 4;   // floats per row of the output
-static_assert(kKeys / 2 == 16, "a lane stages its 16 weights p of a step with tc::stage_rounded");
+static_assert(kKeys / 2 == 16 && kHeadDim % 32 == 0, "a lane stages 16 values at a time with tc::stage_rounded");
 
 // A warp's own shared memory: first its queries (hi, lo), then, once they are
 // in fragments, its scores, then their weights p (hi, lo) in the same bytes.
@@ -39,11 +39,6 @@ struct alignas(32) FlashTiles {
   float out[kThreads / 32][16 * kLdOut];  // each warp's unnormalised output rows
 };
 
-__device__ __forceinline__ void split_half(float v, __half& hi, __half& lo) {
-  hi = __float2half(v);
-  lo = __float2half(v - __half2float(hi));
-}
-
 __global__ void __launch_bounds__(kThreads) flash_attention_kernel(const float* q, const __half* keys, const __half* values,
                                                                    const float* sinks, float* out, int heads, int kv_heads,
                                                                    int window, int ring, float scale,
@@ -59,12 +54,17 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(const float* 
   WarpScratch& scratch = s.scratch[warp];
   float* o = s.out[warp];
 
-  // The warp's queries as f16 hi + lo fragments, kept for every key step.
-  for (int i = lane; i < 16 * kHeadDim; i += 32) {
-    const int r = i / kHeadDim, d = i % kHeadDim;
-    const int t = t0 + warp * 16 + r;
-    const float v = t < tokens ? q[(static_cast<std::size_t>(t) * heads + head) * kHeadDim + d] : 0.0f;
-    split_half(v, scratch.q[0][r * kLdHead + d], scratch.q[1][r * kLdHead + d]);
+  // The warp's queries as f16 hi + lo fragments, kept for every key step:
+  // lanes 2r and 2r + 1 stage half of query row r each, 16 values at a time
+  // (rows of 144 bytes, so every 16 values start 16-byte aligned).
+  {
+    const int r = lane >> 1, t = t0 + warp * 16 + r;
+    const float* row = t < tokens ? q + (static_cast<std::size_t>(t) * heads + head) * kHeadDim : nullptr;
+    for (int part = 0; part < kHeadDim / 32; ++part) {
+      const int d0 = (lane & 1) * (kHeadDim / 2) + 16 * part;
+      tc::stage_rounded<__half, true>([&](int i) { return row ? row[d0 + i] : 0.0f; }, scratch.q[0] + r * kLdHead + d0,
+                                      scratch.q[1] + r * kLdHead + d0);
+    }
   }
   for (int i = lane; i < 16 * kLdOut; i += 32) o[i] = 0.0f;
   __syncwarp();

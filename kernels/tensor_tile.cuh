@@ -187,13 +187,9 @@ struct DenseWeightLoader {
     }
     if constexpr (FORMAT == kDenseQ8) {
       const unsigned packed[4] = {words[0].x, words[0].y, words[0].z, words[0].w};
-      float codes[16];
-      for (int q = 0; q < 4; ++q) {
-        float four[4];
-        int8x4_to_float(packed[q], four);
-        for (int j = 0; j < 4; ++j) codes[4 * q + j] = four[j];
-      }
-      const auto value = [&](int i) { return scale * codes[i]; };  // exact in float
+      float codes[4][4];
+      for (int q = 0; q < 4; ++q) int8x4_to_float(packed[q], codes[q]);
+      const auto value = [&](int i) { return scale * codes[i / 4][i % 4]; };  // exact in float
       T* lo = nullptr;
       if constexpr (split_weights) lo = s.w_lo + at;
       stage_rounded<T, split_weights>(value, dst, lo);
