@@ -173,6 +173,15 @@ __device__ __forceinline__ void rope_rotate(int position, float inv_freq, float 
   b = rb;
 }
 
+// 1 / rms(row), as RMSNorm scales a row: rsqrt(mean of squares + eps). Every
+// thread of the block calls it and gets it; the sum's order, and so its bits,
+// depend on blockDim.x (rmsnorm() and the kernels that match it use 256).
+__device__ __forceinline__ float inverse_rms(const float* row, int cols, float eps) {
+  float ss = 0.0f;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) ss += row[c] * row[c];
+  return rsqrtf(block_sum(ss) / static_cast<float>(cols) + eps);
+}
+
 // Stages row `x` (cols <= kMaxStagedCols) in shared memory `xs`, normalised by
 // RMSNorm with `norm` when given: x / rms(x) * norm, in the same order of
 // operations as rmsnorm(), so fused and separate give the same bits. Every

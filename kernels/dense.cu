@@ -18,9 +18,7 @@ __global__ void embed_kernel(const std::uint8_t* data, std::uint64_t row_stride,
 __global__ void rmsnorm_kernel(const float* x, const float* weight, float* out, int dim, float eps) {
   await_previous_kernel();
   const float* row = x + static_cast<std::size_t>(blockIdx.x) * dim;
-  float ss = 0.0f;
-  for (int c = threadIdx.x; c < dim; c += blockDim.x) ss += row[c] * row[c];
-  const float inv = rsqrtf(block_sum(ss) / static_cast<float>(dim) + eps);
+  const float inv = inverse_rms(row, dim, eps);
   float* o = out + static_cast<std::size_t>(blockIdx.x) * dim;
   for (int c = threadIdx.x; c < dim; c += blockDim.x) o[c] = row[c] * inv * weight[c];
 }

@@ -184,16 +184,34 @@ void moe_down(const ExpertMatrices& down, const float* down_bias, const float* a
 // and Q8_0) and multiplies once.
 enum class TensorPrecision { Split, Single };
 
+// The input of the tensor-core products, rounded once per chunk by
+// tensor_rows() rather than by every block that reads it (each column tile of
+// a GEMM reads every row: the experts' gate/up 90 times over in gpt-oss-20b).
+// Row r is 2 * cols 16-bit values (bf16 or f16 bits, the weights' operand
+// type): its cols values rounded to nearest (hi), then, in split precision,
+// what that rounding left of each, rounded in turn (lo; not written in single
+// precision, the space left).
+enum class TensorOperand { BF16, F16 };
+// The type dense weights multiply in: BF16 in bf16; F16 and Q8_0 in f16.
+TensorOperand gemm_operand(int format);
+// out = the rows of x (normalised by RMSNorm with norm_weight when it is not
+// null, the same bits as rmsnorm()), rounded for the products. cols even.
+void tensor_rows(const float* x, int x_stride, const float* norm_weight, float eps, int rows, int cols, TensorOperand type,
+                 TensorPrecision precision, std::uint16_t* out, cudaStream_t s);
+
 // The dense parts: one format of F16, BF16 or Q8_0 (gemm_fusable says), cols a
-// multiple of 32; the input is used as it is (normalise it first).
+// multiple of 32; x_rows from tensor_rows() in gemm_operand(format).
 bool gemm_fusable(const MatvecPart* parts, int count);
-void gemm(const MatvecPart* parts, int count, const float* x, int x_stride, int tokens, TensorPrecision precision,
+void gemm(const MatvecPart* parts, int count, const std::uint16_t* x_rows, int tokens, TensorPrecision precision,
           cudaStream_t s);
 
 // The experts: group_by_expert lists the assignments a = t*k + j of each expert
 // in order (rows), cut into tiles of up to 64 rows of one expert; then
 // gate/up + SwiGLU and down + weight per tile, and the k outputs of each token
 // summed in order into the residual x. expert_out is [tokens*k x hidden].
+// The input (x_rows, a row per token) and the SwiGLU output (act_rows, a row
+// per assignment, which the down products read) are tensor_rows() layouts in
+// bf16, the MXFP4 weights' operand type; act_rows takes 4 bytes a value.
 struct ExpertGroups {
   std::int32_t* rows = nullptr;         // [assignments]: grouped by expert
   std::int32_t* tile_expert = nullptr;  // [max tiles]
@@ -205,9 +223,9 @@ int expert_group_max_tiles(int assignments, int experts);
 bool moe_groupable(const ExpertMatrices& gate, const ExpertMatrices& down, int experts);
 void group_by_expert(const std::int32_t* index, int assignments, int experts, const ExpertGroups& g, cudaStream_t s);
 void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
-                         const float* x, int tokens, int k, int experts, const ExpertGroups& g, float limit, float* act,
-                         TensorPrecision precision, cudaStream_t s);
-void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
+                         const std::uint16_t* x_rows, int tokens, int k, int experts, const ExpertGroups& g, float limit,
+                         std::uint16_t* act_rows, TensorPrecision precision, cudaStream_t s);
+void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const std::uint16_t* act_rows, const float* weight, int tokens,
                       int k, int experts, const ExpertGroups& g, float* expert_out, float* x, TensorPrecision precision,
                       cudaStream_t s);
 

@@ -58,15 +58,15 @@ __global__ void group_kernel(const std::int32_t* index, int assignments, int exp
   }
 }
 
-// The tile's expert and its rows' assignments and input rows (row_stride
-// floats apart, row a / per_row for assignment a), in shared memory.
+// The tile's expert and its rows' assignments and input rows (tensor_rows()
+// layout of `cols` values, row a / per_row for assignment a), in shared memory.
 struct TileRows {
   int expert, size;
   int assignment[kTileM];
-  const float* input[kTileM];
+  const __nv_bfloat16* input[kTileM];
 };
 
-__device__ __forceinline__ void load_tile_rows(const ExpertGroups& g, const float* in, int row_stride, int per_row,
+__device__ __forceinline__ void load_tile_rows(const ExpertGroups& g, const std::uint16_t* in, int cols, int per_row,
                                                TileRows& t) {
   const int tile = blockIdx.x;
   if (threadIdx.x == 0) {
@@ -77,50 +77,65 @@ __device__ __forceinline__ void load_tile_rows(const ExpertGroups& g, const floa
     const int size = g.tile_size[tile];
     const int a = static_cast<int>(threadIdx.x) < size ? g.rows[g.tile_begin[tile] + threadIdx.x] : -1;
     t.assignment[threadIdx.x] = a;
-    t.input[threadIdx.x] = a >= 0 ? in + static_cast<std::size_t>(a / per_row) * row_stride : nullptr;
+    t.input[threadIdx.x] = a >= 0 ? reinterpret_cast<const __nv_bfloat16*>(in + static_cast<std::size_t>(a / per_row) * 2 * cols)
+                                  : nullptr;
   }
   __syncthreads();
 }
 
 // blockIdx.x: a tile (past *tile_count: nothing to do); blockIdx.y: 32 rows of
-// gate and the same 32 of up, staged as one 64-row weight tile.
+// gate and the same 32 of up, staged as one 64-row weight tile. The SwiGLU
+// outputs are written rounded for the down products (tensor_rows() layout), a
+// pair of neighbours a thread.
 template <bool kSplit>
 __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_gate_up_kernel(ExpertMatrices gate, ExpertMatrices up,
                                                                       const float* gate_bias, const float* up_bias,
-                                                                      const float* x, int k, ExpertGroups g, float limit,
-                                                                      float* act) {
+                                                                      const std::uint16_t* x_rows, int k, ExpertGroups g,
+                                                                      float limit, std::uint16_t* act_rows) {
   await_previous_kernel();
   if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
   __shared__ tc::Fp4Tiles<kSplit> s;
   __shared__ TileRows t;
   constexpr int kHalf = kTileN / 2;
-  load_tile_rows(g, x, gate.cols, k, t);
+  load_tile_rows(g, x_rows, gate.cols, k, t);
   const int i0 = blockIdx.y * kHalf;
   const int n = tc::staged_row();
   const int r = i0 + n % kHalf;
   const ExpertMatrices source = n < kHalf ? gate : up;  // a copy: a reference to either parameter would go to local memory
   tc::Fp4WeightLoader weights(source, t.expert, r < gate.rows ? r : -1);
   tc::multiply_tile(s, t.input, gate.cols, weights);
-  for (int idx = threadIdx.x; idx < kTileM * kHalf; idx += blockDim.x) {
-    const int m = idx / kHalf, i = idx % kHalf;
-    if (m >= t.size || i0 + i >= gate.rows) continue;
-    const std::size_t e_row = static_cast<std::size_t>(t.expert) * gate.rows + i0 + i;
-    const float gv = s.out[m * tc::kOutLd + i] + gate_bias[e_row];
-    const float uv = s.out[m * tc::kOutLd + kHalf + i] + up_bias[e_row];
-    act[static_cast<std::size_t>(t.assignment[m]) * gate.rows + i0 + i] = clamped_swiglu(gv, uv, limit);
+  constexpr int kPairs = kHalf / 2;
+  for (int idx = threadIdx.x; idx < kTileM * kPairs; idx += blockDim.x) {
+    const int m = idx / kPairs, i = 2 * (idx % kPairs);
+    if (m >= t.size || i0 + i >= gate.rows) continue;  // gate.rows is even (moe_groupable)
+    float v[2];
+    for (int j = 0; j < 2; ++j) {
+      const std::size_t e_row = static_cast<std::size_t>(t.expert) * gate.rows + i0 + i + j;
+      const float gv = s.out[m * tc::kOutLd + i + j] + gate_bias[e_row];
+      const float uv = s.out[m * tc::kOutLd + kHalf + i + j] + up_bias[e_row];
+      v[j] = clamped_swiglu(gv, uv, limit);
+    }
+    std::uint16_t* row = act_rows + static_cast<std::size_t>(t.assignment[m]) * 2 * gate.rows;
+    unsigned* hi = reinterpret_cast<unsigned*>(row + i0 + i);
+    if constexpr (kSplit) {
+      tc::split_pair<__nv_bfloat16>(v[0], v[1], *hi, *reinterpret_cast<unsigned*>(row + gate.rows + i0 + i));
+    } else {
+      float r0, r1;
+      *hi = tc::round_pair<__nv_bfloat16>(v[0], v[1], r0, r1);
+    }
   }
 }
 
 // blockIdx.x: a tile; blockIdx.y: 64 hidden rows. out[a][h] = weight[a] * (down_e[h] . act[a] + bias).
 template <bool kSplit>
 __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_down_kernel(ExpertMatrices down, const float* down_bias,
-                                                                   const float* act, const float* weight, ExpertGroups g,
-                                                                   float* out) {
+                                                                   const std::uint16_t* act_rows, const float* weight,
+                                                                   ExpertGroups g, float* out) {
   await_previous_kernel();
   if (static_cast<int>(blockIdx.x) >= *g.tile_count) return;
   __shared__ tc::Fp4Tiles<kSplit> s;
   __shared__ TileRows t;
-  load_tile_rows(g, act, down.cols, 1, t);
+  load_tile_rows(g, act_rows, down.cols, 1, t);
   const int h0 = blockIdx.y * kTileN;
   const int r = h0 + tc::staged_row();
   tc::Fp4WeightLoader weights(down, t.expert, r < down.rows ? r : -1);
@@ -150,7 +165,7 @@ __global__ void combine_kernel(const float* expert_out, int k, int hidden, float
 int expert_group_max_tiles(int assignments, int experts) { return (assignments + kTileM - 1) / kTileM + experts; }
 
 bool moe_groupable(const ExpertMatrices& gate, const ExpertMatrices& down, int experts) {
-  return experts <= kMaxExperts && gate.cols % tc::kTileK == 0 && down.cols % tc::kTileK == 0;
+  return experts <= kMaxExperts && gate.cols % tc::kTileK == 0 && down.cols % tc::kTileK == 0 && gate.rows == down.cols;
 }
 
 void group_by_expert(const std::int32_t* index, int assignments, int experts, const ExpertGroups& g, cudaStream_t s) {
@@ -158,19 +173,19 @@ void group_by_expert(const std::int32_t* index, int assignments, int experts, co
 }
 
 void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
-                         const float* x, int tokens, int k, int experts, const ExpertGroups& g, float limit, float* act,
-                         TensorPrecision precision, cudaStream_t s) {
+                         const std::uint16_t* x_rows, int tokens, int k, int experts, const ExpertGroups& g, float limit,
+                         std::uint16_t* act_rows, TensorPrecision precision, cudaStream_t s) {
   const dim3 grid(expert_group_max_tiles(tokens * k, experts), (gate.rows + kTileN / 2 - 1) / (kTileN / 2));
   const auto kernel = precision == TensorPrecision::Split ? grouped_gate_up_kernel<true> : grouped_gate_up_kernel<false>;
-  launch(kernel, grid, tc::kThreads, s, gate, up, gate_bias, up_bias, x, k, g, limit, act);
+  launch(kernel, grid, tc::kThreads, s, gate, up, gate_bias, up_bias, x_rows, k, g, limit, act_rows);
 }
 
-void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const float* act, const float* weight, int tokens,
+void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const std::uint16_t* act_rows, const float* weight, int tokens,
                       int k, int experts, const ExpertGroups& g, float* expert_out, float* x, TensorPrecision precision,
                       cudaStream_t s) {
   const dim3 grid(expert_group_max_tiles(tokens * k, experts), (down.rows + kTileN - 1) / kTileN);
   const auto kernel = precision == TensorPrecision::Split ? grouped_down_kernel<true> : grouped_down_kernel<false>;
-  launch(kernel, grid, tc::kThreads, s, down, down_bias, act, weight, g, expert_out);
+  launch(kernel, grid, tc::kThreads, s, down, down_bias, act_rows, weight, g, expert_out);
   launch(combine_kernel, dim3((down.rows + kCombineThreads - 1) / kCombineThreads, tokens), kCombineThreads, s, expert_out, k,
          down.rows, x);
 }

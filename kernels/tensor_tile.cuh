@@ -8,7 +8,8 @@
 // holds them exactly: BF16 and MXFP4 (an FP4 value times a power of two) in
 // bf16, F16 in f16. Q8_0 (an f16 scale times an int8, up to 18 significant
 // bits) is staged in f16 as hi + lo. Split: the float input is split the same
-// way, in = hi + lo, and the products are lo.w + hi.w (exact weights) or
+// way, in = hi + lo (once per chunk, by tensor_rows() in tensor_rows.cu, so
+// the tiles copy it as it is), and the products are lo.w + hi.w (exact weights) or
 // lo.w_hi + hi.w_lo + hi.w_hi (Q8_0), so the input keeps about 16 significant
 // bits where one bf16 would keep 8, and the logits stay as close to the float
 // reference as the matrix-vector path's. Single: one product, hi.w_hi, with
@@ -75,6 +76,15 @@ __device__ __forceinline__ unsigned round_pair(float a, float b, float& ra, floa
   return word;
 }
 
+// a and b split into hi (rounded to nearest in T) and lo (what hi leaves of
+// each, rounded in turn), as two words of T pairs (a in the low halves).
+template <typename T>
+__device__ __forceinline__ void split_pair(float a, float b, unsigned& hi, unsigned& lo) {
+  float ra, rb;
+  hi = round_pair<T>(a, b, ra, rb);
+  lo = round_pair<T>(a - ra, b - rb, ra, rb);
+}
+
 // Stages a thread's 16 values, values(i) for i = 0..15, rounded to T into
 // hi[0..15] and, when kSplit, what the rounding left of each (rounded to T in
 // turn) into lo[0..15]. The rounded pairs are packed in registers and written
@@ -87,9 +97,12 @@ __device__ __forceinline__ void stage_rounded(const Values& values, T* hi, T* lo
     unsigned hi_words[4], lo_words[4];
     for (int p = 0; p < 4; ++p) {
       const float a = values(8 * half + 2 * p), b = values(8 * half + 2 * p + 1);
-      float ra, rb;
-      hi_words[p] = round_pair<T>(a, b, ra, rb);
-      if constexpr (kSplit) lo_words[p] = round_pair<T>(a - ra, b - rb, ra, rb);
+      if constexpr (kSplit) {
+        split_pair<T>(a, b, hi_words[p], lo_words[p]);
+      } else {
+        float ra, rb;
+        hi_words[p] = round_pair<T>(a, b, ra, rb);
+      }
     }
     reinterpret_cast<uint4*>(hi)[half] = make_uint4(hi_words[0], hi_words[1], hi_words[2], hi_words[3]);
     if constexpr (kSplit) reinterpret_cast<uint4*>(lo)[half] = make_uint4(lo_words[0], lo_words[1], lo_words[2], lo_words[3]);
@@ -128,28 +141,41 @@ __device__ __forceinline__ int staged_col() { return (threadIdx.x & 1) * 16; }
 // step before multiplies: a loader's load(k0) reads the thread's share at
 // column k0 into registers, its store(s) converts them into the shared tile.
 
-// The thread's 16 input values of its row (`rows[m]`, null past the end:
-// zeros), stored as hi + lo.
+// The thread's 16 input values of its row, as tensor_rows() rounded them
+// (kernel_api.h): rows[m] is row m's hi, its lo cols values on; null past the
+// end: zeros. Copied as they are, two or four 16-byte words, as the rounding
+// was done once for the chunk rather than by every block of the GEMM.
+template <typename T, bool kSplit>
 struct InputLoader {
-  const float* row;
-  float4 v[4];
+  const T* hi;
+  int cols;
+  uint4 words[kSplit ? 4 : 2];  // hi, then lo
 
-  __device__ explicit InputLoader(const float* const* rows) : row(rows[staged_row()]) {}
+  __device__ InputLoader(const T* const* rows, int cols) : hi(rows[staged_row()]), cols(cols) {}
   __device__ __forceinline__ void load(int k0) {
-    for (int q = 0; q < 4; ++q)
-      v[q] = row ? *reinterpret_cast<const float4*>(row + k0 + staged_col() + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (!hi) {
+      for (uint4& w : words) w = make_uint4(0u, 0u, 0u, 0u);
+      return;
+    }
+    const uint4* src = reinterpret_cast<const uint4*>(hi + k0 + staged_col());
+    words[0] = src[0];
+    words[1] = src[1];
+    if constexpr (kSplit) {
+      const uint4* lo = reinterpret_cast<const uint4*>(hi + cols + k0 + staged_col());
+      words[2] = lo[0];
+      words[3] = lo[1];
+    }
   }
   template <typename Tiles>
   __device__ __forceinline__ void store(Tiles& s) const {
-    using T = typename Tiles::Operand;
-    const int at = staged_row() * kLd + staged_col();  // in_lo is a 16-value stub unless split
-    const auto value = [this](int i) {
-      const float4& q = v[i / 4];
-      return i % 4 == 0 ? q.x : i % 4 == 1 ? q.y : i % 4 == 2 ? q.z : q.w;
-    };
-    T* lo = nullptr;
-    if constexpr (Tiles::split_input) lo = s.in_lo + at;
-    stage_rounded<T, Tiles::split_input>(value, s.in_hi + at, lo);
+    static_assert(Tiles::split_input == kSplit, "the input is staged as it was rounded");
+    const int at = staged_row() * kLd + staged_col();
+    reinterpret_cast<uint4*>(s.in_hi + at)[0] = words[0];
+    reinterpret_cast<uint4*>(s.in_hi + at)[1] = words[1];
+    if constexpr (kSplit) {
+      reinterpret_cast<uint4*>(s.in_lo + at)[0] = words[2];
+      reinterpret_cast<uint4*>(s.in_lo + at)[1] = words[3];
+    }
   }
 };
 
@@ -237,8 +263,9 @@ struct Fp4WeightLoader {
   }
 };
 
-// s.out = in . W^T over `cols` columns (a multiple of kTileK). Every thread of
-// the block calls it; `weights` loads and stores the thread's share of the
+// s.out = in . W^T over `cols` columns (a multiple of kTileK), the input rows
+// as tensor_rows() laid them out (rows[m]: row m's hi; null: zeros). Every
+// thread of the block calls it; `weights` loads and stores the thread's share of the
 // weight tile. s.out is complete when it returns.
 //
 // Software pipelined over one shared buffer: the loads of step k0 + kTileK are
@@ -247,14 +274,14 @@ struct Fp4WeightLoader {
 // to it (two barriers a step: one before the buffer is overwritten, one before
 // it is read).
 template <typename T, bool kSplitInput, bool kSplitWeights, typename WeightLoader>
-__device__ __forceinline__ void multiply_tile(Tiles<T, kSplitInput, kSplitWeights>& s, const float* const* rows, int cols,
+__device__ __forceinline__ void multiply_tile(Tiles<T, kSplitInput, kSplitWeights>& s, const T* const* rows, int cols,
                                               WeightLoader& weights) {
   const int warp = threadIdx.x >> 5;
   const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
-  InputLoader input(rows);
+  InputLoader<T, kSplitInput> input(rows, cols);
   input.load(0);
   weights.load(0);
   input.store(s);

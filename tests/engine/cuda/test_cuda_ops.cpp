@@ -161,7 +161,7 @@ class TestCudaOps : public QObject {
   }
 
   // Two matrices sharing the input (as q and k): matvec_fused with the norm
-  // fused, or rmsnorm then gemm; then a third with bias and += on tensor
+  // fused, or tensor_rows (with the norm) then gemm; then a third with bias and += on tensor
   // cores or matvec, against rmsnorm + matmul on the CPU.
   void dense_products_match_cpu_matmul() {
     QFETCH(int, format);
@@ -192,9 +192,11 @@ class TestCudaOps : public QObject {
     const cuda::MatvecPart second[] = {cuda::MatvecPart{b.matrix(), dbias.get(), yb.get(), 72, /*accumulate=*/true}};
     if (tensor_cores) {
       QVERIFY(cuda::gemm_fusable(first, 1));
-      cuda::rmsnorm(dx.get(), dnorm.get(), dnormed.get(), tokens, cols, 1e-5f, nullptr);
-      cuda::gemm(first, 1, dnormed.get(), cols, tokens, precision, nullptr);
-      cuda::gemm(second, 1, dnormed.get(), cols, tokens, precision, nullptr);
+      DeviceVector<std::uint16_t> rows(static_cast<std::size_t>(tokens) * 2 * cols);
+      cuda::tensor_rows(dx.get(), cols, dnorm.get(), 1e-5f, tokens, cols, cuda::gemm_operand(first[0].w.format), precision,
+                        rows.get(), nullptr);
+      cuda::gemm(first, 1, rows.get(), tokens, precision, nullptr);
+      cuda::gemm(second, 1, rows.get(), tokens, precision, nullptr);
     } else {
       QVERIFY(cuda::matvec_fusable(first, 1));
       cuda::matvec_fused(first, 1, dx.get(), cols, dnorm.get(), 1e-5f, tokens, nullptr);
@@ -563,9 +565,11 @@ class TestCudaOps : public QObject {
       const cuda::TensorPrecision precision = path == 3 ? cuda::TensorPrecision::Single : cuda::TensorPrecision::Split;
       QVERIFY(cuda::moe_groupable(G.gate, G.down, E));
       cuda::group_by_expert(index.get(), static_cast<int>(assignments), E, groups, nullptr);
-      cuda::moe_gate_up_grouped(G.gate, G.up, G.gate_bias, G.up_bias, dnormed.get(), tokens, K, E, groups, limit, act.get(),
+      DeviceVector<std::uint16_t> rows(x.size() * 2), act_rows(assignments * I * 2);
+      cuda::tensor_rows(dnormed.get(), H, nullptr, eps, tokens, H, cuda::TensorOperand::BF16, precision, rows.get(), nullptr);
+      cuda::moe_gate_up_grouped(G.gate, G.up, G.gate_bias, G.up_bias, rows.get(), tokens, K, E, groups, limit, act_rows.get(),
                                 precision, nullptr);
-      cuda::moe_down_grouped(G.down, G.down_bias, act.get(), weight.get(), tokens, K, E, groups, expert_out.get(), dx.get(),
+      cuda::moe_down_grouped(G.down, G.down_bias, act_rows.get(), weight.get(), tokens, K, E, groups, expert_out.get(), dx.get(),
                              precision, nullptr);
     } else {
       cuda::moe_gate_up(G.gate, G.up, G.gate_bias, G.up_bias, dnormed.get(), q8, index.get(), tokens, K, limit, act.get(),

@@ -103,8 +103,10 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   for (int l = 0; l < c.num_layers; ++l)
     kv_bytes += 2 * static_cast<std::uint64_t>(rings_.slot_count(l)) * static_cast<std::uint64_t>(c.kv_dim()) * 2;
   const std::uint64_t max_tiles = static_cast<std::uint64_t>(expert_group_max_tiles(batch_ * c.experts_per_token, c.num_experts));
+  // The tensor-core products' input rows (kernel_api.h, tensor_rows): the widest input is o's or q/k/v's.
+  const std::uint64_t tensor_row_cols = std::max<std::uint64_t>(H, static_cast<std::uint64_t>(c.q_dim()));
   const std::uint64_t activations =
-      4 * (B * (2 * H + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 3 * K +
+      4 * (B * (2 * H + tensor_row_cols + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 3 * K +
                 K * static_cast<std::uint64_t>(c.intermediate_size) + K * H + 1) +
            3 * max_tiles + 1 +
            static_cast<std::uint64_t>(logits_rows_) * V +
@@ -129,6 +131,7 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
     };
     x_ = floats(B * H, "activations");
     normed_ = floats(B * H, "activations");
+    tensor_rows_ = static_cast<std::uint16_t*>(scratch_.allocate(B * tensor_row_cols * 4, "activations"));
     q_ = floats(B * static_cast<std::uint64_t>(c.q_dim()), "activations");
     attn_ = floats(B * static_cast<std::uint64_t>(c.q_dim()), "activations");
     k_ = floats(B * static_cast<std::uint64_t>(c.kv_dim()), "activations");
@@ -244,15 +247,17 @@ void CudaBackend::project(std::initializer_list<MatvecPart> parts, const float* 
     matvec_fused(parts.begin(), count, x, x_stride, norm, eps, tokens, stream_);
     return;
   }
+  const int cols = parts.begin()->w.cols;
+  if (tensor_cores) {  // the input rounded once for every tile of the GEMM, with the norm
+    tensor_rows(x, x_stride, norm, eps, tokens, cols, gemm_operand(parts.begin()->w.format), tensor_precision_, tensor_rows_,
+                stream_);
+    gemm(parts.begin(), count, tensor_rows_, tokens, tensor_precision_, stream_);
+    return;
+  }
   if (norm) {
-    const int cols = parts.begin()->w.cols;
     rmsnorm(x, norm, normed_, tokens, cols, eps, stream_);
     x = normed_;
     x_stride = cols;
-  }
-  if (tensor_cores) {
-    gemm(parts.begin(), count, x, x_stride, tokens, tensor_precision_, stream_);
-    return;
   }
   for (const MatvecPart& p : parts) matvec(p.w, x, x_stride, p.bias, p.y, p.y_stride, tokens, p.accumulate, stream_);
 }
@@ -315,9 +320,14 @@ void CudaBackend::enqueue_chunk(int T, LogitsMode mode, int plan) {
     if (grouped_experts) {
       group_by_expert(choice_, T * K, E, groups_, s);
       stage("moe_group");
-      moe_gate_up_grouped(L.gate, L.up, L.gate_bias, L.up_bias, normed_, T, K, E, groups_, limit, act_, tensor_precision_, s);
+      tensor_rows(normed_, H, nullptr, eps, T, H, TensorOperand::BF16, tensor_precision_, tensor_rows_, s);
+      stage("moe_input_rows");
+      // The SwiGLU outputs go to act_'s memory as rounded rows (4 bytes a value, as a float's).
+      std::uint16_t* act_rows = reinterpret_cast<std::uint16_t*>(act_);
+      moe_gate_up_grouped(L.gate, L.up, L.gate_bias, L.up_bias, tensor_rows_, T, K, E, groups_, limit, act_rows,
+                          tensor_precision_, s);
       stage("moe_gate_up");
-      moe_down_grouped(L.down, L.down_bias, act_, route_weight_, T, K, E, groups_, expert_out_, x_, tensor_precision_, s);
+      moe_down_grouped(L.down, L.down_bias, act_rows, route_weight_, T, K, E, groups_, expert_out_, x_, tensor_precision_, s);
       stage("moe_down+residual");
       continue;
     }

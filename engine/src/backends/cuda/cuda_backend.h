@@ -64,7 +64,8 @@ class CudaBackend final : public Backend {
   // Whether a product of these parts over `tokens` runs on tensor cores (gemm) rather than matrix-vector kernels.
   bool on_tensor_cores(const MatvecPart* parts, int count, int tokens) const;
   // y = W . rmsnorm(x) (norm given) or W . x for up to kMaxMatvecParts matrices
-  // sharing x: on tensor cores (gemm()) for a chunk of enough tokens, else in
+  // sharing x: on tensor cores for a chunk of enough tokens (tensor_rows() with
+  // the norm into tensor_rows_, then gemm()), else in
   // one launch with the norm fused when the kernels allow, else as rmsnorm()
   // into normed_ and one matvec() per part.
   void project(std::initializer_list<MatvecPart> parts, const float* x, int x_stride, const float* norm, int tokens);
@@ -88,6 +89,9 @@ class CudaBackend final : public Backend {
   RouterSplits router_splits_ = {};  // the split router's per-slice logits and arrival counters
   float *route_weight_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *inv_freq_ = nullptr;
   float* expert_out_ = nullptr;  // the grouped experts' weighted outputs, [tokens*k x hidden]
+  // The tensor-core products' input, rounded once per product (kernel_api.h:
+  // tensor_rows), [tokens x 2 * max(hidden, q_dim)] 16-bit values.
+  std::uint16_t* tensor_rows_ = nullptr;
   ExpertGroups groups_;          // the assignments grouped by expert, for the grouped experts
   // The experts' inputs in 8 bits when their matrix-vector products run by
   // dp4a (OSSDESK_CUDA_EXPERT_DP4A=1; the device's driver line says so);
