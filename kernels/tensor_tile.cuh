@@ -32,8 +32,8 @@ constexpr int kTileN = 64;       // weight rows per block
 constexpr int kTileK = 32;       // columns per step
 constexpr int kThreads = 128;    // 4 warps, each a 32 x 32 quarter of the tile
 // Blocks an SM should hold (__launch_bounds__), so the register budget leaves
-// room for 5 (20 warps) to hide each other's waits: about 38 KB of shared
-// memory each, 192 KB at 5, within sm_90's 228 KB (fewer fit on sm_8x).
+// room for 5 (20 warps) to hide each other's waits: 17-20 KB of shared memory
+// each (Tiles), so 5 fit in sm_86/89's 100 KB as well as in sm_90's 228 KB.
 constexpr int kMinBlocksPerSm = 5;
 constexpr int kLd = kTileK + 8;  // staged row stride in elements: a multiple of 8 (wmma), padded against bank conflicts
 constexpr int kOutLd = kTileN + 4;
@@ -118,15 +118,23 @@ __device__ __forceinline__ void stage_zeros(T* dst) {
 
 // A block's shared memory (wmma pointers must be 256-bit aligned).
 // kSplitInput: the input is staged as hi + lo; kSplitWeights: the weights too.
+// The operands of a step and the finished tile share the same bytes (the tile
+// is stored once the last step's products are done), so a block takes 17-20
+// KB, not 33-38: an sm_86/89 SM (100 KB) holds 4-5 blocks rather than 2.
 template <typename T, bool kSplitInput, bool kSplitWeights>
 struct alignas(32) Tiles {
   using Operand = T;
   static constexpr bool split_input = kSplitInput, split_weights = kSplitWeights;
-  T in_hi[kTileM * kLd];                          // input rows [m][k] ...
-  T in_lo[kSplitInput ? kTileM * kLd : 16];       // ... and what in_hi leaves of them
-  T w[kTileN * kLd];                              // weight rows [n][k]: wmma's matrix_b in column-major order ...
-  T w_lo[kSplitWeights ? kTileN * kLd : 16];      // ... and what w leaves of them
-  float out[kTileM * kOutLd];
+  struct Staged {
+    T in_hi[kTileM * kLd];                      // input rows [m][k] ...
+    T in_lo[kSplitInput ? kTileM * kLd : 16];   // ... and what in_hi leaves of them
+    T w[kTileN * kLd];                          // weight rows [n][k]: wmma's matrix_b in column-major order ...
+    T w_lo[kSplitWeights ? kTileN * kLd : 16];  // ... and what w leaves of them
+  };
+  union {
+    Staged staged;               // while multiply_tile runs
+    float out[kTileM * kOutLd];  // when it has returned
+  };
 };
 template <int FORMAT, bool kSplit>
 using DenseTiles = Tiles<typename Operand<FORMAT>::type, kSplit, kSplit && !Operand<FORMAT>::exact>;
@@ -170,11 +178,11 @@ struct InputLoader {
   __device__ __forceinline__ void store(Tiles& s) const {
     static_assert(Tiles::split_input == kSplit, "the input is staged as it was rounded");
     const int at = staged_row() * kLd + staged_col();
-    reinterpret_cast<uint4*>(s.in_hi + at)[0] = words[0];
-    reinterpret_cast<uint4*>(s.in_hi + at)[1] = words[1];
+    reinterpret_cast<uint4*>(s.staged.in_hi + at)[0] = words[0];
+    reinterpret_cast<uint4*>(s.staged.in_hi + at)[1] = words[1];
     if constexpr (kSplit) {
-      reinterpret_cast<uint4*>(s.in_lo + at)[0] = words[2];
-      reinterpret_cast<uint4*>(s.in_lo + at)[1] = words[3];
+      reinterpret_cast<uint4*>(s.staged.in_lo + at)[0] = words[2];
+      reinterpret_cast<uint4*>(s.staged.in_lo + at)[1] = words[3];
     }
   }
 };
@@ -205,10 +213,10 @@ struct DenseWeightLoader {
   __device__ __forceinline__ void store(DenseTiles<FORMAT, kSplit>& s) const {
     constexpr bool split_weights = DenseTiles<FORMAT, kSplit>::split_weights;
     const int at = staged_row() * kLd + staged_col();  // w_lo is a 16-value stub unless split
-    T* dst = s.w + at;
+    T* dst = s.staged.w + at;
     if (!row) {
       stage_zeros(dst);
-      if constexpr (split_weights) stage_zeros(s.w_lo + at);
+      if constexpr (split_weights) stage_zeros(s.staged.w_lo + at);
       return;
     }
     if constexpr (FORMAT == kDenseQ8) {
@@ -217,7 +225,7 @@ struct DenseWeightLoader {
       for (int q = 0; q < 4; ++q) int8x4_to_float(packed[q], codes[q]);
       const auto value = [&](int i) { return scale * codes[i / 4][i % 4]; };  // exact in float
       T* lo = nullptr;
-      if constexpr (split_weights) lo = s.w_lo + at;
+      if constexpr (split_weights) lo = s.staged.w_lo + at;
       stage_rounded<T, split_weights>(value, dst, lo);
     } else {
       reinterpret_cast<uint4*>(dst)[0] = words[0];
@@ -248,7 +256,7 @@ struct Fp4WeightLoader {
   }
   template <bool kSplit>
   __device__ __forceinline__ void store(Fp4Tiles<kSplit>& s) const {
-    __nv_bfloat16* dst = s.w + staged_row() * kLd + staged_col();
+    __nv_bfloat16* dst = s.staged.w + staged_row() * kLd + staged_col();
     if (!nibbles) {
       stage_zeros(dst);
       return;
@@ -295,13 +303,13 @@ __device__ __forceinline__ void multiply_tile(Tiles<T, kSplitInput, kSplitWeight
     }
     for (int kk = 0; kk < kTileK; kk += 16) {
       wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> w[2], w_lo[kSplitWeights ? 2 : 1];
-      for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w[j], s.w + (wn + 16 * j) * kLd + kk, kLd);
+      for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w[j], s.staged.w + (wn + 16 * j) * kLd + kk, kLd);
       if constexpr (kSplitWeights)
-        for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w_lo[j], s.w_lo + (wn + 16 * j) * kLd + kk, kLd);
+        for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(w_lo[j], s.staged.w_lo + (wn + 16 * j) * kLd + kk, kLd);
       for (int i = 0; i < 2; ++i) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> hi, lo;
-        wmma::load_matrix_sync(hi, s.in_hi + (wm + 16 * i) * kLd + kk, kLd);
-        if constexpr (kSplitInput) wmma::load_matrix_sync(lo, s.in_lo + (wm + 16 * i) * kLd + kk, kLd);
+        wmma::load_matrix_sync(hi, s.staged.in_hi + (wm + 16 * i) * kLd + kk, kLd);
+        if constexpr (kSplitInput) wmma::load_matrix_sync(lo, s.staged.in_lo + (wm + 16 * i) * kLd + kk, kLd);
         for (int j = 0; j < 2; ++j) {  // the small terms first
           if constexpr (kSplitInput) wmma::mma_sync(acc[i][j], lo, w[j], acc[i][j]);
           if constexpr (kSplitWeights) wmma::mma_sync(acc[i][j], hi, w_lo[j], acc[i][j]);
@@ -315,6 +323,7 @@ __device__ __forceinline__ void multiply_tile(Tiles<T, kSplitInput, kSplitWeight
     weights.store(s);
     __syncthreads();
   }
+  __syncthreads();  // s.out takes the staged operands' bytes: every warp is done reading them
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j)
       wmma::store_matrix_sync(s.out + (wm + 16 * i) * kOutLd + wn + 16 * j, acc[i][j], kOutLd, wmma::mem_row_major);
