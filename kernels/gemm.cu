@@ -21,7 +21,8 @@ struct GemmParts {
 // that share a weight tile are neighbours in launch order, so it is read from
 // memory about once and from L2 after.
 template <int FORMAT, bool kSplit>
-__global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) gemm_kernel(GemmParts parts, const std::uint16_t* x_rows, int tokens) {
+__global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm)
+    gemm_kernel(GemmParts parts, const std::uint16_t* x_rows, int tokens) {
   await_previous_kernel();
   using T = typename tc::Operand<FORMAT>::type;
   __shared__ tc::DenseTiles<FORMAT, kSplit> s;

@@ -195,7 +195,8 @@ enum class TensorOperand { BF16, F16 };
 // The type dense weights multiply in: BF16 in bf16; F16 and Q8_0 in f16.
 TensorOperand gemm_operand(int format);
 // out = the rows of x (normalised by RMSNorm with norm_weight when it is not
-// null, the same bits as rmsnorm()), rounded for the products. cols even.
+// null, the same bits as rmsnorm()), rounded for the products. cols and
+// x_stride even.
 void tensor_rows(const float* x, int x_stride, const float* norm_weight, float eps, int rows, int cols, TensorOperand type,
                  TensorPrecision precision, std::uint16_t* out, cudaStream_t s);
 
@@ -225,9 +226,9 @@ void group_by_expert(const std::int32_t* index, int assignments, int experts, co
 void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, const float* gate_bias, const float* up_bias,
                          const std::uint16_t* x_rows, int tokens, int k, int experts, const ExpertGroups& g, float limit,
                          std::uint16_t* act_rows, TensorPrecision precision, cudaStream_t s);
-void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const std::uint16_t* act_rows, const float* weight, int tokens,
-                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, TensorPrecision precision,
-                      cudaStream_t s);
+void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const std::uint16_t* act_rows, const float* weight,
+                      int tokens, int k, int experts, const ExpertGroups& g, float* expert_out, float* x,
+                      TensorPrecision precision, cudaStream_t s);
 
 // Both picks spread their passes over the logits over kSampleBlocks blocks,
 // which share `scratch` (sample_scratch_bytes(), zeroed before the first

@@ -180,9 +180,9 @@ void moe_gate_up_grouped(const ExpertMatrices& gate, const ExpertMatrices& up, c
   launch(kernel, grid, tc::kThreads, s, gate, up, gate_bias, up_bias, x_rows, k, g, limit, act_rows);
 }
 
-void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const std::uint16_t* act_rows, const float* weight, int tokens,
-                      int k, int experts, const ExpertGroups& g, float* expert_out, float* x, TensorPrecision precision,
-                      cudaStream_t s) {
+void moe_down_grouped(const ExpertMatrices& down, const float* down_bias, const std::uint16_t* act_rows, const float* weight,
+                      int tokens, int k, int experts, const ExpertGroups& g, float* expert_out, float* x,
+                      TensorPrecision precision, cudaStream_t s) {
   const dim3 grid(expert_group_max_tiles(tokens * k, experts), (down.rows + kTileN - 1) / kTileN);
   const auto kernel = precision == TensorPrecision::Split ? grouped_down_kernel<true> : grouped_down_kernel<false>;
   launch(kernel, grid, tc::kThreads, s, down, down_bias, act_rows, weight, g, expert_out);

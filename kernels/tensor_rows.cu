@@ -20,10 +20,12 @@ __global__ void tensor_rows_kernel(const float* x, int x_stride, const float* no
   unsigned* hi = reinterpret_cast<unsigned*>(out + static_cast<std::size_t>(blockIdx.x) * 2 * cols);
   unsigned* lo = hi + cols / 2;
   for (int p = threadIdx.x; p < cols / 2; p += blockDim.x) {
-    float a = row[2 * p], b = row[2 * p + 1];
+    const float2 pair = reinterpret_cast<const float2*>(row)[p];  // x_stride and cols even: 8-byte aligned
+    float a = pair.x, b = pair.y;
     if (norm) {  // as rmsnorm(): (x * inv) * weight
-      a = a * inv * norm[2 * p];
-      b = b * inv * norm[2 * p + 1];
+      const float2 weight = reinterpret_cast<const float2*>(norm)[p];
+      a = a * inv * weight.x;
+      b = b * inv * weight.y;
     }
     if constexpr (kSplit) {
       tc::split_pair<T>(a, b, hi[p], lo[p]);

@@ -106,8 +106,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   // The tensor-core products' input rows (kernel_api.h, tensor_rows): the widest input is o's or q/k/v's.
   const std::uint64_t tensor_row_cols = std::max<std::uint64_t>(H, static_cast<std::uint64_t>(c.q_dim()));
   const std::uint64_t activations =
-      4 * (B * (2 * H + tensor_row_cols + 2 * static_cast<std::uint64_t>(c.q_dim()) + 2 * static_cast<std::uint64_t>(c.kv_dim()) + 3 * K +
-                K * static_cast<std::uint64_t>(c.intermediate_size) + K * H + 1) +
+      4 * (B * (2 * H + tensor_row_cols + 2 * static_cast<std::uint64_t>(c.q_dim()) +
+                2 * static_cast<std::uint64_t>(c.kv_dim()) + 3 * K + K * static_cast<std::uint64_t>(c.intermediate_size) +
+                K * H + 1) +
            3 * max_tiles + 1 +
            static_cast<std::uint64_t>(logits_rows_) * V +
            static_cast<std::uint64_t>(kMaxDecodeSplits) * static_cast<std::uint64_t>(c.num_heads) *
