@@ -25,8 +25,11 @@ fi
 # per backend; on CUDA also the variants to compare in one run (dp4a experts,
 # programmatic launch, prefill without tensor cores, in one chunk, or with
 # single tensor products, drawn decode), and the per-kernel profile; on Vulkan also drawn decode.
-run_bench() {  # name, then bench arguments; JSON to $OUT/bench_<name>.json, summary to stdout
-  $B/ossdesk-cli bench --model /tmp/20b.gguf --context 8192 --runs 3 --json "${@:2}" > $OUT/bench_$1.json 2>>$OUT/bench_err.txt
+run_bench() {  # name, then bench arguments; JSON to $OUT/bench_<name>.json, summary (or the error) to stdout
+  if ! $B/ossdesk-cli bench --model /tmp/20b.gguf --context 8192 --runs 3 --json "${@:2}" > $OUT/bench_$1.json 2>>$OUT/bench_err.txt; then
+    echo "$1 failed: $(grep -i error $OUT/bench_err.txt | tail -1)"
+    return 0
+  fi
   python3 -c "import json;d=json.load(open('$OUT/bench_$1.json'));print('$1', {k:d[k] for k in d if k in ('driver','decode_tokens_per_s','prefill_tokens_per_s','ttft_ms','decode_gb_per_s','decode_bandwidth_limit_tokens_per_s','decode_fraction_of_limit')})"
 }
 # Vulkan does not report the memory bandwidth; the CUDA driver does (`info`'s device list).
