@@ -218,6 +218,63 @@ class TestCudaOps : public QObject {
     if (path == 2) QVERIFY(dense_error_ratio(a.view, normed.data(), tokens, ya.download(), ref_a, split_tol) > 1.0f);
   }
 
+  void tensor_rows_round_each_value_once_data() {
+    QTest::addColumn<bool>("f16");
+    QTest::addColumn<bool>("split");
+    QTest::addColumn<bool>("normed");
+    for (const bool f16 : {false, true})
+      for (const bool split : {true, false})
+        for (const bool normed : {true, false})
+          QTest::addRow("%s, %s, %s", f16 ? "f16" : "bf16", split ? "split" : "single", normed ? "with the norm" : "as they are")
+              << f16 << split << normed;
+  }
+
+  // tensor_rows, the tensor-core products' input: each value (normalised with
+  // rmsnorm()'s bits) as hi, its rounding to nearest in bf16 or f16, then, split,
+  // lo, what hi leaves of it rounded in turn; single leaves lo's half as it was.
+  void tensor_rows_round_each_value_once() {
+    QFETCH(bool, f16);
+    QFETCH(bool, split);
+    QFETCH(bool, normed);
+    const int rows = 3, cols = 160, stride = 176;  // rows read at their stride, not at cols
+    std::mt19937 rng(static_cast<unsigned>(f16 * 4 + split * 2 + normed));
+    std::vector<float> x(static_cast<std::size_t>(rows) * stride);
+    std::uniform_real_distribution<float> exponent(-12.0f, 6.0f);
+    for (float& v : x) v = std::exp2(exponent(rng)) * (rng() % 2 ? 1.0f : -1.0f);  // every binade bf16 and f16 hold
+    const auto norm = test::random_floats(cols, rng);
+
+    std::vector<float> compact(static_cast<std::size_t>(rows) * cols), expected;
+    for (int r = 0; r < rows; ++r) std::copy_n(x.begin() + r * stride, cols, compact.begin() + r * cols);
+    expected = compact;
+    DeviceVector<float> dx(x), dnorm(norm);
+    if (normed) {
+      DeviceVector<float> dcompact(compact), dnormed(compact.size());
+      cuda::rmsnorm(dcompact.get(), dnorm.get(), dnormed.get(), rows, cols, 1e-5f, nullptr);
+      expected = dnormed.download();
+    }
+    constexpr std::uint16_t kUntouched = 0xabcd;
+    DeviceVector<std::uint16_t> out(std::vector<std::uint16_t>(static_cast<std::size_t>(rows) * 2 * cols, kUntouched));
+    cuda::tensor_rows(dx.get(), stride, normed ? dnorm.get() : nullptr, 1e-5f, rows, cols,
+                      f16 ? cuda::TensorOperand::F16 : cuda::TensorOperand::BF16,
+                      split ? cuda::TensorPrecision::Split : cuda::TensorPrecision::Single, out.get(), nullptr);
+    QVERIFY(kernels_ran());
+    const auto got = out.download();
+    const auto round = [f16](float v) { return f16 ? f32_to_f16(v) : f32_to_bf16(v); };
+    const auto value = [f16](std::uint16_t h) { return f16 ? f16_to_f32(h) : bf16_to_f32(h); };
+    int wrong = 0, lo_nonzero = 0;
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        const float v = expected[static_cast<std::size_t>(r) * cols + c];
+        const std::uint16_t hi = round(v);
+        const std::uint16_t lo = split ? round(v - value(hi)) : kUntouched;
+        const std::size_t at = static_cast<std::size_t>(r) * 2 * cols + c;
+        wrong += (got[at] != hi) + (got[at + cols] != lo);
+        lo_nonzero += split && value(lo) != 0.0f;
+      }
+    QCOMPARE(wrong, 0);
+    if (split) QVERIFY(lo_nonzero > rows * cols / 2);  // the lo halves carry bits, not zeros
+  }
+
   // A matrix as tall as an unembedding: matvec_fused gives each warp several
   // rows once the rows outnumber 2048 blocks of 8; every row must still be
   // written, the last partial group included.
