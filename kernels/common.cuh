@@ -187,14 +187,9 @@ __device__ __forceinline__ float inverse_rms(const float* row, int cols, float e
 // operations as rmsnorm(), so fused and separate give the same bits. Every
 // thread of the block calls it; `xs` is complete when it returns.
 __device__ __forceinline__ void stage_row(const float* x, int cols, const float* norm, float eps, float* xs) {
-  float ss = 0.0f;
-  for (int c = threadIdx.x; c < cols; c += blockDim.x) {
-    const float v = x[c];
-    xs[c] = v;
-    ss += v * v;
-  }
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = x[c];
   if (norm) {
-    const float inv = rsqrtf(block_sum(ss) / static_cast<float>(cols) + eps);
+    const float inv = inverse_rms(xs, cols, eps);  // each thread reads back only what it staged: no barrier needed
     for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = xs[c] * inv * norm[c];
   }
   __syncthreads();

@@ -116,13 +116,8 @@ __global__ void __launch_bounds__(tc::kThreads, tc::kMinBlocksPerSm) grouped_gat
       v[j] = clamped_swiglu(gv, uv, limit);
     }
     std::uint16_t* row = act_rows + static_cast<std::size_t>(t.assignment[m]) * 2 * gate.rows;
-    unsigned* hi = reinterpret_cast<unsigned*>(row + i0 + i);
-    if constexpr (kSplit) {
-      tc::split_pair<__nv_bfloat16>(v[0], v[1], *hi, *reinterpret_cast<unsigned*>(row + gate.rows + i0 + i));
-    } else {
-      float r0, r1;
-      *hi = tc::round_pair<__nv_bfloat16>(v[0], v[1], r0, r1);
-    }
+    *reinterpret_cast<unsigned*>(row + i0 + i) =
+        tc::round_split<__nv_bfloat16, kSplit>(v[0], v[1], *reinterpret_cast<unsigned*>(row + gate.rows + i0 + i));
   }
 }
 

@@ -27,12 +27,7 @@ __global__ void tensor_rows_kernel(const float* x, int x_stride, const float* no
       a = a * inv * weight.x;
       b = b * inv * weight.y;
     }
-    if constexpr (kSplit) {
-      tc::split_pair<T>(a, b, hi[p], lo[p]);
-    } else {
-      float ra, rb;
-      hi[p] = tc::round_pair<T>(a, b, ra, rb);
-    }
+    hi[p] = tc::round_split<T, kSplit>(a, b, lo[p]);  // single: lo's half left as it is
   }
 }
 

@@ -76,13 +76,15 @@ __device__ __forceinline__ unsigned round_pair(float a, float b, float& ra, floa
   return word;
 }
 
-// a and b split into hi (rounded to nearest in T) and lo (what hi leaves of
-// each, rounded in turn), as two words of T pairs (a in the low halves).
-template <typename T>
-__device__ __forceinline__ void split_pair(float a, float b, unsigned& hi, unsigned& lo) {
+// a and b rounded to nearest in T, as a word of a T pair (a in the low half),
+// and, when kSplit, what that leaves of each, rounded in turn, into `lo` (left
+// alone otherwise): the split of the tensor-core products' operands.
+template <typename T, bool kSplit>
+__device__ __forceinline__ unsigned round_split(float a, float b, unsigned& lo) {
   float ra, rb;
-  hi = round_pair<T>(a, b, ra, rb);
-  lo = round_pair<T>(a - ra, b - rb, ra, rb);
+  const unsigned hi = round_pair<T>(a, b, ra, rb);
+  if constexpr (kSplit) lo = round_pair<T>(a - ra, b - rb, ra, rb);
+  return hi;
 }
 
 // Stages a thread's 16 values, values(i) for i = 0..15, rounded to T into
@@ -96,13 +98,7 @@ __device__ __forceinline__ void stage_rounded(const Values& values, T* hi, T* lo
   for (int half = 0; half < 2; ++half) {
     unsigned hi_words[4], lo_words[4];
     for (int p = 0; p < 4; ++p) {
-      const float a = values(8 * half + 2 * p), b = values(8 * half + 2 * p + 1);
-      if constexpr (kSplit) {
-        split_pair<T>(a, b, hi_words[p], lo_words[p]);
-      } else {
-        float ra, rb;
-        hi_words[p] = round_pair<T>(a, b, ra, rb);
-      }
+      hi_words[p] = round_split<T, kSplit>(values(8 * half + 2 * p), values(8 * half + 2 * p + 1), lo_words[p]);
     }
     reinterpret_cast<uint4*>(hi)[half] = make_uint4(hi_words[0], hi_words[1], hi_words[2], hi_words[3]);
     if constexpr (kSplit) reinterpret_cast<uint4*>(lo)[half] = make_uint4(lo_words[0], lo_words[1], lo_words[2], lo_words[3]);
