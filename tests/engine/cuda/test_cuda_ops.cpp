@@ -3,9 +3,10 @@
 // fused with the norm, and on tensor cores with bias and residual), q/k/v with
 // RoPE and the KV append (in one launch, and as two), attention
 // (per-token, flash attention on tensor cores, flash-decoding) over rings and
-// windows, argmax over blocks, and the router (split over blocks, or a block per token) and the
-// experts (matrix-vector, grouped on tensor cores, dp4a) on a
-// synthesized layer whose shapes leave partial tiles. cuda_ops runs the
+// windows, argmax over blocks, and the router (split over blocks, or a block
+// per token) and the experts (matrix-vector, grouped on tensor cores, dp4a)
+// on a synthesized layer whose shapes leave partial tiles, with 8 experts and
+// with 120b's 128. cuda_ops runs the
 // nvcc-built kernels and exits 77 (skipped) without a CUDA device;
 // cuda_ops_emulated runs the same file on the CPU emulator of CUDA in CI.
 #include <QtTest>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -130,6 +132,10 @@ class TestCudaOps : public QObject {
   ModelConfig config_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<cuda::CudaWeights> weights_;
+  // The same shapes with gpt-oss-120b's 128 experts (the router's logits, the
+  // grouping kernel's warps placing 4 experts each, tiles of a row or two).
+  std::unique_ptr<Model> model_128_experts_;
+  std::unique_ptr<cuda::CudaWeights> weights_128_experts_;
 
  private slots:
   void initTestCase() {
@@ -144,6 +150,12 @@ class TestCudaOps : public QObject {
     model_ = Model::open(o.out);
     config_ = model_->config();
     weights_ = std::make_unique<cuda::CudaWeights>(config_, model_->weights(), LoadControl{});
+    o.config.num_experts = config_preset("120b").num_experts;
+    o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/cuda-ops-128-experts-hf";
+    synth_model(o);
+    model_128_experts_ = Model::open(o.out);
+    weights_128_experts_ =
+        std::make_unique<cuda::CudaWeights>(model_128_experts_->config(), model_128_experts_->weights(), LoadControl{});
   }
 
   void dense_products_match_cpu_matmul_data() {
@@ -571,15 +583,21 @@ class TestCudaOps : public QObject {
     QTest::addColumn<int>("tokens");
     QTest::addColumn<int>("path");  // 0 matrix-vector, 1 grouped on tensor cores, 2 dp4a, 3 grouped single
     QTest::addColumn<int>("k");     // experts per token (the model's: 4)
-    QTest::newRow("3 tokens, matrix-vector") << 3 << 0 << 4;
-    QTest::newRow("70 tokens, matrix-vector") << 70 << 0 << 4;
-    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1 << 4;
-    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1 << 4;
-    QTest::newRow("70 tokens, grouped on tensor cores, single") << 70 << 3 << 4;
-    QTest::newRow("3 tokens, dp4a") << 3 << 2 << 4;
+    QTest::addColumn<int>("experts");  // 8, or 128 as gpt-oss-120b
+    QTest::newRow("3 tokens, matrix-vector") << 3 << 0 << 4 << 8;
+    QTest::newRow("70 tokens, matrix-vector") << 70 << 0 << 4 << 8;
+    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1 << 4 << 8;
+    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1 << 4 << 8;
+    QTest::newRow("70 tokens, grouped on tensor cores, single") << 70 << 3 << 4 << 8;
+    QTest::newRow("3 tokens, dp4a") << 3 << 2 << 4 << 8;
     // moe_down reads the experts' rows four, two, then one at a time: 3 = 2 + 1
-    QTest::newRow("3 tokens, matrix-vector, top 3") << 3 << 0 << 3;
-    QTest::newRow("3 tokens, dp4a, top 3") << 3 << 2 << 3;
+    QTest::newRow("3 tokens, matrix-vector, top 3") << 3 << 0 << 3 << 8;
+    QTest::newRow("3 tokens, dp4a, top 3") << 3 << 2 << 3 << 8;
+    // 3 tokens: the router split over blocks; 70: a block per token
+    QTest::newRow("3 tokens, matrix-vector, 128 experts") << 3 << 0 << 4 << 128;
+    QTest::newRow("70 tokens, matrix-vector, 128 experts") << 70 << 0 << 4 << 128;
+    QTest::newRow("70 tokens, grouped on tensor cores, 128 experts") << 70 << 1 << 4 << 128;
+    QTest::newRow("3 tokens, dp4a, 128 experts") << 3 << 2 << 4 << 128;
   }
 
   // The router (with the MLP norm), the experts and the residual of layer 0
@@ -588,17 +606,21 @@ class TestCudaOps : public QObject {
     QFETCH(int, tokens);
     QFETCH(int, path);
     QFETCH(int, k);
-    ModelConfig c = config_;
+    QFETCH(int, experts);
+    const Model& model = experts == 128 ? *model_128_experts_ : *model_;
+    const cuda::CudaWeights& weights = experts == 128 ? *weights_128_experts_ : *weights_;
+    ModelConfig c = model.config();
+    QCOMPARE(c.num_experts, experts);
     c.experts_per_token = k;
     const int H = c.hidden_size, I = c.intermediate_size, K = c.experts_per_token, E = c.num_experts;
     std::mt19937 rng(static_cast<unsigned>(tokens * 3 + path));
     const auto x = test::random_floats(static_cast<std::size_t>(tokens) * H, rng, -3.0f, 3.0f);
-    const LayerWeights& L = model_->weights().layers[0];
+    const LayerWeights& L = model.weights().layers[0];
     std::vector<float> normed(x.size()), ref = x;
     cpu::rmsnorm(x.data(), L.mlp_norm, c.rms_norm_eps, tokens, H, normed.data());
     cpu::moe(ctx_, L, c, normed.data(), tokens, ref.data());
 
-    const cuda::CudaLayer& G = weights_->layers[0];
+    const cuda::CudaLayer& G = weights.layers[0];
     const std::size_t assignments = static_cast<std::size_t>(tokens) * K;
     DeviceVector<float> dx(x), dnormed(x.size()), weight(assignments), act(assignments * I), expert_out(assignments * H);
     DeviceVector<std::int32_t> index(assignments);
@@ -646,6 +668,64 @@ class TestCudaOps : public QObject {
     QVERIFY(size > 0.1f);
     const float tolerance[] = {1e-5f, 1e-4f, 0.03f, 0.01f};  // by path
     QVERIFY(diff < tolerance[path] * size);
+  }
+
+  void router_picks_as_cpu_moe_data() {
+    QTest::addColumn<int>("tokens");   // up to 16: the logits split over blocks; more: a block per token
+    QTest::addColumn<int>("experts");  // the router's first rows of the 128-expert model
+    QTest::addColumn<int>("k");
+    QTest::newRow("3 tokens, 8 experts, top 4") << 3 << 8 << 4;
+    QTest::newRow("3 tokens, 128 experts, top 4") << 3 << 128 << 4;
+    QTest::newRow("20 tokens, 128 experts, top 8") << 20 << 128 << 8;
+    QTest::newRow("20 tokens, 100 experts, top 4") << 20 << 100 << 4;
+    QTest::newRow("3 tokens, 33 experts, top 8") << 3 << 33 << 8;
+  }
+
+  // The router's choice on exact ties, as cpu::moe makes it (torch.topk):
+  // highest logit first, and of equal logits the lower expert. A zero
+  // residual normalises to zero, so each logit is its bias exactly; the biases
+  // take 4 values, so every token's top k are mostly ties. The weights are
+  // the softmax over the k.
+  void router_picks_as_cpu_moe() {
+    QFETCH(int, tokens);
+    QFETCH(int, experts);
+    QFETCH(int, k);
+    const cuda::CudaLayer& G = weights_128_experts_->layers[0];
+    cuda::DenseMatrix router = G.router;
+    QVERIFY(experts <= router.rows);
+    router.rows = experts;
+    const int H = router.cols;
+    std::mt19937 rng(static_cast<unsigned>(tokens * 131 + experts * 7 + k));
+    std::vector<float> bias(static_cast<std::size_t>(experts));
+    for (float& b : bias) b = 0.5f * static_cast<float>(rng() % 4) - 0.75f;
+    DeviceVector<float> dx(std::vector<float>(static_cast<std::size_t>(tokens) * H, 0.0f)), dbias(bias);
+    DeviceVector<float> normed(static_cast<std::size_t>(tokens) * H), weight(static_cast<std::size_t>(tokens) * k);
+    DeviceVector<std::int32_t> index(static_cast<std::size_t>(tokens) * k);
+    DeviceVector<float> partial(static_cast<std::size_t>(cuda::kRouterSplitTokens) * cuda::kMaxRouterSplits * experts);
+    DeviceVector<std::uint32_t> arrivals(std::vector<std::uint32_t>(cuda::kRouterSplitTokens, 0));
+    cuda::router_topk(router, dbias.get(), dx.get(), G.mlp_norm, 1e-5f, normed.get(), cuda::Q8Rows{}, tokens, k, index.get(),
+                      weight.get(), cuda::RouterSplits{partial.get(), arrivals.get()}, nullptr);
+    QVERIFY(kernels_ran());
+
+    std::vector<int> order(static_cast<std::size_t>(experts));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bias[a] > bias[b]; });
+    const std::vector<int> want(order.begin(), order.begin() + k);
+    float sum = 0.0f;
+    std::vector<float> want_weight;
+    for (const int e : want) sum += want_weight.emplace_back(std::exp(bias[e] - bias[want[0]]));
+    const auto got = index.download();
+    const auto got_weight = weight.download();
+    int tied = 0;
+    for (int i = 1; i < k; ++i) tied += bias[want[i]] == bias[want[i - 1]];
+    QVERIFY(tied > 0);
+    for (int t = 0; t < tokens; ++t)
+      for (int i = 0; i < k; ++i) {
+        const std::size_t at = static_cast<std::size_t>(t) * k + i;
+        QCOMPARE(got[at], want[i]);
+        QVERIFY(std::fabs(got_weight[at] - want_weight[i] / sum) < 1e-6f);
+      }
+    qInfo("%d tokens: experts and weights as cpu::moe, %d ties among the %d chosen", tokens, tied, k);
   }
 };
 
