@@ -49,6 +49,27 @@ inline std::int32_t most_likely_finite(const std::vector<float>& row) {
   return static_cast<std::int32_t>(top);
 }
 
+// cpu::moe's choice of experts from one token's router logits (it keeps it
+// private to moe.cpp): the k highest, highest first, of equal logits the
+// lower expert (as torch.topk), weighted by the softmax over the k.
+struct ExpertChoice {
+  std::vector<int> index;
+  std::vector<float> weight;
+};
+inline ExpertChoice choose_experts(const float* logits, int experts, int k) {
+  std::vector<int> order(static_cast<std::size_t>(experts));
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+  ExpertChoice c;
+  c.index.assign(order.begin(), order.begin() + k);
+  const float top = logits[c.index[0]];
+  float sum = 0;
+  for (const int e : c.index) sum += c.weight.emplace_back(std::exp(logits[e] - top));
+  for (float& w : c.weight) w /= sum;
+  return c;
+}
+
 // A float vector as the CPU ops take a norm weight, a bias or the sinks.
 inline VectorView float_view(const std::vector<float>& v) {
   VectorView view;

@@ -53,6 +53,15 @@ inline ModelConfig config_routing_like_120b() {
   return c;
 }
 
+// How many of that model's 40 positions a GPU backend must bring within the
+// GPU criterion of the CPU's logits. 128 random experts leave some choices
+// near-tied (this prompt's 4th and 5th at position 28 are 2e-4 apart in a
+// layer), and the f16 KV cache alone can flip one: that position's logits
+// move ~0.4, the later ones a little. Broken routing misses the criterion
+// nearly everywhere; the kernels are checked exactly on equal inputs in the
+// op tests.
+constexpr int kRoutingLike120bPositionsToMeet = 36;
+
 // Every position's logits [tokens x vocab]: the first `split` tokens prefilled
 // in one chunk, the rest decoded one at a time.
 inline std::vector<float> prefill_then_decode(Backend& b, const std::vector<int>& tokens, std::size_t split) {

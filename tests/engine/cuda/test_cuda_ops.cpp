@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <numeric>
 #include <random>
 #include <vector>
 
@@ -707,23 +706,17 @@ class TestCudaOps : public QObject {
                       weight.get(), cuda::RouterSplits{partial.get(), arrivals.get()}, nullptr);
     QVERIFY(kernels_ran());
 
-    std::vector<int> order(static_cast<std::size_t>(experts));
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bias[a] > bias[b]; });
-    const std::vector<int> want(order.begin(), order.begin() + k);
-    float sum = 0.0f;
-    std::vector<float> want_weight;
-    for (const int e : want) sum += want_weight.emplace_back(std::exp(bias[e] - bias[want[0]]));
+    const test::ExpertChoice want = test::choose_experts(bias.data(), experts, k);
     const auto got = index.download();
     const auto got_weight = weight.download();
     int tied = 0;
-    for (int i = 1; i < k; ++i) tied += bias[want[i]] == bias[want[i - 1]];
+    for (int i = 1; i < k; ++i) tied += bias[want.index[i]] == bias[want.index[i - 1]];
     QVERIFY(tied > 0);
     for (int t = 0; t < tokens; ++t)
       for (int i = 0; i < k; ++i) {
         const std::size_t at = static_cast<std::size_t>(t) * k + i;
-        QCOMPARE(got[at], want[i]);
-        QVERIFY(std::fabs(got_weight[at] - want_weight[i] / sum) < 1e-6f);
+        QCOMPARE(got[at], want.index[i]);
+        QVERIFY(std::fabs(got_weight[at] - want.weight[i]) < 1e-6f);
       }
     qInfo("%d tokens: experts and weights as cpu::moe, %d ties among the %d chosen", tokens, tied, k);
   }

@@ -29,6 +29,7 @@
 #include "backends/vulkan/vk_pipeline.h"
 #include "backends/vulkan/vk_runner.h"
 #include "backends/vulkan/vk_shaders.h"
+#include "op_checks.h"
 #include "vulkan_test_support.h"
 #include "model/config.h"
 #include "ossdesk/error.h"
@@ -451,10 +452,9 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       std::memcpy(words.data(), weights.data(), weights.size() * 4);
     }
     // The selection and weighting of cpu::moe, on logits summed in double.
-    std::vector<std::uint32_t> ref_index(static_cast<std::size_t>(tokens) * k);
-    std::vector<float> ref_weight(ref_index.size());
-    std::vector<int> order(E);
-    std::vector<float> l(E), w(static_cast<std::size_t>(k));
+    std::vector<std::uint32_t> ref_index;
+    std::vector<float> ref_weight;
+    std::vector<float> l(E);
     std::vector<float> ref_normed(x.size());
     for (int t = 0; t < tokens; ++t) {
       const float* xt = x.data() + static_cast<std::size_t>(t) * C;
@@ -468,18 +468,9 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         for (std::size_t c = 0; c < C; ++c) dot += static_cast<double>(weights[e * C + c]) * nt[c];
         l[e] = static_cast<float>(dot) + bias[e];
       }
-      std::iota(order.begin(), order.end(), 0);
-      std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                        [&](int a, int b) { return l[static_cast<std::size_t>(a)] > l[static_cast<std::size_t>(b)] ||
-                                                   (l[static_cast<std::size_t>(a)] == l[static_cast<std::size_t>(b)] && a < b); });
-      const float top = l[static_cast<std::size_t>(order[0])];
-      float sum = 0;
-      for (int i = 0; i < k; ++i)
-        sum += w[static_cast<std::size_t>(i)] = std::exp(l[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] - top);
-      for (int i = 0; i < k; ++i) {
-        ref_index[static_cast<std::size_t>(t * k + i)] = static_cast<std::uint32_t>(order[static_cast<std::size_t>(i)]);
-        ref_weight[static_cast<std::size_t>(t * k + i)] = w[static_cast<std::size_t>(i)] / sum;
-      }
+      const test::ExpertChoice chosen = test::choose_experts(l.data(), experts, k);
+      ref_index.insert(ref_index.end(), chosen.index.begin(), chosen.index.end());
+      ref_weight.insert(ref_weight.end(), chosen.weight.begin(), chosen.weight.end());
     }
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
