@@ -12,6 +12,15 @@
 // ones that beat them. Doing the norm here saves the decode step a dispatch
 // and a barrier per layer: the router is the norm's first consumer, and it
 // already has one workgroup per token.
+//
+// In decode that one workgroup reads the whole router matrix (368 KB of F32
+// a layer for gpt-oss-20b) on one SM, so its speed is how many loads it keeps
+// in flight. The workgroup is split into lane groups, each summing whole
+// expert rows (up to ROWS_PER_GROUP at once, sharing the normed x it loads):
+// every invocation streams its share of a row with no barrier until the
+// logits are complete. A group is a subgroup in the _subgroup variant, where
+// its sum is one subgroupAdd; otherwise it is a power-of-two run of
+// invocations that sums through shared memory.
 #ifdef OSSDESK_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -41,13 +50,52 @@ layout(push_constant) uniform Params {
 
 const uint MAX_EXPERTS = 128;
 const uint MAX_K = 8;
-const uint ROWS_PER_PASS = 4;
+const uint ROWS_PER_GROUP = 4;
 
 shared float l_s[MAX_EXPERTS];
 shared uint chosen[MAX_K];
 
 #include "common/reduce.glsl"
 #include "common/dense.glsl"
+
+// The lane groups: how many (groups), which one this invocation is in (group),
+// its size (lanes) and this invocation's place in it (lane, 0 .. lanes - 1).
+// group_sum must be called by every invocation, in uniform control flow.
+#ifdef OSSDESK_SUBGROUP
+// Counted rather than taken from gl_SubgroupSize and gl_SubgroupInvocationID,
+// which need not describe a partially filled subgroup.
+uint group_lanes(uint experts) { return subgroupAdd(1u); }
+uint group_lane(uint experts) { return subgroupExclusiveAdd(1u); }
+uint group_count(uint experts) { return gl_NumSubgroups; }
+uint group_id(uint experts) { return gl_SubgroupID; }
+float group_sum(float v, uint lanes, uint lane) { return subgroupAdd(v); }
+#else
+// As many groups as experts (rounded up to a power of two), at most one per
+// invocation; the workgroup size is a power of two, so the groups tile it.
+uint group_count(uint experts) {
+  uint groups = 1u;
+  while (groups < experts && groups < gl_WorkGroupSize.x) groups <<= 1;
+  return groups;
+}
+uint group_lanes(uint experts) { return gl_WorkGroupSize.x / group_count(experts); }
+uint group_lane(uint experts) { return gl_LocalInvocationID.x % group_lanes(experts); }
+uint group_id(uint experts) { return gl_LocalInvocationID.x / group_lanes(experts); }
+float group_sum(float v, uint lanes, uint lane) {
+  const uint tid = gl_LocalInvocationID.x;
+  reduce_scratch[tid] = v;
+  memoryBarrierShared();
+  barrier();
+  for (uint s = lanes / 2u; s > 0u; s >>= 1) {
+    if (lane < s) reduce_scratch[tid] += reduce_scratch[tid + s];
+    memoryBarrierShared();
+    barrier();
+  }
+  const float total = reduce_scratch[tid - lane];
+  memoryBarrierShared();
+  barrier();  // the scratch is reused by the next call
+  return total;
+}
+#endif
 
 void main() {
   const uint token = flat_workgroup_id();
@@ -63,23 +111,33 @@ void main() {
   const float inv = inversesqrt(workgroup_sum(ss) / float(p.cols) + p.eps);
   for (uint c = tid; c < p.cols; c += gl_WorkGroupSize.x) normed[xb + c] = x[xb + c] * inv * norm[c];
 
-  for (uint e0 = 0; e0 < E; e0 += ROWS_PER_PASS) {
-    float acc[ROWS_PER_PASS];
-    for (uint r = 0; r < ROWS_PER_PASS; ++r) acc[r] = 0.0;
-    for (uint kw = tid; kw < words; kw += gl_WorkGroupSize.x) {
-      const uint c = kw * vpw;
-      vec4 xv = vec4(0.0);
-      for (uint i = 0; i < vpw; ++i) xv[i] = c + i < p.cols ? x[xb + c + i] * inv * norm[c + i] : 0.0;
-      for (uint r = 0; r < ROWS_PER_PASS; ++r) {
-        const uint row = min(e0 + r, E - 1u);
-        vec4 wv = unpack_word(w[row * p.row_stride + kw]);
-        if (FORMAT == FMT_Q8) wv *= wscale[row * (p.cols / 32u) + c / 32u];
-        acc[r] += dot(wv, xv);
+  const uint lanes = group_lanes(E), lane = group_lane(E), groups = group_count(E), group = group_id(E);
+  // A round gives each group up to ROWS_PER_GROUP rows: group, group + groups, ...
+  for (uint base = 0; base < E; base += groups * ROWS_PER_GROUP) {
+    const uint rows = min(ROWS_PER_GROUP, (E - base + groups - 1u) / groups);  // uniform
+    const uint first = base + group;
+    float acc[ROWS_PER_GROUP];
+    for (uint r = 0; r < ROWS_PER_GROUP; ++r) acc[r] = 0.0;
+    if (first < E) {
+      for (uint kw = lane; kw < words; kw += lanes) {
+        const uint c = kw * vpw;
+        vec4 xv = vec4(0.0);
+        for (uint i = 0; i < vpw; ++i) xv[i] = c + i < p.cols ? x[xb + c + i] * inv * norm[c + i] : 0.0;
+        for (uint r = 0; r < ROWS_PER_GROUP; ++r) {
+          const uint row = first + r * groups;
+          if (r < rows && row < E) {
+            vec4 wv = unpack_word(w[row * p.row_stride + kw]);
+            if (FORMAT == FMT_Q8) wv *= wscale[row * (p.cols / 32u) + c / 32u];
+            acc[r] += dot(wv, xv);
+          }
+        }
       }
     }
-    for (uint r = 0; r < ROWS_PER_PASS; ++r) {
-      const float total = workgroup_sum(acc[r]);
-      if (tid == 0 && e0 + r < E) l_s[e0 + r] = total + bias[e0 + r];
+    for (uint r = 0; r < ROWS_PER_GROUP; ++r) {
+      if (r >= rows) break;  // uniform
+      const float total = group_sum(acc[r], lanes, lane);
+      const uint row = first + r * groups;
+      if (lane == 0u && row < E) l_s[row] = total + bias[row];
     }
   }
   memoryBarrierShared();

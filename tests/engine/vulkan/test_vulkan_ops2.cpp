@@ -409,7 +409,9 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     const std::vector<Shape> shapes = {
         {32, 4, 1, 2880, false, true, 128}, {32, 4, 5, 130, true, true, 64},   {128, 8, 3, 96, false, false, 64},
         {128, 4, 70, 64, true, false, 32},  {7, 3, 2, 33, false, false, 64},  {1, 1, 1, 8, false, true, 64},
-        {128, 1, 2, 70, true, true, 128},   {100, 8, 9, 200, true, false, 64}, {8, 8, 4, 128, true, true, 32}};
+        {128, 1, 2, 70, true, true, 128},   {100, 8, 9, 200, true, false, 64}, {8, 8, 4, 128, true, true, 32},
+        // the backend's workgroup: gpt-oss-20b's F32 router in decode, and 120b's 128 experts
+        {32, 4, 1, 2880, false, false, 1024}, {128, 4, 2, 2880, false, true, 1024}, {33, 8, 3, 200, true, false, 1024}};
     for (const Shape& s : shapes)
       QTest::addRow("E %d k %d tokens %d cols %d%s %s wg %d", s.e, s.k, s.tokens, s.cols, s.ties ? " ties" : "",
                     s.bf16 ? "bf16" : "f32", s.wg)

@@ -236,7 +236,9 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
       if (L.router.parts.size() != 1)
         fail(ErrorKind::Unsupported, "vulkan: the router matrix must fit one storage buffer");
       auto& slot = p.router[L.router.format];
-      if (!slot) slot = make("router_topk", 8, sizeof(RouterPush), {device_->workgroup_size(128), L.router.format});
+      // Decode runs the router as one workgroup, which reads the whole matrix:
+      // the more invocations, the more of its loads are in flight at once.
+      if (!slot) slot = make("router_topk", 8, sizeof(RouterPush), {device_->workgroup_size(1024), L.router.format});
     }
     p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
     p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
