@@ -35,6 +35,7 @@ layout(push_constant) uniform Params {
 #include "common/mxfp4.glsl"
 
 void main() {
+  load_fp4_values();  // before any return: it has a barrier
   const uint r0 = flat_workgroup_id() * ROWS;
   if (r0 >= p.hidden) return;  // uniform across the workgroup
   const uint t = gl_WorkGroupID.z;

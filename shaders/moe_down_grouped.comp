@@ -37,6 +37,7 @@ layout(push_constant) uniform Params {
 #include "common/moe_route.glsl"
 
 void main() {
+  load_fp4_values();  // before any return: it has a barrier
   const uint r0 = gl_WorkGroupID.x * ROWS;
   const uint tile = gl_WorkGroupID.y;
   if (tile >= route[0] || r0 >= p.hidden) return;  // uniform

@@ -38,6 +38,7 @@ layout(push_constant) uniform Params {
 #include "common/mxfp4.glsl"
 
 void main() {
+  load_fp4_values();  // before any return: it has a barrier
   const uint i0 = gl_WorkGroupID.x * PAIRS;
   const uint slot = gl_WorkGroupID.y;
   const uint t = gl_WorkGroupID.z;

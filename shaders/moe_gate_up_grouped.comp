@@ -38,6 +38,7 @@ layout(push_constant) uniform Params {
 #include "common/moe_route.glsl"
 
 void main() {
+  load_fp4_values();  // before any return: it has a barrier
   const uint i0 = gl_WorkGroupID.x * PAIRS;
   const uint tile = gl_WorkGroupID.y;
   if (tile >= route[0] || i0 >= p.inter) return;  // uniform

@@ -2,23 +2,37 @@
 // blocks of 16 bytes (a uvec4; the low nibbles are elements 0..15 of the block,
 // the high nibbles elements 16..31, FP4 E2M1), and separately one E8M0 scale
 // byte per block, packed four to a word. Include after declaring
-// `uvec4 qs[]` and `uint scales[]`.
+// `uvec4 qs[]` and `uint scales[]` (and the workgroup size).
 //
-// FP4 values are built with integer ops rather than looked up in a constant
-// array: lanes of a subgroup index such a table divergently, which some GPUs
-// serialize.
+// A product reads 2 weights a byte, so on a GPU with fast memory decoding is
+// its cost: an H100 has about 2.5 integer operations a weight to spend at full
+// bandwidth. Building each float from its code (fp4 below) takes about 7, so
+// the products look the 16 values up in shared memory instead: a shift and a
+// mask for the index, then one load. An SM serves 32 such loads a clock and
+// runs 64 integer operations, so that is some 30 weights a clock where 7
+// operations a weight allowed 9 (an H100 at full bandwidth needs about 29,
+// 14.5 bytes a clock an SM). Shared memory rather than a constant
+// array, since lanes index it divergently: 16 floats sit in 16 different
+// banks, so a subgroup's lookups never conflict, where a constant array's
+// divergent reads are serialized on some GPUs.
 
 // E2M1: sign bit 3, exponent bits 1-2, mantissa bit 0; exponent 0 is 0 or 0.5.
 // With i the low 3 bits, exponent e = i >> 1 and mantissa m = i & 1 make the
-// float bits (e + 126) << 23 | m << 22 = (i + 252) << 22 for i >= 2: two
-// multiply-adds (which GPUs run beside the integer units) and one select,
-// where building e and m apart took twice the integer operations. A decode
-// product reads 2 weights a byte, so on a GPU with fast memory (an H100 has
-// about 2.5 integer operations a weight at full bandwidth) these are its cost.
+// float bits (e + 126) << 23 | m << 22 = (i + 252) << 22 for i >= 2.
 float fp4(uint n) {
   const uint i = n & 7u;
   const uint magnitude = i >= 2u ? i * 0x00400000u + 0x3f000000u : i * 0x3f000000u;  // i = 1: 0.5, i = 0: 0
   return uintBitsToFloat(magnitude | ((n & 8u) << 28));
+}
+
+shared float fp4_values[16];
+
+// Fills fp4_values. Every invocation of the workgroup calls it once, in
+// uniform control flow (first thing in main), before any block_dot.
+void load_fp4_values() {
+  for (uint n = gl_LocalInvocationID.x; n < 16u; n += gl_WorkGroupSize.x) fp4_values[n] = fp4(n);
+  memoryBarrierShared();
+  barrier();
 }
 
 // 2^(e-127) exactly; 0 is the subnormal 2^-127 and 255 is NaN, as E8M0 defines.
@@ -35,8 +49,10 @@ float block_dot(uvec4 q4, vec4 xs[8]) {
   float s = 0.0;
   for (uint w = 0; w < 4u; ++w) {
     const uint word = q4[w];
-    const vec4 lo = vec4(fp4(word & 15u), fp4((word >> 8) & 15u), fp4((word >> 16) & 15u), fp4((word >> 24) & 15u));
-    const vec4 hi = vec4(fp4((word >> 4) & 15u), fp4((word >> 12) & 15u), fp4((word >> 20) & 15u), fp4(word >> 28));
+    const vec4 lo = vec4(fp4_values[word & 15u], fp4_values[(word >> 8) & 15u], fp4_values[(word >> 16) & 15u],
+                         fp4_values[(word >> 24) & 15u]);
+    const vec4 hi = vec4(fp4_values[(word >> 4) & 15u], fp4_values[(word >> 12) & 15u], fp4_values[(word >> 20) & 15u],
+                         fp4_values[word >> 28]);
     s += dot(lo, xs[w]) + dot(hi, xs[4u + w]);
   }
   return s;
