@@ -63,12 +63,21 @@ void main() {
       q[r] = qs[block];
       sc[r] = block_scale(block);
     }
-    for (uint j = 0; j < TILE; ++j) {
-      const uint ab = entry[j] * (p.inter / 4u) + b * 8u;
-      vec4 xs[8];
-      for (uint c = 0; c < 8u; ++c) xs[c] = act4[ab + c];
-      for (uint r = 0; r < ROWS; ++r) acc[r][j] += block_dot(q[r], xs) * sc[r];
+    // As in moe_gate_up_grouped: each weight word decoded once for the tile.
+    float s[MAX_ROWS][MAX_TILE];
+    for (uint r = 0; r < MAX_ROWS; ++r)
+      for (uint j = 0; j < MAX_TILE; ++j) s[r][j] = 0.0;
+    for (uint w = 0; w < 4u; ++w) {
+      vec4 lo[MAX_ROWS], hi[MAX_ROWS];
+      for (uint r = 0; r < ROWS; ++r) fp4_word(q[r][w], lo[r], hi[r]);
+      for (uint j = 0; j < TILE; ++j) {
+        const uint ab = entry[j] * (p.inter / 4u) + b * 8u;
+        const vec4 xl = act4[ab + w], xh = act4[ab + 4u + w];
+        for (uint r = 0; r < ROWS; ++r) s[r][j] += dot(lo[r], xl) + dot(hi[r], xh);
+      }
     }
+    for (uint r = 0; r < ROWS; ++r)
+      for (uint j = 0; j < TILE; ++j) acc[r][j] += s[r][j] * sc[r];
   }
   for (uint j = 0; j < TILE; ++j) {
     for (uint r = 0; r < ROWS; ++r) {

@@ -65,12 +65,22 @@ void main() {
       q[r] = qs[block];
       sc[r] = block_scale(block);
     }
-    for (uint j = 0; j < TILE; ++j) {
-      const uint xb = (entry[j] / p.k) * (p.hidden / 4u) + b * 8u;
-      vec4 xs[8];
-      for (uint c = 0; c < 8u; ++c) xs[c] = x4[xb + c];
-      for (uint r = 0; r < 2 * PAIRS; ++r) acc[r][j] += block_dot(q[r], xs) * sc[r];
+    // Each weight word is decoded once for the tile's TILE tokens, then the
+    // block's sums are those of block_dot (same terms, same order).
+    float s[MAX_ROWS][MAX_TILE];
+    for (uint r = 0; r < MAX_ROWS; ++r)
+      for (uint j = 0; j < MAX_TILE; ++j) s[r][j] = 0.0;
+    for (uint w = 0; w < 4u; ++w) {
+      vec4 lo[MAX_ROWS], hi[MAX_ROWS];
+      for (uint r = 0; r < 2 * PAIRS; ++r) fp4_word(q[r][w], lo[r], hi[r]);
+      for (uint j = 0; j < TILE; ++j) {
+        const uint xb = (entry[j] / p.k) * (p.hidden / 4u) + b * 8u;
+        const vec4 xl = x4[xb + w], xh = x4[xb + 4u + w];
+        for (uint r = 0; r < 2 * PAIRS; ++r) s[r][j] += dot(lo[r], xl) + dot(hi[r], xh);
+      }
     }
+    for (uint r = 0; r < 2 * PAIRS; ++r)
+      for (uint j = 0; j < TILE; ++j) acc[r][j] += s[r][j] * sc[r];
   }
   for (uint j = 0; j < TILE; ++j) {
     for (uint pr = 0; pr < PAIRS; ++pr) {

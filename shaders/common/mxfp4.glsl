@@ -44,15 +44,22 @@ float e8m0(uint e) {
 
 float block_scale(uint block) { return e8m0((scales[block >> 2] >> ((block & 3u) * 8u)) & 0xffu); }
 
-// dot(one block's 32 weights, x) unscaled, with x[4j .. 4j+3] in xs[j].
+// The 8 weights of word w of a block: elements 4w .. 4w+3 (low nibbles) in lo,
+// 16 + 4w .. 16 + 4w+3 (high nibbles) in hi.
+void fp4_word(uint word, out vec4 lo, out vec4 hi) {
+  lo = vec4(fp4_values[word & 15u], fp4_values[(word >> 8) & 15u], fp4_values[(word >> 16) & 15u],
+            fp4_values[(word >> 24) & 15u]);
+  hi = vec4(fp4_values[(word >> 4) & 15u], fp4_values[(word >> 12) & 15u], fp4_values[(word >> 20) & 15u],
+            fp4_values[word >> 28]);
+}
+
+// dot(one block's 32 weights, x) unscaled, with x[4j .. 4j+3] in xs[j]. The
+// grouped kernels sum the same terms in the same order, word by word.
 float block_dot(uvec4 q4, vec4 xs[8]) {
   float s = 0.0;
   for (uint w = 0; w < 4u; ++w) {
-    const uint word = q4[w];
-    const vec4 lo = vec4(fp4_values[word & 15u], fp4_values[(word >> 8) & 15u], fp4_values[(word >> 16) & 15u],
-                         fp4_values[(word >> 24) & 15u]);
-    const vec4 hi = vec4(fp4_values[(word >> 4) & 15u], fp4_values[(word >> 12) & 15u], fp4_values[(word >> 20) & 15u],
-                         fp4_values[word >> 28]);
+    vec4 lo, hi;
+    fp4_word(q4[w], lo, hi);
     s += dot(lo, xs[w]) + dot(hi, xs[4u + w]);
   }
   return s;
