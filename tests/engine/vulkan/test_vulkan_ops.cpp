@@ -23,6 +23,7 @@
 #include "backends/vulkan/vk_device.h"
 #include "backends/vulkan/vk_memory.h"
 #include "backends/vulkan/vk_pipeline.h"
+#include "backends/vulkan/vk_push_constants.h"
 #include "backends/vulkan/vk_runner.h"
 #include "backends/vulkan/vk_shaders.h"
 #include "vulkan_test_support.h"
@@ -35,16 +36,6 @@ using namespace ossdesk;
 using vk_test::random_floats;
 
 namespace {
-
-struct MatvecPush {
-  std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
-  float eps;
-};
-
-struct RmsnormPush {
-  std::uint32_t dim, rows;
-  float eps;
-};
 
 // Max over outputs of |gpu - cpu| / bound, where bound = tol * sum_c |w_c x_c| + tol:
 // a float32 dot product differs from another summation order by at most a small
@@ -85,7 +76,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
 
     // Several tokens go through the batched variant (8 tokens per workgroup), as in prefill.
     const std::uint32_t tokens_per_group = tokens > 1 ? 8 : 1;
-    auto p = pipeline("matvec", 6, sizeof(MatvecPush), {device_->workgroup_size(128), rows_per_group, format, tokens_per_group},
+    auto p = pipeline("matvec", 6, sizeof(vk::MatvecPush), {device_->workgroup_size(128), rows_per_group, format, tokens_per_group},
                       subgroup);
     if (!p) return {-1, -1};
     vk::Buffer wb = device_buffer(bytes.data(), bytes.size());
@@ -95,7 +86,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
     vk::Buffer yb(*device_, ref.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer nb = device_buffer(norm.data(), norm.size() * 4);
-    const MatvecPush push{static_cast<std::uint32_t>(w.rows),
+    const vk::MatvecPush push{static_cast<std::uint32_t>(w.rows),
                           static_cast<std::uint32_t>(w.cols),
                           push_stride,
                           0,
@@ -252,12 +243,12 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     std::vector<float> ref(x.size());
     cpu::rmsnorm(x.data(), sv, eps, rows, dim, ref.data());
 
-    auto p = pipeline("rmsnorm", 3, sizeof(RmsnormPush), {device_->workgroup_size(256)}, subgroup);
+    auto p = pipeline("rmsnorm", 3, sizeof(vk::RmsNormPush), {device_->workgroup_size(256)}, subgroup);
     if (!p) QSKIP("the device has no subgroup arithmetic");
     vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
     vk::Buffer sb = device_buffer(scale.data(), scale.size() * 4);
     vk::Buffer ob(*device_, x.size() * 4, vk::MemoryKind::DeviceLocal);
-    const RmsnormPush push{static_cast<std::uint32_t>(dim), static_cast<std::uint32_t>(rows), static_cast<float>(eps)};
+    const vk::RmsNormPush push{static_cast<std::uint32_t>(dim), static_cast<std::uint32_t>(rows), static_cast<float>(eps)};
     runner_->dispatch(*p, {&xb, &sb, &ob}, &push, sizeof push, vk::flat_groups(*device_, static_cast<std::uint64_t>(rows)));
     std::vector<float> got(x.size());
     runner_->download(ob, got.data(), got.size() * 4);

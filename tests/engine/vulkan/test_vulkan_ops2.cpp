@@ -27,6 +27,7 @@
 #include "backends/vulkan/vk_device.h"
 #include "backends/vulkan/vk_memory.h"
 #include "backends/vulkan/vk_pipeline.h"
+#include "backends/vulkan/vk_push_constants.h"
 #include "backends/vulkan/vk_runner.h"
 #include "backends/vulkan/vk_shaders.h"
 #include "op_checks.h"
@@ -41,24 +42,6 @@ using vk_test::random_floats;
 
 namespace {
 
-struct RopePush {
-  std::uint32_t q_heads, kv_heads, half_dim;
-  float concentration;
-  std::uint32_t ring;
-};
-
-struct AttentionPush {
-  std::uint32_t heads, kv_heads, window, ring;
-  float scale;
-  std::uint32_t split_keys, splits;  // 0, 1: one workgroup per (head, token)
-};
-
-struct PrefillAttentionPush {
-  std::uint32_t heads, kv_heads, window, ring;
-  float scale;
-  std::uint32_t tokens;
-};
-
 // The step buffer the forward pass keeps on the device: [0] = position of token 0.
 std::vector<std::uint32_t> step_words(int position, int tokens) {
   std::vector<std::uint32_t> s(4 + static_cast<std::size_t>(tokens), 0);
@@ -67,11 +50,6 @@ std::vector<std::uint32_t> step_words(int position, int tokens) {
 }
 
 float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
-
-struct RouterPush {
-  std::uint32_t experts, k, tokens, cols, row_stride;
-  float eps;
-};
 
 struct SwigluPush {
   std::uint32_t n;
@@ -170,7 +148,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     const std::vector<std::uint32_t> empty_cache(cache_slots * kv_words, kUntouched);
 
     const std::uint32_t wg = device_->workgroup_size(64);
-    auto p = pipeline("rope", 7, sizeof(RopePush), {wg}, false);
+    auto p = pipeline("rope", 7, sizeof(vk::RopePush), {wg}, false);
     QVERIFY(p);
     vk::Buffer qb = device_buffer(q.data(), qn * 4);
     vk::Buffer kb = device_buffer(k.data(), kn * 4);
@@ -180,7 +158,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     vk::Buffer fb = device_buffer(rope.inv_freq().data(), rope.inv_freq().size() * 4);
     const auto step = step_words(position, tokens);
     vk::Buffer stb = device_buffer(step.data(), step.size() * 4);
-    const RopePush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+    const vk::RopePush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
                         static_cast<std::uint32_t>(half), rope.concentration(), static_cast<std::uint32_t>(ring)};
     const std::uint64_t pairs = static_cast<std::uint64_t>(heads + kv_heads) * half;
     runner_->dispatch(*p, {&qb, &kb, &fb, &stb, &vb, &kcb, &vcb}, &push, sizeof push,
@@ -338,11 +316,11 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     const bool tiled = kernel == "attention_prefill";
     std::unique_ptr<vk::ComputePipeline> p;
     if (tiled) {
-      p = pipeline("attention_prefill", 6, sizeof(PrefillAttentionPush), {wg, static_cast<std::uint32_t>(head_dim), 32},
+      p = pipeline("attention_prefill", 6, sizeof(vk::PrefillAttentionPush), {wg, static_cast<std::uint32_t>(head_dim), 32},
                    false);
     } else {
       QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
-      p = pipeline("attention", 6, sizeof(AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)}, subgroup);
+      p = pipeline("attention", 6, sizeof(vk::AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)}, subgroup);
     }
     if (!p) QSKIP("the device has no subgroup arithmetic");
     const auto step = step_words(position, tokens);
@@ -355,13 +333,13 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     const auto T = static_cast<std::uint32_t>(tokens);
     if (tiled) {
-      const PrefillAttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+      const vk::PrefillAttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
                                       static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, T};
       runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
                         vk::GroupCount{static_cast<std::uint32_t>(kv_heads),
                                        groups_of(static_cast<std::uint64_t>(tokens) * (heads / kv_heads), wg), 1});
     } else {
-      const AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
+      const vk::AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
                                static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, 0, 1};
       runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
                         vk::GroupCount{static_cast<std::uint32_t>(heads), 1, T});
@@ -483,11 +461,11 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     vk::Buffer normed_b(*device_, x.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer ib(*device_, ref_index.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer ob(*device_, ref_weight.size() * 4, vk::MemoryKind::DeviceLocal);
-    const RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k),
+    const vk::RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k),
                           static_cast<std::uint32_t>(tokens), static_cast<std::uint32_t>(cols),
                           static_cast<std::uint32_t>(bf16 ? cols / 2 : cols), eps};
     for (const bool subgroup : {false, true}) {
-      auto p = pipeline("router_topk", 8, sizeof(RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
+      auto p = pipeline("router_topk", 8, sizeof(vk::RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
       if (!p) continue;  // no subgroup arithmetic on this device
       runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob, &nb, &normed_b}, &push, sizeof push,
                         vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens)));

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "backends/sampling.h"
+#include "backends/vulkan/vk_push_constants.h"
 #include "backends/vulkan/vk_sampling.h"
 #include "vulkan_test_support.h"
 
@@ -25,10 +26,6 @@ using namespace ossdesk;
 namespace {
 
 constexpr std::uint32_t kParams = 8;  // word of the sampling parameters in the step buffer, after the header
-
-struct ArgmaxPush {
-  std::uint32_t n, per_group, offset;
-};
 
 }  // namespace
 
@@ -180,12 +177,12 @@ class TestVulkanSampling : public vk_test::VulkanOpTest {
     vk::Buffer step(*device_, 8 * 4, vk::MemoryKind::DeviceLocal);
     const std::uint32_t wg = device_->workgroup_size(256);
     for (const bool subgroup : {false, true}) {
-      auto first = pipeline("argmax", 3, sizeof(ArgmaxPush), {wg, 0}, subgroup);
-      auto second = pipeline("argmax", 3, sizeof(ArgmaxPush), {wg, 1}, subgroup);
+      auto first = pipeline("argmax", 3, sizeof(vk::ArgmaxPush), {wg, 0}, subgroup);
+      auto second = pipeline("argmax", 3, sizeof(vk::ArgmaxPush), {wg, 1}, subgroup);
       if (!first || !second) continue;
       const std::uint32_t header[5] = {0, 0xdeadbeef, 0, 0, 0xdeadbeef};
       runner_->upload(step, header, sizeof header);
-      const ArgmaxPush a{n, per, 0}, b{groups, 0, 0};
+      const vk::ArgmaxPush a{n, per, 0}, b{groups, 0, 0};
       runner_->dispatch(*first, {&logits, &partial, &step}, &a, sizeof a, {groups, 1, 1});
       runner_->dispatch(*second, {&logits, &partial, &step}, &b, sizeof b, {1, 1, 1});
       std::uint32_t back[5] = {};

@@ -6,6 +6,7 @@
 
 #include "backends/cpu/rope.h"
 #include "backends/vulkan/vk_check.h"
+#include "backends/vulkan/vk_push_constants.h"
 #include "backends/vulkan/vk_sampling.h"
 #include "ossdesk/error.h"
 
@@ -28,79 +29,15 @@ constexpr std::uint32_t kDownRows = 2;
 constexpr std::uint32_t kMoeTile = 8;
 constexpr std::uint32_t kGroupedPairs = 2;
 constexpr std::uint32_t kGroupedDownRows = 4;
-constexpr std::uint32_t kRouteTiles = 4;  // common/moe_route.glsl: ROUTE_TILES
 constexpr std::uint32_t kArgmaxPerGroup = 4096;
 
 std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 std::uint32_t div_up(std::uint64_t a, std::uint64_t b) { return static_cast<std::uint32_t>((a + b - 1) / b); }
 VkDescriptorBufferInfo whole(const Buffer& b) { return {b.handle(), 0, VK_WHOLE_SIZE}; }
 
-struct RmsNormPush {
-  std::uint32_t dim, rows;
-  float eps;
-};
-struct EmbedPush {
-  std::uint32_t rows, row0, cols, row_stride;
-};
-struct MatvecPush {
-  std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
-  float eps;
-};
-struct MatvecDotPush {
-  std::uint32_t rows, cols, row_stride, row0, y_stride, tokens, flags;
-};
-struct QuantizePush {
-  std::uint32_t blocks, x_offset;
-};
-struct RopePush {
-  std::uint32_t q_heads, kv_heads, half_dim;
-  float concentration;
-  std::uint32_t ring;
-};
-struct AttentionPush {
-  std::uint32_t heads, kv_heads, window, ring;
-  float scale;
-  std::uint32_t split_keys, splits;
-};
-struct PrefillAttentionPush {
-  std::uint32_t heads, kv_heads, window, ring;
-  float scale;
-  std::uint32_t tokens;
-};
 constexpr std::uint32_t kPrefillKeyTile = 32;  // keys staged in shared memory per step
-struct CombineAttentionPush {
-  std::uint32_t heads, splits;
-};
 // Decode attention spreads one head's keys over at most this many workgroups.
 constexpr std::uint32_t kMaxAttentionSplits = 64;
-struct RouterPush {
-  std::uint32_t experts, k, tokens, cols, row_stride;
-  float eps;
-};
-struct GateUpPush {
-  std::uint32_t hidden, inter, k, e0, count;
-  float limit;
-};
-struct DownPush {
-  std::uint32_t hidden, inter, k, e0, count;
-};
-struct RoutePush {
-  std::uint32_t assignments, experts, entry_base;
-};
-struct GateUpGroupedPush {
-  std::uint32_t hidden, inter, k, e0, count;
-  float limit;
-  std::uint32_t entry_base;
-};
-struct DownGroupedPush {
-  std::uint32_t hidden, inter, k, e0, count, entry_base;
-};
-struct CombinePush {
-  std::uint32_t hidden, k, tokens;
-};
-struct ArgmaxPush {
-  std::uint32_t n, per_group, offset;
-};
 std::string gib(std::uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
@@ -296,10 +233,10 @@ std::uint64_t VulkanBackend::activation_bytes() const {
 // Routing table layout (common/moe_route.glsl) for a chunk of `tokens`: the
 // tiles first, then the assignments grouped by expert.
 std::uint32_t VulkanBackend::max_tiles(int tokens) const {
-  return div_up(static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(config_.experts_per_token), kMoeTile) +
-         u32(config_.num_experts);
+  return max_route_tiles(static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(config_.experts_per_token),
+                         u32(config_.num_experts), kMoeTile);
 }
-std::uint32_t VulkanBackend::route_entry_base(int tokens) const { return kRouteTiles + 3 * max_tiles(tokens); }
+std::uint32_t VulkanBackend::route_entry_base(int tokens) const { return vk::route_entry_base(max_tiles(tokens)); }
 
 const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool batched) {
   auto& slot = matvec_pipelines_[{format, batched}];

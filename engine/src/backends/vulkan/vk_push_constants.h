@@ -1,0 +1,85 @@
+// The push constants of the shaders in shaders/, laid out as each shader's
+// `Params` block declares them (std430 scalars: no padding). The backend and
+// the op tests both fill these, so a shader's parameters are written once.
+#pragma once
+
+#include <cstdint>
+
+namespace ossdesk::vk {
+
+struct RmsNormPush {  // rmsnorm.comp
+  std::uint32_t dim, rows;
+  float eps;
+};
+struct EmbedPush {  // embed.comp
+  std::uint32_t rows, row0, cols, row_stride;
+};
+struct MatvecPush {  // matvec.comp
+  std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
+  float eps;
+};
+struct MatvecDotPush {  // matvec_q8_dot.comp
+  std::uint32_t rows, cols, row_stride, row0, y_stride, tokens, flags;
+};
+struct QuantizePush {  // quantize_q8.comp
+  std::uint32_t blocks, x_offset;
+};
+struct RopePush {  // rope.comp
+  std::uint32_t q_heads, kv_heads, half_dim;
+  float concentration;
+  std::uint32_t ring;
+};
+struct AttentionPush {  // attention.comp; split_keys 0, splits 1: one workgroup per (head, token)
+  std::uint32_t heads, kv_heads, window, ring;
+  float scale;
+  std::uint32_t split_keys, splits;
+};
+struct PrefillAttentionPush {  // attention_prefill.comp
+  std::uint32_t heads, kv_heads, window, ring;
+  float scale;
+  std::uint32_t tokens;
+};
+struct CombineAttentionPush {  // attention_combine.comp
+  std::uint32_t heads, splits;
+};
+struct RouterPush {  // router_topk.comp
+  std::uint32_t experts, k, tokens, cols, row_stride;
+  float eps;
+};
+struct GateUpPush {  // moe_gate_up.comp
+  std::uint32_t hidden, inter, k, e0, count;
+  float limit;
+};
+struct DownPush {  // moe_down.comp
+  std::uint32_t hidden, inter, k, e0, count;
+};
+struct RoutePush {  // moe_route.comp
+  std::uint32_t assignments, experts, entry_base;
+};
+struct GateUpGroupedPush {  // moe_gate_up_grouped.comp
+  std::uint32_t hidden, inter, k, e0, count;
+  float limit;
+  std::uint32_t entry_base;
+};
+struct DownGroupedPush {  // moe_down_grouped.comp
+  std::uint32_t hidden, inter, k, e0, count, entry_base;
+};
+struct CombinePush {  // moe_combine.comp
+  std::uint32_t hidden, k, tokens;
+};
+struct ArgmaxPush {  // argmax.comp
+  std::uint32_t n, per_group, offset;
+};
+
+// The routing table of the grouped experts (common/moe_route.glsl): ROUTE_TILES
+// header words, then 3 words (expert, first entry, count) for each of up to
+// max_route_tiles() tiles, then the assignments grouped by expert from
+// route_entry_base().
+constexpr std::uint32_t kRouteTiles = 4;
+// Every expert may leave one partial tile beyond the full ones.
+inline std::uint32_t max_route_tiles(std::uint64_t assignments, std::uint32_t experts, std::uint32_t tile) {
+  return static_cast<std::uint32_t>((assignments + tile - 1) / tile) + experts;
+}
+inline std::uint32_t route_entry_base(std::uint32_t max_tiles) { return kRouteTiles + 3 * max_tiles; }
+
+}  // namespace ossdesk::vk
