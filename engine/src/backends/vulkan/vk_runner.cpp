@@ -145,10 +145,20 @@ void OpRunner::copy(const Buffer& src, const Buffer& dst, std::uint64_t bytes) {
 
 void OpRunner::dispatch(const ComputePipeline& pipeline, std::initializer_list<const Buffer*> buffers, const void* push,
                         std::uint32_t push_bytes, GroupCount groups) {
-  // One-dispatch recording: the barriers order it after earlier uploads and
-  // before later downloads.
   std::vector<VkDescriptorBufferInfo> infos;
   for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+  dispatch(pipeline, std::span<const VkDescriptorBufferInfo>(infos), push, push_bytes, groups);
+}
+
+void OpRunner::dispatch(const ComputePipeline& pipeline, std::initializer_list<VkDescriptorBufferInfo> buffers,
+                        const void* push, std::uint32_t push_bytes, GroupCount groups) {
+  dispatch(pipeline, std::span<const VkDescriptorBufferInfo>(buffers.begin(), buffers.size()), push, push_bytes, groups);
+}
+
+void OpRunner::dispatch(const ComputePipeline& pipeline, std::span<const VkDescriptorBufferInfo> infos, const void* push,
+                        std::uint32_t push_bytes, GroupCount groups) {
+  // One-dispatch recording: the barriers order it after earlier uploads and
+  // before later downloads.
   Recording r(device_, pool_, 1, false);
   r.barrier();
   r.dispatch(pipeline, infos, push, push_bytes, groups);

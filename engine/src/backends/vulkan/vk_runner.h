@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 
 #include "backends/vulkan/vk_device.h"
 #include "backends/vulkan/vk_memory.h"
@@ -41,8 +42,13 @@ class OpRunner {
   // Binds `buffers` at bindings 0.., pushes `push` and dispatches `groups`; returns when done.
   void dispatch(const ComputePipeline& pipeline, std::initializer_list<const Buffer*> buffers, const void* push,
                 std::uint32_t push_bytes, GroupCount groups);
+  // The same with buffer ranges (e.g. the slices of GpuWeights).
+  void dispatch(const ComputePipeline& pipeline, std::initializer_list<VkDescriptorBufferInfo> buffers, const void* push,
+                std::uint32_t push_bytes, GroupCount groups);
 
  private:
+  void dispatch(const ComputePipeline& pipeline, std::span<const VkDescriptorBufferInfo> buffers, const void* push,
+                std::uint32_t push_bytes, GroupCount groups);
   void destroy();
   VkCommandBuffer begin();
   void submit_and_wait(VkCommandBuffer cmd);
