@@ -16,6 +16,7 @@ if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
   $B/vulkan_ops2 2>&1 | grep -E "device:|Totals|FAIL" | head
   $B/vulkan_ops 2>&1 | grep -E "Totals|FAIL" | head
   $B/vulkan_sampling 2>&1 | grep -E "Totals|FAIL" | head
+  $B/vulkan_experts 2>&1 | grep -E "Totals|FAIL" | head
   $B/vulkan_model 2>&1 | grep -E "device:|Totals|FAIL|max" | head -40
   $B/cuda_loader 2>&1 | grep -E "CUDA devices|Totals|FAIL" | head
   $B/cuda_ops 2>&1 | grep -E "Totals|FAIL|Loc|max" | head -40

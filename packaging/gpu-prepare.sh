@@ -26,7 +26,7 @@ if ! ls .gl/*.deb >/dev/null 2>&1; then
 fi
 
 programs=("$BUILD/bin/ossdesk-cli")
-for t in vulkan_ops vulkan_ops2 vulkan_sampling vulkan_model cuda_loader cuda_ops cuda_model; do programs+=("$BUILD/tests/bin/$t"); done
+for t in vulkan_ops vulkan_ops2 vulkan_sampling vulkan_experts vulkan_model cuda_loader cuda_ops cuda_model; do programs+=("$BUILD/tests/bin/$t"); done
 for p in "${programs[@]}" "$BUILD/lib/libossdesk_cuda.so"; do
   [ -f "$p" ] || { echo "gpu-prepare: $p is missing; build with OSSDESK_CUDA=AUTO and nvcc present first" >&2; exit 1; }
 done
