@@ -4,7 +4,9 @@
 // prefill kernels (moe_route, moe_gate_up_grouped, moe_down_grouped,
 // moe_combine), each in the shared-memory and the subgroup variant. The
 // weights are layer 0 of a synthesized model, uploaded by vk::GpuWeights as
-// the backend uploads them, with 8 experts, or 128 as gpt-oss-120b.
+// the backend uploads them, with 8 experts, or 128 as gpt-oss-120b, from a
+// Hugging Face folder (BF16 router) or a GGUF file (F32 router, ggml's FP4
+// packing).
 // vulkan_model checks the same kernels only inside whole models, on the
 // subgroup variant a device picks.
 #include <QObject>
@@ -44,15 +46,16 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
   Q_OBJECT
 
   const cpu::OpContext ctx_{pool_, cpu::cpu_kernels()};
-  UploadedModel model_8_experts_, model_128_experts_;
+  UploadedModel model_8_experts_, model_8_experts_gguf_, model_128_experts_;
 
-  UploadedModel synthesize(int experts, const std::string& name) {
+  UploadedModel synthesize(int experts, bool gguf, const std::string& name) {
     SynthOptions o;
     o.config = config_preset("tiny");
     o.config.hidden_size = 160;  // 5 MXFP4 blocks a row: fewer than a workgroup's invocations
     o.config.intermediate_size = 96;
     o.config.vocab_size = 1000;
     o.config.num_experts = experts;
+    o.gguf = gguf;
     o.out = std::string(OSSDESK_TEST_WORK_DIR) + "/" + name;
     o.seed = 21;
     synth_model(o);
@@ -66,42 +69,47 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
  private slots:
   void initTestCase() {
     qInfo("device: %s", open_device().info.name.c_str());
-    model_8_experts_ = synthesize(8, "vulkan-experts-8-hf");
-    model_128_experts_ = synthesize(config_preset("120b").num_experts, "vulkan-experts-128-hf");
+    model_8_experts_ = synthesize(8, false, "vulkan-experts-8-hf");
+    model_8_experts_gguf_ = synthesize(8, true, "vulkan-experts-8.gguf");
+    model_128_experts_ = synthesize(config_preset("120b").num_experts, false, "vulkan-experts-128-hf");
   }
 
   void experts_match_cpu_moe_data() {
     QTest::addColumn<int>("experts");
+    QTest::addColumn<bool>("gguf");
     QTest::addColumn<int>("tokens");
     QTest::addColumn<int>("k");  // experts per token (the model's: 4)
     QTest::addColumn<bool>("grouped");
     QTest::addColumn<int>("rows");  // rows (gate/up pairs for gate_up) per workgroup
     QTest::addColumn<int>("tile");  // grouped: assignments per tile
-    QTest::newRow("8 experts, decode") << 8 << 1 << 4 << false << 2 << 0;
-    QTest::newRow("8 experts, 3 tokens, top 3, one row") << 8 << 3 << 3 << false << 1 << 0;
-    QTest::newRow("8 experts, 3 tokens, 4 rows") << 8 << 3 << 4 << false << 4 << 0;
-    QTest::newRow("8 experts, grouped, 37 tokens") << 8 << 37 << 4 << true << 2 << 8;
-    QTest::newRow("8 experts, grouped, 5 tokens, tiles of 3") << 8 << 5 << 4 << true << 1 << 3;
-    QTest::newRow("128 experts, decode") << 128 << 1 << 4 << false << 2 << 0;
-    QTest::newRow("128 experts, grouped, 37 tokens") << 128 << 37 << 4 << true << 2 << 8;
+    QTest::newRow("8 experts, decode") << 8 << false << 1 << 4 << false << 2 << 0;
+    QTest::newRow("8 experts, 3 tokens, top 3, one row") << 8 << false << 3 << 3 << false << 1 << 0;
+    QTest::newRow("8 experts, 3 tokens, 4 rows") << 8 << false << 3 << 4 << false << 4 << 0;
+    QTest::newRow("8 experts, grouped, 37 tokens") << 8 << false << 37 << 4 << true << 2 << 8;
+    QTest::newRow("8 experts, grouped, 5 tokens, tiles of 3") << 8 << false << 5 << 4 << true << 1 << 3;
+    QTest::newRow("8 experts, GGUF, decode") << 8 << true << 1 << 4 << false << 2 << 0;
+    QTest::newRow("8 experts, GGUF, grouped, 37 tokens") << 8 << true << 37 << 4 << true << 2 << 8;
+    QTest::newRow("128 experts, decode") << 128 << false << 1 << 4 << false << 2 << 0;
+    QTest::newRow("128 experts, grouped, 37 tokens") << 128 << false << 37 << 4 << true << 2 << 8;
   }
 
   // Layer 0's MLP on random residual rows: the residual after the experts
   // against cpu::moe's, relative to the size of the experts' contribution.
   void experts_match_cpu_moe() {
     QFETCH(int, experts);
+    QFETCH(bool, gguf);
     QFETCH(int, tokens);
     QFETCH(int, k);
     QFETCH(bool, grouped);
     QFETCH(int, rows);
     QFETCH(int, tile);
-    const UploadedModel& m = experts == 128 ? model_128_experts_ : model_8_experts_;
+    const UploadedModel& m = experts == 128 ? model_128_experts_ : (gguf ? model_8_experts_gguf_ : model_8_experts_);
     ModelConfig c = m.model->config();
     QCOMPARE(c.num_experts, experts);
     c.experts_per_token = k;
     const int H = c.hidden_size, I = c.intermediate_size;
     const LayerWeights& L = m.model->weights().layers[0];
-    std::mt19937 rng(static_cast<unsigned>(experts + tokens * 7 + k + rows * 3 + tile));
+    std::mt19937 rng(static_cast<unsigned>(experts + tokens * 7 + k + rows * 3 + tile + (gguf ? 100 : 0)));
     const auto x = test::random_floats(static_cast<std::size_t>(tokens) * H, rng, -3.0f, 3.0f);
     std::vector<float> normed(x.size()), ref = x;
     cpu::rmsnorm(x.data(), L.mlp_norm, c.rms_norm_eps, tokens, H, normed.data());
@@ -109,6 +117,8 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
 
     const vk::GpuWeights& w = *m.weights;
     const vk::GpuLayer& G = w.layers[0];
+    QCOMPARE(L.gate.first.format, gguf ? WeightFormat::MXFP4_GGML : WeightFormat::MXFP4_HF);
+    QCOMPARE(G.router.format, gguf ? 0u : 2u);  // F32, BF16
     QCOMPARE(G.router.parts.size(), std::size_t{1});
     const vk::GpuMatrix::Part& router = G.router.parts.front();
     const std::uint32_t T = u32(tokens), K = u32(k), E = u32(experts);
