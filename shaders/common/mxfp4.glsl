@@ -5,16 +5,14 @@
 // `uvec4 qs[]` and `uint scales[]` (and the workgroup size).
 //
 // A product reads 2 weights a byte, so on a GPU with fast memory decoding is
-// its cost: an H100 has about 2.5 integer operations a weight to spend at full
-// bandwidth. Building each float from its code (fp4 below) takes about 7, so
-// the products look the 16 values up in shared memory instead: a shift and a
-// mask for the index, then one load. An SM serves 32 such loads a clock and
-// runs 64 integer operations, so that is some 30 weights a clock where 7
-// operations a weight allowed 9 (an H100 at full bandwidth needs about 29,
-// 14.5 bytes a clock an SM). Shared memory rather than a constant
-// array, since lanes index it divergently: 16 floats sit in 16 different
-// banks, so a subgroup's lookups never conflict, where a constant array's
-// divergent reads are serialized on some GPUs.
+// its cost: an H100 at full bandwidth (14.5 bytes a clock an SM) must turn
+// about 29 weights a clock into floats on each SM. Building a float from its
+// code (fp4 below) takes about 7 integer operations, and an SM runs 64 a
+// clock: 9 weights. So the products look the 16 values up in shared memory
+// instead: a shift and a mask for the index, then one load, of which an SM
+// serves 32 a clock: about 30 weights. Shared memory, not a constant array:
+// lanes index the table divergently, and 16 floats in 16 banks never
+// conflict, where some GPUs serialize divergent constant reads.
 
 // E2M1: sign bit 3, exponent bits 1-2, mantissa bit 0; exponent 0 is 0 or 0.5.
 // With i the low 3 bits, exponent e = i >> 1 and mantissa m = i & 1 make the
