@@ -32,7 +32,6 @@ using namespace ossdesk;
 namespace {
 
 std::uint32_t u32(std::int64_t v) { return static_cast<std::uint32_t>(v); }
-std::uint32_t div_up(std::uint64_t a, std::uint64_t b) { return static_cast<std::uint32_t>((a + b - 1) / b); }
 
 // A model and its weights on the device.
 struct UploadedModel {
@@ -124,23 +123,25 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
     const std::uint32_t T = u32(tokens), K = u32(k), E = u32(experts);
     const std::uint64_t assignments = std::uint64_t{T} * K;
     const float eps = static_cast<float>(c.rms_norm_eps), limit = static_cast<float>(c.swiglu_limit);
-    auto whole = [](const vk::Buffer& b) { return VkDescriptorBufferInfo{b.handle(), 0, VK_WHOLE_SIZE}; };
-    auto scratch = [this](std::uint64_t words) { return vk::Buffer(*device_, 4 * std::max<std::uint64_t>(words, 1), vk::MemoryKind::DeviceLocal); };
+    auto scratch = [this](std::uint64_t words) {
+      return vk::Buffer(*device_, 4 * std::max<std::uint64_t>(words, 1), vk::MemoryKind::DeviceLocal);
+    };
     const std::uint32_t tiles = grouped ? vk::max_route_tiles(assignments, E, u32(tile)) : 0;
     const std::uint32_t entry_base = vk::route_entry_base(tiles);
 
     for (const bool subgroup : {false, true}) {
-      auto router_p = pipeline("router_topk", 8, sizeof(vk::RouterPush), {device_->workgroup_size(1024), G.router.format}, subgroup);
+      auto router_p =
+          pipeline("router_topk", 8, sizeof(vk::RouterPush), {device_->workgroup_size(1024), G.router.format}, subgroup);
       if (!router_p) continue;  // no subgroup arithmetic on this device
       vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
       vk::Buffer normed_b = scratch(x.size()), choice = scratch(assignments), weight = scratch(assignments);
       vk::Buffer act = scratch(assignments * I), route = scratch(entry_base + assignments), out = scratch(assignments * H);
       vk::Buffer unread = scratch(1);
-      const VkDescriptorBufferInfo scales = G.router.format == 3 ? w.info(router.scales) : whole(unread);  // Q8 only
+      const VkDescriptorBufferInfo scales = G.router.format == 3 ? w.info(router.scales) : vk::whole(unread);  // Q8 only
       const vk::RouterPush router_push{E, K, T, G.router.cols, G.router.row_stride, eps};
       runner_->dispatch(*router_p,
-                        {w.info(router.words), scales, whole(xb), w.info(G.router_bias), whole(choice), whole(weight),
-                         w.info(G.mlp_norm), whole(normed_b)},
+                        {w.info(router.words), scales, vk::whole(xb), w.info(G.router_bias), vk::whole(choice), vk::whole(weight),
+                         w.info(G.mlp_norm), vk::whole(normed_b)},
                         &router_push, sizeof router_push, vk::flat_groups(*device_, T));
       const std::uint32_t wg = device_->workgroup_size(32);
       if (!grouped) {
@@ -149,16 +150,16 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
         for (const vk::GpuExpertGroup& g : G.experts) {
           const vk::GateUpPush push{u32(H), u32(I), K, g.e0, g.count, limit};
           runner_->dispatch(*gate_up,
-                            {whole(choice), w.info(g.gate_up_qs), w.info(g.gate_up_scales), whole(normed_b),
-                             w.info(G.gate_up_bias), whole(act)},
-                            &push, sizeof push, {div_up(u32(I), u32(rows)), K, T});
+                            {vk::whole(choice), w.info(g.gate_up_qs), w.info(g.gate_up_scales), vk::whole(normed_b),
+                             w.info(G.gate_up_bias), vk::whole(act)},
+                            &push, sizeof push, {vk::div_up(u32(I), u32(rows)), K, T});
         }
         for (const vk::GpuExpertGroup& g : G.experts) {
           const vk::DownPush push{u32(H), u32(I), K, g.e0, g.count};
           runner_->dispatch(*down,
-                            {whole(choice), whole(weight), w.info(g.down_qs), w.info(g.down_scales), whole(act),
-                             w.info(G.down_bias), whole(xb)},
-                            &push, sizeof push, vk::flat_groups(*device_, div_up(u32(H), u32(rows)), T));
+                            {vk::whole(choice), vk::whole(weight), w.info(g.down_qs), w.info(g.down_scales), vk::whole(act),
+                             w.info(G.down_bias), vk::whole(xb)},
+                            &push, sizeof push, vk::flat_groups(*device_, vk::div_up(u32(H), u32(rows)), T));
         }
       } else {
         auto route_p = pipeline("moe_route", 2, sizeof(vk::RoutePush), {device_->workgroup_size(256), u32(tile)}, false);
@@ -167,24 +168,24 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
         auto down = pipeline("moe_down_grouped", 7, sizeof(vk::DownGroupedPush), {wg, u32(rows), u32(tile)}, subgroup);
         auto combine = pipeline("moe_combine", 2, sizeof(vk::CombinePush), {device_->workgroup_size(256)}, false);
         const vk::RoutePush route_push{u32(assignments), E, entry_base};
-        runner_->dispatch(*route_p, {whole(choice), whole(route)}, &route_push, sizeof route_push, {1, 1, 1});
+        runner_->dispatch(*route_p, {vk::whole(choice), vk::whole(route)}, &route_push, sizeof route_push, {1, 1, 1});
         for (const vk::GpuExpertGroup& g : G.experts) {
           const vk::GateUpGroupedPush push{u32(H), u32(I), K, g.e0, g.count, limit, entry_base};
           runner_->dispatch(*gate_up,
-                            {whole(route), w.info(g.gate_up_qs), w.info(g.gate_up_scales), whole(normed_b),
-                             w.info(G.gate_up_bias), whole(act)},
-                            &push, sizeof push, {div_up(u32(I), pairs), tiles, 1});
+                            {vk::whole(route), w.info(g.gate_up_qs), w.info(g.gate_up_scales), vk::whole(normed_b),
+                             w.info(G.gate_up_bias), vk::whole(act)},
+                            &push, sizeof push, {vk::div_up(u32(I), pairs), tiles, 1});
         }
         for (const vk::GpuExpertGroup& g : G.experts) {
           const vk::DownGroupedPush push{u32(H), u32(I), K, g.e0, g.count, entry_base};
           runner_->dispatch(*down,
-                            {whole(route), whole(weight), w.info(g.down_qs), w.info(g.down_scales), whole(act),
-                             w.info(G.down_bias), whole(out)},
-                            &push, sizeof push, {div_up(u32(H), u32(rows)), tiles, 1});
+                            {vk::whole(route), vk::whole(weight), w.info(g.down_qs), w.info(g.down_scales), vk::whole(act),
+                             w.info(G.down_bias), vk::whole(out)},
+                            &push, sizeof push, {vk::div_up(u32(H), u32(rows)), tiles, 1});
         }
         const vk::CombinePush push{u32(H), K, T};
-        runner_->dispatch(*combine, {whole(out), whole(xb)}, &push, sizeof push,
-                          vk::flat_groups(*device_, div_up(std::uint64_t{T} * u32(H), device_->workgroup_size(256))));
+        runner_->dispatch(*combine, {vk::whole(out), vk::whole(xb)}, &push, sizeof push,
+                          vk::flat_groups(*device_, vk::div_up(std::uint64_t{T} * u32(H), device_->workgroup_size(256))));
       }
       std::vector<float> got(x.size());
       runner_->download(xb, got.data(), got.size() * 4);

@@ -95,9 +95,9 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
                           static_cast<std::uint32_t>(tokens),
                           (with_bias ? 1u : 0u) | (with_norm ? 4u : 0u),
                           eps};
-    const std::uint64_t groups = (static_cast<std::uint64_t>(w.rows) + rows_per_group - 1) / rows_per_group;
     runner_->dispatch(*p, {&wb, &sb, &xb, &bb, &yb, &nb}, &push, sizeof push,
-                      vk::flat_groups(*device_, groups, (static_cast<std::uint32_t>(tokens) + tokens_per_group - 1) / tokens_per_group));
+                      vk::flat_groups(*device_, vk::div_up(static_cast<std::uint64_t>(w.rows), rows_per_group),
+                                      vk::div_up(static_cast<std::uint64_t>(tokens), tokens_per_group)));
     std::vector<float> got(ref.size());
     runner_->download(yb, got.data(), got.size() * 4);
 
@@ -416,7 +416,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     vk::Buffer yb(*device_, T * R * 4, vk::MemoryKind::DeviceLocal);
     const std::uint32_t nblocks = static_cast<std::uint32_t>(T * blocks);
     const std::uint32_t qpush[2] = {nblocks, 0};
-    runner_->dispatch(*quant, {&xb, &qb, &qsb}, qpush, sizeof qpush, vk::flat_groups(*device_, (nblocks + wg - 1) / wg));
+    runner_->dispatch(*quant, {&xb, &qb, &qsb}, qpush, sizeof qpush, vk::flat_groups(*device_, vk::div_up(nblocks, wg)));
     const std::uint32_t push[7] = {static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(cols),
                                    static_cast<std::uint32_t>(cols / 4), 0, static_cast<std::uint32_t>(rows),
                                    static_cast<std::uint32_t>(tokens), 1u};

@@ -68,9 +68,6 @@ float reference_swiglu(float glu, float lin, float limit) {
 class TestVulkanOps2 : public vk_test::VulkanOpTest {
   Q_OBJECT
 
- private:
-  std::uint32_t groups_of(std::uint64_t n, std::uint32_t wg) { return static_cast<std::uint32_t>((n + wg - 1) / wg); }
-
  private slots:
   void initTestCase() {
     const vk::PhysicalDevice pd = open_device();
@@ -162,7 +159,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                         static_cast<std::uint32_t>(half), rope.concentration(), static_cast<std::uint32_t>(ring)};
     const std::uint64_t pairs = static_cast<std::uint64_t>(heads + kv_heads) * half;
     runner_->dispatch(*p, {&qb, &kb, &fb, &stb, &vb, &kcb, &vcb}, &push, sizeof push,
-                      vk::flat_groups(*device_, groups_of(pairs, wg), static_cast<std::uint32_t>(tokens)));
+                      vk::flat_groups(*device_, vk::div_up(pairs, wg), static_cast<std::uint32_t>(tokens)));
     std::vector<float> q_got(qn);
     runner_->download(qb, q_got.data(), qn * 4);
     std::vector<std::uint32_t> kc_got(empty_cache.size()), vc_got(empty_cache.size());
@@ -337,7 +334,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                                       static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, T};
       runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
                         vk::GroupCount{static_cast<std::uint32_t>(kv_heads),
-                                       groups_of(static_cast<std::uint64_t>(tokens) * (heads / kv_heads), wg), 1});
+                                       vk::div_up(static_cast<std::uint64_t>(tokens) * (heads / kv_heads), wg), 1});
     } else {
       const vk::AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
                                static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, 0, 1};
@@ -514,7 +511,8 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     vk::Buffer ub = device_buffer(up.data(), up.size() * 4);
     vk::Buffer ob(*device_, ref.size() * 4, vk::MemoryKind::DeviceLocal);
     const SwigluPush push{static_cast<std::uint32_t>(n), limit};
-    runner_->dispatch(*p, {&gb, &ub, &ob}, &push, sizeof push, vk::flat_groups(*device_, groups_of(static_cast<std::uint64_t>(n), wg)));
+    runner_->dispatch(*p, {&gb, &ub, &ob}, &push, sizeof push,
+                      vk::flat_groups(*device_, vk::div_up(static_cast<std::uint64_t>(n), wg)));
     std::vector<float> got(ref.size());
     runner_->download(ob, got.data(), got.size() * 4);
     // Relative to the magnitude of the factors (the (u + 1) factor can cancel to zero).

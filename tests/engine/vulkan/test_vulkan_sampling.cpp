@@ -161,7 +161,7 @@ class TestVulkanSampling : public vk_test::VulkanOpTest {
     QFETCH(int, per_group);
     const std::size_t V = static_cast<std::size_t>(vocab);
     const std::uint32_t n = static_cast<std::uint32_t>(vocab), per = static_cast<std::uint32_t>(per_group);
-    const std::uint32_t groups = (n + per - 1) / per;
+    const std::uint32_t groups = vk::div_up(n, per);
     std::mt19937 rng(static_cast<unsigned>(vocab + per_group));
     std::vector<float> row = test::distinct_logits(V, 0, rng);
     // The maximum three times, in the last group, the middle and the first

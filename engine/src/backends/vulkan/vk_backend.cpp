@@ -32,8 +32,6 @@ constexpr std::uint32_t kGroupedDownRows = 4;
 constexpr std::uint32_t kArgmaxPerGroup = 4096;
 
 std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-std::uint32_t div_up(std::uint64_t a, std::uint64_t b) { return static_cast<std::uint32_t>((a + b - 1) / b); }
-VkDescriptorBufferInfo whole(const Buffer& b) { return {b.handle(), 0, VK_WHOLE_SIZE}; }
 
 constexpr std::uint32_t kPrefillKeyTile = 32;  // keys staged in shared memory per step
 // Decode attention spreads one head's keys over at most this many workgroups.

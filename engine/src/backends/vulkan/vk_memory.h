@@ -44,6 +44,9 @@ class Buffer {
   void* mapped_ = nullptr;
 };
 
+// All of `b`, as a descriptor binds it.
+inline VkDescriptorBufferInfo whole(const Buffer& b) { return {b.handle(), 0, VK_WHOLE_SIZE}; }
+
 // The largest storage buffer this device can bind (min of maxStorageBufferRange
 // and maxMemoryAllocationSize), rounded down to 256 bytes.
 std::uint64_t max_storage_buffer_bytes(const Device& device);

@@ -146,7 +146,7 @@ void OpRunner::copy(const Buffer& src, const Buffer& dst, std::uint64_t bytes) {
 void OpRunner::dispatch(const ComputePipeline& pipeline, std::initializer_list<const Buffer*> buffers, const void* push,
                         std::uint32_t push_bytes, GroupCount groups) {
   std::vector<VkDescriptorBufferInfo> infos;
-  for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+  for (const Buffer* b : buffers) infos.push_back(whole(*b));
   dispatch(pipeline, std::span<const VkDescriptorBufferInfo>(infos), push, push_bytes, groups);
 }
 

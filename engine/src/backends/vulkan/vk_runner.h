@@ -26,6 +26,11 @@ struct GroupCount {
 // and skip the tail past `groups`.
 GroupCount flat_groups(const Device& device, std::uint64_t groups, std::uint32_t z = 1);
 
+// Workgroups of `per_group` items each that cover `items`.
+inline std::uint32_t div_up(std::uint64_t items, std::uint64_t per_group) {
+  return static_cast<std::uint32_t>((items + per_group - 1) / per_group);
+}
+
 class OpRunner {
  public:
   explicit OpRunner(const Device& device);

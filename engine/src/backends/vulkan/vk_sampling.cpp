@@ -15,7 +15,7 @@ constexpr std::uint32_t kStateWords = 6;  // sample.comp's DrawState
 }  // namespace
 
 std::uint32_t draw_groups(std::uint32_t vocab, std::uint32_t workgroup_size) {
-  return std::clamp((vocab + workgroup_size - 1) / workgroup_size, 1u, kMaxDrawGroups);
+  return std::clamp(div_up(vocab, workgroup_size), 1u, kMaxDrawGroups);
 }
 
 std::array<std::uint32_t, 5> draw_param_words(const SamplingParams& params, float u) {
