@@ -70,6 +70,21 @@ inline ExpertChoice choose_experts(const float* logits, int experts, int k) {
   return c;
 }
 
+// How far a GPU's residual after the experts is from the CPU's: the largest
+// |got - ref| (NaN counts as worst), and the size it is judged against, the
+// largest change the CPU's experts made to the residual (|ref - before|).
+struct ExpertsError {
+  float diff = 0.0f, contribution = 0.0f;
+};
+inline ExpertsError experts_error(const std::vector<float>& got, const std::vector<float>& ref, const std::vector<float>& before) {
+  ExpertsError e;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    e.diff = worst_of(e.diff, std::fabs(got[i] - ref[i]));
+    e.contribution = std::max(e.contribution, std::fabs(ref[i] - before[i]));
+  }
+  return e;
+}
+
 // A float vector as the CPU ops take a norm weight, a bias or the sinks.
 inline VectorView float_view(const std::vector<float>& v) {
   VectorView view;

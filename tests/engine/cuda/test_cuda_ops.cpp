@@ -656,17 +656,11 @@ class TestCudaOps : public QObject {
     }
     QVERIFY(kernels_ran());
     QCOMPARE(router_arrivals.download(), std::vector<std::uint32_t>(cuda::kRouterSplitTokens, 0));
-    const auto got = dx.download();
-    // The experts' contribution, got - x against ref - x, relative to its size.
-    float diff = 0.0f, size = 0.0f;
-    for (std::size_t i = 0; i < ref.size(); ++i) {
-      diff = test::worst_of(diff, std::fabs(got[i] - ref[i]));
-      size = std::max(size, std::fabs(ref[i] - x[i]));
-    }
-    qInfo("max |diff| = %g (largest contribution %g)", diff, size);
-    QVERIFY(size > 0.1f);
+    const test::ExpertsError e = test::experts_error(dx.download(), ref, x);
+    qInfo("max |diff| = %g (largest contribution %g)", e.diff, e.contribution);
+    QVERIFY(e.contribution > 0.1f);
     const float tolerance[] = {1e-5f, 1e-4f, 0.03f, 0.01f};  // by path
-    QVERIFY(diff < tolerance[path] * size);
+    QVERIFY(e.diff < tolerance[path] * e.contribution);
   }
 
   void router_picks_as_cpu_moe_data() {
