@@ -1,32 +1,46 @@
 #version 450
 // Causal attention of this step's query tokens over one layer's f16 KV cache,
 // with the learned per-head sink logit as an extra softmax column that adds no
-// value. One workgroup per (query head, token): token t sits at position
-// step[0] + t and sees keys first..pos, first = pos - window + 1 for sliding
-// layers (window > 0), else 0. Key j lives in slot j % ring (ring > 0) or j.
-// Grouped-query: head h reads kv head h / (heads / kv_heads).
+// value. Token t sits at position step[0] + t and sees keys first..pos, first =
+// pos - window + 1 for sliding layers (window > 0), else 0. Key j lives in
+// slot j % ring (ring > 0) or j.
 //
-// Online softmax over chunks of workgroup-size keys: each invocation scores one
-// key of the chunk, the running max and denominator are rescaled once per
-// chunk, and the weighted values are accumulated by invocations that own one
-// output dimension each (several key lanes when head_dim < workgroup size).
+// Grouped-query: the G = heads / kv_heads query heads of a kv head read the
+// same keys and values. A workgroup serves GROUP of them (GROUP divides G, at
+// most MAX_GROUP; the host picks it, see attention_head_group in
+// vk_push_constants.h), so each key and value row it reads serves GROUP heads.
+// One workgroup per query head read them G times, which at long contexts
+// multiplied the cache's memory traffic by G (8 for gpt-oss). Workgroups:
+// x = block of GROUP heads (heads first_head .. first_head + GROUP - 1, kv head
+// first_head / G), y = split, z = token.
+//
+// Online softmax over chunks of workgroup-size keys: each invocation scores
+// one key of the chunk against the GROUP queries, each head's running max and
+// denominator are rescaled once per chunk, and the weighted values are
+// accumulated by invocations that own one pair of output dimensions each
+// (several key lanes when head_dim / 2 < workgroup size), for all GROUP heads.
 // Specialization: 0 = workgroup size (power of two), 1 = head_dim (even, at
-// most 4 x workgroup size).
+// most 4 x workgroup size), 2 = GROUP.
 //
-// Split mode (decode, flash-decoding style): with split_keys > 0, workgroup y
-// takes only keys first + y*split_keys .. +split_keys and writes its partial
-// softmax state (running max, denominator, unnormalized values) to Out at
-// ((t*heads + head)*splits + y) * (head_dim + 2); attention_combine.comp folds
-// the splits and the sink together. One head's keys then spread over many
-// workgroups instead of one.
+// Split mode (decode, flash-decoding style): with split = 1, the token's keys
+// are cut into `splits` runs of whole chunks, as few chunks a run as fill the
+// splits, and workgroup y takes run y (the runs past the keys are empty). It
+// writes each head's partial softmax state (running max, denominator,
+// unnormalized values) to Out at ((t*heads + head)*splits + y) *
+// (head_dim + 2); attention_combine.comp folds the splits and the sink
+// together. A head's keys then spread over many workgroups instead of one.
+// The runs follow the keys in view at this step, not the cache's capacity, so
+// a short conversation in a long context still spreads over the workgroups.
+// Without it (split 0, splits 1) the workgroup sees all the keys and writes the
+// normalized output.
 #ifdef OSSDESK_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
-#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HEAD_DIM = 64;
+layout(constant_id = 2) const uint GROUP = 1;  // 1..MAX_GROUP
 
 layout(std430, binding = 0) readonly buffer Step { uint step[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };         // [tokens x heads*head_dim]
@@ -41,114 +55,142 @@ layout(push_constant) uniform Params {
   uint window;  // 0: full causal attention
   uint ring;    // 0: slot = position
   float scale;
-  uint split_keys;  // 0: one workgroup per (head, token); else keys per split (see below)
-  uint splits;
+  uint split;   // 0: one workgroup sees all keys; 1: split mode (below)
+  uint splits;  // workgroups along y
 } p;
 
-#include "common/reduce.glsl"
-
-const uint MAX_DIMS_PER_INVOCATION = 4;
+const uint MAX_GROUP = 8;  // kAttentionMaxGroup in vk_push_constants.h
+const uint MAX_PAIRS_PER_INVOCATION = 2;
 const uint HALF = HEAD_DIM / 2;
+const uint WG = gl_WorkGroupSize.x;
+const float NO_SCORE = -3.0e38;
 
-shared vec2 q_s[HALF];
-shared float p_s[gl_WorkGroupSize.x];
-shared float max_s[gl_WorkGroupSize.x];
+shared vec2 q_s[GROUP * HALF];
+shared float p_s[GROUP * WG];    // the chunk's softmax weights, [head][key]
+shared float fold_s[GROUP * WG];  // reductions over the workgroup, [head][...]
+shared vec2 lanes_s[WG];          // the key lanes' value sums of one head
 
-float workgroup_max(float v) {
+// The GROUP values each invocation holds in head_vals, reduced per head over
+// the workgroup (max or sum); every invocation gets the results back in
+// head_vals. Called by all invocations in uniform control flow.
+float head_vals[MAX_GROUP];
+
 #ifdef OSSDESK_SUBGROUP
-  v = subgroupMax(v);
-  if (subgroupElect()) max_s[gl_SubgroupID] = v;
+void reduce_heads(bool take_max) {
+  for (uint g = 0; g < GROUP; ++g) {
+    const float r = take_max ? subgroupMax(head_vals[g]) : subgroupAdd(head_vals[g]);
+    if (subgroupElect()) fold_s[g * WG + gl_SubgroupID] = r;
+  }
   memoryBarrierShared();
   barrier();
-  float m = max_s[0];
-  for (uint i = 1; i < gl_NumSubgroups; ++i) m = max(m, max_s[i]);
+  for (uint g = 0; g < GROUP; ++g) {
+    float r = fold_s[g * WG];
+    for (uint i = 1; i < gl_NumSubgroups; ++i) r = take_max ? max(r, fold_s[g * WG + i]) : r + fold_s[g * WG + i];
+    head_vals[g] = r;
+  }
   memoryBarrierShared();
-  barrier();
-  return m;
+  barrier();  // fold_s is reused by the next call
+}
 #else
+void reduce_heads(bool take_max) {
   const uint tid = gl_LocalInvocationID.x;
-  max_s[tid] = v;
+  for (uint g = 0; g < GROUP; ++g) fold_s[g * WG + tid] = head_vals[g];
   memoryBarrierShared();
   barrier();
-  for (uint s = gl_WorkGroupSize.x / 2; s > 0; s >>= 1) {
-    if (tid < s) max_s[tid] = max(max_s[tid], max_s[tid + s]);
+  for (uint s = WG / 2; s > 0; s >>= 1) {
+    if (tid < s)
+      for (uint g = 0; g < GROUP; ++g) {
+        const float a = fold_s[g * WG + tid], b = fold_s[g * WG + tid + s];
+        fold_s[g * WG + tid] = take_max ? max(a, b) : a + b;
+      }
     memoryBarrierShared();
     barrier();
   }
-  const float m = max_s[0];
+  for (uint g = 0; g < GROUP; ++g) head_vals[g] = fold_s[g * WG];
   memoryBarrierShared();
-  barrier();
-  return m;
-#endif
+  barrier();  // fold_s is reused by the next call
 }
+#endif
 
 void main() {
-  const uint head = gl_WorkGroupID.x;
+  const uint first_head = gl_WorkGroupID.x * GROUP;
   const uint t = gl_WorkGroupID.z;
   const uint tid = gl_LocalInvocationID.x;
-  const uint wg = gl_WorkGroupSize.x;
-  const uint kvh = head / (p.heads / p.kv_heads);
+  const uint kvh = first_head / (p.heads / p.kv_heads);
   const uint row_words = p.kv_heads * HALF;
   const uint kv_off = kvh * HALF;
-  const uint q_base = (t * p.heads + head) * HEAD_DIM;
+  const uint q_base = (t * p.heads + first_head) * HEAD_DIM;  // the group's queries are consecutive
 
-  for (uint d = tid; d < HALF; d += wg) q_s[d] = vec2(q[q_base + 2u * d], q[q_base + 2u * d + 1u]);
+  for (uint i = tid; i < GROUP * HALF; i += WG) q_s[i] = vec2(q[q_base + 2u * i], q[q_base + 2u * i + 1u]);
   memoryBarrierShared();
   barrier();
 
   const uint pos = step[0] + t;
-  const bool split = p.split_keys > 0u;
+  const bool split = p.split != 0u;
   uint end = pos + 1u;
   uint first = (p.window > 0u && end > p.window) ? end - p.window : 0u;
   if (split) {
-    first = min(end, first + gl_WorkGroupID.y * p.split_keys);
-    end = min(end, first + p.split_keys);
+    const uint run = WG * max(1u, (end - first + WG * p.splits - 1u) / (WG * p.splits));
+    first = min(end, first + gl_WorkGroupID.y * run);
+    end = min(end, first + run);
   }
 
   // Value accumulation layout: `lanes` groups of `span` invocations; invocation
-  // (lane, d0) owns dims d0, d0 + span, ... and keys lane, lane + lanes, ... of a chunk.
-  const uint span = min(HEAD_DIM, wg);
-  const uint lanes = wg / span;
+  // (lane, c0) owns dimension pairs c0, c0 + span, ... and keys lane,
+  // lane + lanes, ... of a chunk.
+  const uint span = min(HALF, WG);
+  const uint lanes = WG / span;
   const uint lane = tid / span;
-  const uint d0 = tid - lane * span;
+  const uint c0 = tid - lane * span;
 
-  float acc[MAX_DIMS_PER_INVOCATION];
-  for (uint i = 0; i < MAX_DIMS_PER_INVOCATION; ++i) acc[i] = 0.0;
-  // The sink starts the softmax: running max = sink, denominator = exp(0)
-  // (in split mode the combine step adds it).
-  float m = split ? -3.0e38 : sinks[head];
-  float l = split ? 0.0 : 1.0;
+  vec2 acc[MAX_GROUP][MAX_PAIRS_PER_INVOCATION];
+  float m[MAX_GROUP], l[MAX_GROUP], alpha[MAX_GROUP];
+  for (uint g = 0; g < GROUP; ++g) {
+    for (uint i = 0; i < MAX_PAIRS_PER_INVOCATION; ++i) acc[g][i] = vec2(0.0);
+    // The sink starts the softmax: running max = sink, denominator = exp(0)
+    // (in split mode the combine step adds it).
+    m[g] = split ? NO_SCORE : sinks[first_head + g];
+    l[g] = split ? 0.0 : 1.0;
+  }
 
-  for (uint chunk = first; chunk < end; chunk += wg) {
+  for (uint chunk = first; chunk < end; chunk += WG) {
     const uint j = chunk + tid;
-    float s = -3.0e38;
+    float s[MAX_GROUP];
+    for (uint g = 0; g < GROUP; ++g) s[g] = 0.0;
     if (j < end) {
       const uint slot = p.ring > 0u ? j % p.ring : j;
       const uint row = slot * row_words + kv_off;
-      float dot_ = 0.0;
-      for (uint d = 0; d < HALF; ++d) dot_ += dot(q_s[d], unpackHalf2x16(keys[row + d]));
-      s = dot_ * p.scale;
+      for (uint d = 0; d < HALF; ++d) {
+        const vec2 k2 = unpackHalf2x16(keys[row + d]);
+        for (uint g = 0; g < GROUP; ++g) s[g] += dot(q_s[g * HALF + d], k2);
+      }
     }
-    const float m_new = max(m, workgroup_max(s));
-    const float alpha = exp(m - m_new);
-    const float pj = j < end ? exp(s - m_new) : 0.0;
-    p_s[tid] = pj;
-    l = l * alpha + workgroup_sum(pj);  // its barriers also publish p_s
-    m = m_new;
+    for (uint g = 0; g < GROUP; ++g) head_vals[g] = j < end ? s[g] * p.scale : NO_SCORE;
+    reduce_heads(true);
+    for (uint g = 0; g < GROUP; ++g) {
+      const float m_new = max(m[g], head_vals[g]);
+      alpha[g] = exp(m[g] - m_new);
+      const float pj = j < end ? exp(s[g] * p.scale - m_new) : 0.0;
+      p_s[g * WG + tid] = pj;
+      head_vals[g] = pj;
+      m[g] = m_new;
+    }
+    reduce_heads(false);  // its barriers also publish p_s
+    for (uint g = 0; g < GROUP; ++g) l[g] = l[g] * alpha[g] + head_vals[g];
 
-    const uint n = min(wg, end - chunk);
+    const uint n = min(WG, end - chunk);
     if (lane < lanes) {
-      for (uint i = 0; i < MAX_DIMS_PER_INVOCATION; ++i) acc[i] *= alpha;
+      for (uint g = 0; g < GROUP; ++g)
+        for (uint i = 0; i < MAX_PAIRS_PER_INVOCATION; ++i) acc[g][i] *= alpha[g];
       for (uint jj = lane; jj < n; jj += lanes) {
-        const float w = p_s[jj];
         const uint key = chunk + jj;
         const uint slot = p.ring > 0u ? key % p.ring : key;
         const uint row = slot * row_words + kv_off;
-        for (uint i = 0; i < MAX_DIMS_PER_INVOCATION; ++i) {
-          const uint d = d0 + i * span;
-          if (d < HEAD_DIM) {
-            const vec2 pair = unpackHalf2x16(values[row + d / 2u]);
-            acc[i] += w * ((d & 1u) == 0u ? pair.x : pair.y);
+        for (uint i = 0; i < MAX_PAIRS_PER_INVOCATION; ++i) {
+          const uint c = c0 + i * span;
+          if (c < HALF) {
+            const vec2 v = unpackHalf2x16(values[row + c]);
+            for (uint g = 0; g < GROUP; ++g) acc[g][i] += p_s[g * WG + jj] * v;
           }
         }
       }
@@ -157,27 +199,37 @@ void main() {
     barrier();  // p_s is rewritten by the next chunk
   }
 
-  const float inv = split ? 1.0 : 1.0 / l;
-  const uint partial = ((t * p.heads + head) * p.splits + gl_WorkGroupID.y) * (HEAD_DIM + 2u);
-  const uint dst = split ? partial + 2u : q_base;
-  if (split && tid == 0) {
-    out_[partial] = m;
-    out_[partial + 1u] = l;
-  }
-  if (lanes == 1) {
-    // Invocations past lanes * span (head_dim does not divide the workgroup) own nothing.
-    for (uint i = 0; i < MAX_DIMS_PER_INVOCATION && lane == 0; ++i) {
-      const uint d = d0 + i * span;
-      if (d < HEAD_DIM) out_[dst + d] = acc[i] * inv;
+  const uint stride = HEAD_DIM + 2u;
+  for (uint g = 0; g < GROUP; ++g) {
+    const uint head = first_head + g;
+    const float inv = split ? 1.0 : 1.0 / l[g];
+    const uint partial = ((t * p.heads + head) * p.splits + gl_WorkGroupID.y) * stride;
+    const uint dst = split ? partial + 2u : (t * p.heads + head) * HEAD_DIM;
+    if (split && tid == 0) {
+      out_[partial] = m[g];
+      out_[partial + 1u] = l[g];
     }
-  } else {  // span == HEAD_DIM: one dim per invocation, add the lanes up
-    p_s[tid] = lane < lanes ? acc[0] : 0.0;
-    memoryBarrierShared();
-    barrier();
-    if (tid < HEAD_DIM) {
-      float total = 0.0;
-      for (uint ln = 0; ln < lanes; ++ln) total += p_s[tid + ln * HEAD_DIM];
-      out_[dst + tid] = total * inv;
+    if (lanes == 1) {
+      // Invocations past span (head_dim / 2 does not divide the workgroup) own nothing.
+      for (uint i = 0; i < MAX_PAIRS_PER_INVOCATION && tid < span; ++i) {
+        const uint c = c0 + i * span;
+        if (c < HALF) {
+          out_[dst + 2u * c] = acc[g][i].x * inv;
+          out_[dst + 2u * c + 1u] = acc[g][i].y * inv;
+        }
+      }
+    } else {  // span == HALF: one pair per invocation, add the key lanes up
+      lanes_s[tid] = lane < lanes ? acc[g][0] : vec2(0.0);
+      memoryBarrierShared();
+      barrier();
+      if (tid < HALF) {
+        vec2 total = vec2(0.0);
+        for (uint ln = 0; ln < lanes; ++ln) total += lanes_s[tid + ln * HALF];
+        out_[dst + 2u * tid] = total.x * inv;
+        out_[dst + 2u * tid + 1u] = total.y * inv;
+      }
+      memoryBarrierShared();
+      barrier();  // lanes_s is rewritten for the next head
     }
   }
 }

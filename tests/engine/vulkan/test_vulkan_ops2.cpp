@@ -225,10 +225,12 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QTest::addColumn<int>("workgroup");
     QTest::addColumn<float>("q_range");  // larger: sharper softmax
     QTest::addColumn<bool>("subgroup");
+    QTest::addColumn<int>("splits");  // attention: 0 = one workgroup sees all keys; else split mode, then combined
     struct Shape {
       int heads, kv, hd, pos, window, wg;
       float q_range = 2.0f;
       int tokens = 1;
+      int splits = 0;
     };
     const std::vector<Shape> decode = {
         {64, 8, 64, 0, 0, 128},   {64, 8, 64, 0, 128, 64},  {64, 8, 64, 200, 128, 128}, {64, 8, 64, 300, 0, 128},
@@ -236,12 +238,25 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         {6, 3, 64, 127, 128, 64}, {6, 3, 64, 128, 128, 64}, {3, 1, 18, 9, 1, 32},
         {2, 1, 100, 40, 0, 32},   {8, 1, 64, 4000, 0, 64},   {64, 8, 64, 500, 128, 128, 12.0f},
         {16, 2, 64, 2100, 0, 128, 12.0f}, {8, 2, 64, 5, 0, 64, 2.0f, 7},
+        // More query heads a kv head than a workgroup serves (12: 2 blocks of
+        // 6; 16: 2 of 8), and groups of 5 and 7.
+        {24, 2, 64, 70, 0, 64},    {16, 1, 64, 40, 16, 32, 12.0f}, {10, 2, 48, 33, 0, 64}, {7, 1, 64, 20, 0, 32, 2.0f, 3},
+        // Split mode, then attention_combine (the backend's decode): runs of
+        // one chunk (gpt-oss's decode at 4096), of several chunks (a longer
+        // context than splits x chunk), a last run part full, runs past the
+        // keys (empty), windows and rings, several tokens.
+        {64, 8, 64, 4000, 0, 128, 2.0f, 1, 32},  {64, 8, 64, 4000, 0, 128, 2.0f, 1, 8},
+        {64, 8, 64, 500, 128, 128, 12.0f, 1, 4}, {64, 8, 64, 300, 0, 64, 2.0f, 1, 2},
+        {32, 2, 64, 300, 0, 64, 2.0f, 1, 3},     {10, 2, 48, 130, 20, 32, 2.0f, 1, 4},
+        {8, 2, 64, 40, 0, 64, 2.0f, 5, 3},       {2, 1, 200, 90, 0, 64, 12.0f, 1, 2},
     };
     for (bool sg : {false, true})
       for (const Shape& s : decode)
-        QTest::addRow("attention %s %dq/%dkv x %d pos %d tokens %d window %d wg %d q range %g", sg ? "subgroup" : "shared",
-                      s.heads, s.kv, s.hd, s.pos, s.tokens, s.window, s.wg, static_cast<double>(s.q_range))
-            << QString("attention") << s.heads << s.kv << s.hd << s.pos << s.tokens << s.window << s.wg << s.q_range << sg;
+        QTest::addRow("attention %s %dq/%dkv x %d pos %d tokens %d window %d wg %d q range %g splits %d",
+                      sg ? "subgroup" : "shared", s.heads, s.kv, s.hd, s.pos, s.tokens, s.window, s.wg,
+                      static_cast<double>(s.q_range), s.splits)
+            << QString("attention") << s.heads << s.kv << s.hd << s.pos << s.tokens << s.window << s.wg << s.q_range << sg
+            << s.splits;
     // The tiled prefill kernel: G = heads / kv_heads rows per token, row blocks
     // of wg that split tokens, key tiles that straddle the window edges.
     const std::vector<Shape> prefill = {
@@ -253,7 +268,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       QTest::addRow("attention_prefill %dq/%dkv x %d pos %d tokens %d window %d wg %d q range %g", s.heads, s.kv, s.hd,
                     s.pos, s.tokens, s.window, s.wg, static_cast<double>(s.q_range))
           << QString("attention_prefill") << s.heads << s.kv << s.hd << s.pos << s.tokens << s.window << s.wg
-          << s.q_range << false;
+          << s.q_range << false << 0;
   }
 
   // A chunk of `tokens` queries at positions position.. over an f16 cache,
@@ -269,6 +284,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QFETCH(int, workgroup);
     QFETCH(float, q_range);
     QFETCH(bool, subgroup);
+    QFETCH(int, splits);
     ModelConfig c;
     c.num_layers = 1;
     c.layer_is_sliding = {false};
@@ -317,7 +333,9 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                    false);
     } else {
       QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
-      p = pipeline("attention", 6, sizeof(vk::AttentionPush), {wg, static_cast<std::uint32_t>(head_dim)}, subgroup);
+      p = pipeline("attention", 6, sizeof(vk::AttentionPush),
+                   {wg, static_cast<std::uint32_t>(head_dim), vk::attention_head_group(static_cast<std::uint32_t>(heads / kv_heads))},
+                   subgroup);
     }
     if (!p) QSKIP("the device has no subgroup arithmetic");
     const auto step = step_words(position, tokens);
@@ -336,10 +354,22 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                         vk::GroupCount{static_cast<std::uint32_t>(kv_heads),
                                        vk::div_up(static_cast<std::uint64_t>(tokens) * (heads / kv_heads), wg), 1});
     } else {
-      const vk::AttentionPush push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads),
-                               static_cast<std::uint32_t>(window), static_cast<std::uint32_t>(ring), scale, 0, 1};
-      runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push,
-                        vk::GroupCount{static_cast<std::uint32_t>(heads), 1, T});
+      const auto H = static_cast<std::uint32_t>(heads);
+      const std::uint32_t head_blocks = H / vk::attention_head_group(static_cast<std::uint32_t>(heads / kv_heads));
+      const auto Y = static_cast<std::uint32_t>(std::max(splits, 1));
+      const vk::AttentionPush push{H, static_cast<std::uint32_t>(kv_heads), static_cast<std::uint32_t>(window),
+                                   static_cast<std::uint32_t>(ring), scale, splits > 0 ? 1u : 0u, Y};
+      if (splits == 0) {
+        runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push, vk::GroupCount{head_blocks, 1, T});
+      } else {
+        auto combine = pipeline("attention_combine", 3, sizeof(vk::CombineAttentionPush),
+                                {device_->workgroup_size(64), static_cast<std::uint32_t>(head_dim)}, false);
+        vk::Buffer partial(*device_, std::uint64_t{T} * H * Y * static_cast<std::uint32_t>(head_dim + 2) * 4,
+                           vk::MemoryKind::DeviceLocal);
+        runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &partial}, &push, sizeof push, vk::GroupCount{head_blocks, Y, T});
+        const vk::CombineAttentionPush combine_push{H, Y};
+        runner_->dispatch(*combine, {&partial, &sb, &ob}, &combine_push, sizeof combine_push, vk::GroupCount{H, 1, T});
+      }
     }
     std::vector<float> got(q.size());
     runner_->download(ob, got.data(), got.size() * 4);

@@ -50,6 +50,7 @@ struct VulkanBackend::Pipelines {
   std::unique_ptr<ComputePipeline> attention_prefill, quantize, matvec_dot;
   std::uint32_t wg_quantize = 0;
   std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
+  std::uint32_t attention_group = 1;  // query heads per decode attention workgroup
   std::map<std::uint32_t, std::unique_ptr<ComputePipeline>> embed, router;  // by weight format
   std::uint32_t wg_embed = 0, wg_rope = 0, wg_combine = 0;
   std::uint32_t draw_groups = 0;  // workgroups of a draw's passes
@@ -158,7 +159,9 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     p.rope = make("rope", 7, sizeof(RopePush), {p.wg_rope});
     const std::uint32_t wg_attn = device_->workgroup_size(128);
     if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
-    p.attention = make("attention", 6, sizeof(AttentionPush), {wg_attn, static_cast<std::uint32_t>(c.head_dim)});
+    p.attention_group = attention_head_group(u32(c.num_heads / c.num_kv_heads));
+    p.attention = make("attention", 6, sizeof(AttentionPush),
+                       {wg_attn, static_cast<std::uint32_t>(c.head_dim), p.attention_group});
     p.wg_attention = wg_attn;
     // One query row per invocation; q and the output accumulator sit in registers.
     if (c.head_dim > 256) fail(ErrorKind::Unsupported, "vulkan: head_dim above 256");
@@ -362,13 +365,13 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     const float attn_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
     if (T == 1) {  // decode: the keys split over workgroups, then combined with the sink
       const std::uint64_t keys = window ? std::min<std::uint64_t>(window, u32(rings_.capacity())) : u32(rings_.capacity());
-      const std::uint32_t wg = p.wg_attention;
-      const std::uint32_t split_keys = wg * std::max<std::uint32_t>(1, div_up(keys, std::uint64_t{wg} * kMaxAttentionSplits));
-      const std::uint32_t splits = div_up(keys, split_keys);
+      // One workgroup a chunk of keys up to kMaxAttentionSplits; the shader
+      // cuts the keys in view at each step into that many runs.
+      const std::uint32_t splits = std::min(div_up(keys, std::uint64_t{p.wg_attention}), kMaxAttentionSplits);
       r.dispatch(*p.attention,
                  {whole(step_), whole(q_), whole(keys_[l]), whole(values_[l]), w.info(L.sinks), whole(attention_partial_)},
-                 AttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, split_keys, splits},
-                 GroupCount{u32(c.num_heads), splits, 1});
+                 AttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, 1, splits},
+                 GroupCount{u32(c.num_heads) / p.attention_group, splits, 1});
       r.barrier();
       r.dispatch(*p.attention_combine, {whole(attention_partial_), w.info(L.sinks), whole(attn_)},
                  CombineAttentionPush{u32(c.num_heads), splits}, GroupCount{u32(c.num_heads), 1, 1});

@@ -29,11 +29,21 @@ struct RopePush {  // rope.comp
   float concentration;
   std::uint32_t ring;
 };
-struct AttentionPush {  // attention.comp; split_keys 0, splits 1: one workgroup per (head, token)
+struct AttentionPush {  // attention.comp; split 0, splits 1: one workgroup sees all keys
   std::uint32_t heads, kv_heads, window, ring;
   float scale;
-  std::uint32_t split_keys, splits;
+  std::uint32_t split, splits;
 };
+// attention.comp serves this many of a kv head's query heads per workgroup
+// (its GROUP specialization): the largest divisor of heads_per_kv_head up to
+// the shader's MAX_GROUP, so every head block lies within one kv head.
+// Workgroups: heads / attention_head_group(...) of them per split and token.
+constexpr std::uint32_t kAttentionMaxGroup = 8;
+constexpr std::uint32_t attention_head_group(std::uint32_t heads_per_kv_head) {
+  std::uint32_t group = heads_per_kv_head < kAttentionMaxGroup ? heads_per_kv_head : kAttentionMaxGroup;
+  while (group > 1 && heads_per_kv_head % group != 0) --group;
+  return group;
+}
 struct PrefillAttentionPush {  // attention_prefill.comp
   std::uint32_t heads, kv_heads, window, ring;
   float scale;
