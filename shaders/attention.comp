@@ -23,16 +23,20 @@
 // most 4 x workgroup size), 2 = GROUP.
 //
 // Split mode (decode, flash-decoding style): with split = 1, the token's keys
-// are cut into `splits` runs of whole chunks, as few chunks a run as fill the
-// splits, and workgroup y takes run y (the runs past the keys are empty). It
-// writes each head's partial softmax state (running max, denominator,
-// unnormalized values) to Out at ((t*heads + head)*splits + y) *
-// (head_dim + 2); attention_combine.comp folds the splits and the sink
-// together. A head's keys then spread over many workgroups instead of one.
-// The runs follow the keys in view at this step, not the cache's capacity, so
-// a short conversation in a long context still spreads over the workgroups.
-// Without it (split 0, splits 1) the workgroup sees all the keys and writes the
-// normalized output.
+// are cut into `splits` (at most MAX_SPLITS) runs of whole chunks, as few
+// chunks a run as fill the splits, and workgroup y takes run y (the runs past
+// the keys are empty). It writes each head's partial softmax state (running
+// max, denominator, unnormalized values) to Partial at
+// ((t*heads + head)*splits + y) * (head_dim + 2), then counts itself in
+// Arrivals[t * head blocks + x]; the last of the splits to arrive folds them
+// and the sink into Out and sets the count back to 0 for the next dispatch
+// (so the fold needs no dispatch, and no barrier, of its own). Which workgroup
+// is last varies, but the fold reads the splits in order, so the result does
+// not. A head's keys spread over many workgroups instead of one. The runs
+// follow the keys in view at this step, not the cache's capacity, so a short
+// conversation in a long context still spreads over the workgroups.
+// Without it (split 0, splits 1) the workgroup sees all the keys and writes Out
+// itself; Partial and Arrivals are not touched.
 #ifdef OSSDESK_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -48,6 +52,10 @@ layout(std430, binding = 2) readonly buffer Keys { uint keys[]; };    // f16 pai
 layout(std430, binding = 3) readonly buffer Values { uint values[]; };
 layout(std430, binding = 4) readonly buffer Sinks { float sinks[]; };  // [heads]
 layout(std430, binding = 5) writeonly buffer Out { float out_[]; };   // [tokens x heads*head_dim]
+// Written and read by different workgroups of one dispatch: `coherent` keeps
+// those accesses past the SM-local caches.
+layout(std430, binding = 6) coherent buffer Partial { float partial[]; };  // [tokens x heads x splits x (head_dim + 2)]
+layout(std430, binding = 7) coherent buffer Arrivals { uint arrivals[]; };  // [tokens x head blocks], zero between dispatches
 
 layout(push_constant) uniform Params {
   uint heads;
@@ -59,7 +67,8 @@ layout(push_constant) uniform Params {
   uint splits;  // workgroups along y
 } p;
 
-const uint MAX_GROUP = 8;  // kAttentionMaxGroup in vk_push_constants.h
+const uint MAX_GROUP = 8;    // kAttentionMaxGroup in vk_push_constants.h
+const uint MAX_SPLITS = 64;  // kAttentionMaxSplits in vk_push_constants.h
 const uint MAX_PAIRS_PER_INVOCATION = 2;
 const uint HALF = HEAD_DIM / 2;
 const uint WG = gl_WorkGroupSize.x;
@@ -69,6 +78,9 @@ shared vec2 q_s[GROUP * HALF];
 shared float p_s[GROUP * WG];    // the chunk's softmax weights, [head][key]
 shared float fold_s[GROUP * WG];  // reductions over the workgroup, [head][...]
 shared vec2 lanes_s[WG];          // the key lanes' value sums of one head
+shared bool last_s;                        // this workgroup is the last split to arrive
+shared float split_weight_s[MAX_GROUP * MAX_SPLITS];  // the fold: exp(m_s - M) per head and split
+shared float fold_sum_s[MAX_GROUP];                   // the fold's denominators
 
 // The GROUP values each invocation holds in head_vals, reduced per head over
 // the workgroup (max or sum); every invocation gets the results back in
@@ -111,6 +123,67 @@ void reduce_heads(bool take_max) {
   barrier();  // fold_s is reused by the next call
 }
 #endif
+
+const uint STRIDE = HEAD_DIM + 2u;  // floats of one (token, head, split) partial state
+
+// Output pair c (dims 2c, 2c + 1) of a head: its partial values at Partial
+// [partial_values..] in split mode, else the normalized output at Out[out_at..].
+void write_pair(bool split, uint partial_values, uint out_at, uint c, vec2 v) {
+  if (split) {
+    partial[partial_values + 2u * c] = v.x;
+    partial[partial_values + 2u * c + 1u] = v.y;
+  } else {
+    out_[out_at + 2u * c] = v.x;
+    out_[out_at + 2u * c + 1u] = v.y;
+  }
+}
+
+// Called by the whole workgroup once its partial states are written: counts it
+// in arrivals[slot] and tells whether it was the last of the splits, in which
+// case the others' partial states are visible to it. Uniform across the
+// workgroup.
+bool last_to_arrive(uint slot) {
+  memoryBarrierBuffer();
+  barrier();  // every invocation's partial writes come before the count
+  if (gl_LocalInvocationID.x == 0) {
+    last_s = atomicAdd(arrivals[slot], 1u) == p.splits - 1u;
+    if (last_s) arrivals[slot] = 0u;  // everyone has arrived: ready for the next dispatch
+  }
+  memoryBarrierShared();
+  barrier();
+  const bool last = last_s;
+  if (last) memoryBarrierBuffer();
+  return last;
+}
+
+// With M = max(sink, m_s): out = sum_s acc_s e^(m_s - M) / (e^(sink - M) +
+// sum_s l_s e^(m_s - M)), for the group's heads of token t, splits in order.
+void fold_splits(uint first_head, uint t) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (tid < GROUP) {
+    const uint head = first_head + tid;
+    const uint base = (t * p.heads + head) * p.splits * STRIDE;
+    const float sink = sinks[head];
+    float M = sink;
+    for (uint s = 0; s < p.splits; ++s) M = max(M, partial[base + s * STRIDE]);
+    float L = exp(sink - M);
+    for (uint s = 0; s < p.splits; ++s) {
+      const float w = exp(partial[base + s * STRIDE] - M);
+      split_weight_s[tid * MAX_SPLITS + s] = w;
+      L += partial[base + s * STRIDE + 1u] * w;
+    }
+    fold_sum_s[tid] = L;
+  }
+  memoryBarrierShared();
+  barrier();
+  for (uint e = tid; e < GROUP * HEAD_DIM; e += WG) {
+    const uint g = e / HEAD_DIM, d = e - g * HEAD_DIM;
+    const uint base = (t * p.heads + first_head + g) * p.splits * STRIDE;
+    float v = 0.0;
+    for (uint s = 0; s < p.splits; ++s) v += partial[base + s * STRIDE + 2u + d] * split_weight_s[g * MAX_SPLITS + s];
+    out_[(t * p.heads + first_head + g) * HEAD_DIM + d] = v / fold_sum_s[g];
+  }
+}
 
 void main() {
   const uint first_head = gl_WorkGroupID.x * GROUP;
@@ -199,24 +272,19 @@ void main() {
     barrier();  // p_s is rewritten by the next chunk
   }
 
-  const uint stride = HEAD_DIM + 2u;
   for (uint g = 0; g < GROUP; ++g) {
     const uint head = first_head + g;
     const float inv = split ? 1.0 : 1.0 / l[g];
-    const uint partial = ((t * p.heads + head) * p.splits + gl_WorkGroupID.y) * stride;
-    const uint dst = split ? partial + 2u : (t * p.heads + head) * HEAD_DIM;
+    const uint at = ((t * p.heads + head) * p.splits + gl_WorkGroupID.y) * STRIDE;
     if (split && tid == 0) {
-      out_[partial] = m[g];
-      out_[partial + 1u] = l[g];
+      partial[at] = m[g];
+      partial[at + 1u] = l[g];
     }
     if (lanes == 1) {
       // Invocations past span (head_dim / 2 does not divide the workgroup) own nothing.
       for (uint i = 0; i < MAX_PAIRS_PER_INVOCATION && tid < span; ++i) {
         const uint c = c0 + i * span;
-        if (c < HALF) {
-          out_[dst + 2u * c] = acc[g][i].x * inv;
-          out_[dst + 2u * c + 1u] = acc[g][i].y * inv;
-        }
+        if (c < HALF) write_pair(split, at + 2u, (t * p.heads + head) * HEAD_DIM, c, acc[g][i] * inv);
       }
     } else {  // span == HALF: one pair per invocation, add the key lanes up
       lanes_s[tid] = lane < lanes ? acc[g][0] : vec2(0.0);
@@ -225,11 +293,11 @@ void main() {
       if (tid < HALF) {
         vec2 total = vec2(0.0);
         for (uint ln = 0; ln < lanes; ++ln) total += lanes_s[tid + ln * HALF];
-        out_[dst + 2u * tid] = total.x * inv;
-        out_[dst + 2u * tid + 1u] = total.y * inv;
+        write_pair(split, at + 2u, (t * p.heads + head) * HEAD_DIM, tid, total * inv);
       }
       memoryBarrierShared();
       barrier();  // lanes_s is rewritten for the next head
     }
   }
+  if (split && last_to_arrive(t * gl_NumWorkGroups.x + gl_WorkGroupID.x)) fold_splits(first_head, t);
 }

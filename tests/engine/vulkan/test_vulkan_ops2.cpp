@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -241,7 +242,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         // More query heads a kv head than a workgroup serves (12: 2 blocks of
         // 6; 16: 2 of 8), and groups of 5 and 7.
         {24, 2, 64, 70, 0, 64},    {16, 1, 64, 40, 16, 32, 12.0f}, {10, 2, 48, 33, 0, 64}, {7, 1, 64, 20, 0, 32, 2.0f, 3},
-        // Split mode, then attention_combine (the backend's decode): runs of
+        // Split mode, the last split folding them all (the backend's decode): runs of
         // one chunk (gpt-oss's decode at 4096), of several chunks (a longer
         // context than splits x chunk), a last run part full, runs past the
         // keys (empty), windows and rings, several tokens.
@@ -333,7 +334,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                    false);
     } else {
       QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
-      p = pipeline("attention", 6, sizeof(vk::AttentionPush),
+      p = pipeline("attention", 8, sizeof(vk::AttentionPush),
                    {wg, static_cast<std::uint32_t>(head_dim), vk::attention_head_group(static_cast<std::uint32_t>(heads / kv_heads))},
                    subgroup);
     }
@@ -359,16 +360,30 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       const auto Y = static_cast<std::uint32_t>(std::max(splits, 1));
       const vk::AttentionPush push{H, static_cast<std::uint32_t>(kv_heads), static_cast<std::uint32_t>(window),
                                    static_cast<std::uint32_t>(ring), scale, splits > 0 ? 1u : 0u, Y};
-      if (splits == 0) {
-        runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob}, &push, sizeof push, vk::GroupCount{head_blocks, 1, T});
-      } else {
-        auto combine = pipeline("attention_combine", 3, sizeof(vk::CombineAttentionPush),
-                                {device_->workgroup_size(64), static_cast<std::uint32_t>(head_dim)}, false);
-        vk::Buffer partial(*device_, std::uint64_t{T} * H * Y * static_cast<std::uint32_t>(head_dim + 2) * 4,
-                           vk::MemoryKind::DeviceLocal);
-        runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &partial}, &push, sizeof push, vk::GroupCount{head_blocks, Y, T});
-        const vk::CombineAttentionPush combine_push{H, Y};
-        runner_->dispatch(*combine, {&partial, &sb, &ob}, &combine_push, sizeof combine_push, vk::GroupCount{H, 1, T});
+      // Split mode's partial states and arrival counts (one a token and head block, zero to start).
+      vk::Buffer partial(*device_, std::uint64_t{T} * H * Y * static_cast<std::uint32_t>(head_dim + 2) * 4,
+                         vk::MemoryKind::DeviceLocal);
+      const std::vector<std::uint32_t> no_arrivals(std::size_t{T} * head_blocks, 0);
+      vk::Buffer arrivals = device_buffer(no_arrivals.data(), no_arrivals.size() * 4);
+      // NaNs in the partial states: a fold that read a split before it was written would show.
+      const std::vector<float> partial_nans(partial.size() / 4, std::numeric_limits<float>::quiet_NaN());
+      runner_->upload(partial, partial_nans.data(), partial.size());
+      runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob, &partial, &arrivals}, &push, sizeof push,
+                        vk::GroupCount{head_blocks, Y, T});
+      if (splits > 0) {
+        // The last split to arrive leaves the counts at zero for the next
+        // dispatch: a second one over an output of NaNs gives the same bits.
+        std::vector<float> first(q.size());
+        runner_->download(ob, first.data(), first.size() * 4);
+        const std::vector<float> nans(q.size(), std::numeric_limits<float>::quiet_NaN());
+        runner_->upload(ob, nans.data(), nans.size() * 4);
+        runner_->upload(partial, partial_nans.data(), partial.size());
+        runner_->dispatch(*p, {&stb, &qb, &kb, &vb, &sb, &ob, &partial, &arrivals}, &push, sizeof push,
+                          vk::GroupCount{head_blocks, Y, T});
+        std::vector<float> second(q.size());
+        runner_->download(ob, second.data(), second.size() * 4);
+        QVERIFY2(std::memcmp(first.data(), second.data(), first.size() * 4) == 0,
+                 "a second split dispatch differs from the first (arrival counts not reset?)");
       }
     }
     std::vector<float> got(q.size());

@@ -34,8 +34,6 @@ constexpr std::uint32_t kArgmaxPerGroup = 4096;
 std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 
 constexpr std::uint32_t kPrefillKeyTile = 32;  // keys staged in shared memory per step
-// Decode attention spreads one head's keys over at most this many workgroups.
-constexpr std::uint32_t kMaxAttentionSplits = 64;
 std::string gib(std::uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
@@ -46,7 +44,7 @@ std::string gib(std::uint64_t bytes) {
 
 struct VulkanBackend::Pipelines {
   std::unique_ptr<ComputePipeline> rmsnorm, rope, attention, gate_up, down, argmax0, argmax1;
-  std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, attention_combine, sample;
+  std::unique_ptr<ComputePipeline> route, gate_up_grouped, down_grouped, combine, sample;
   std::unique_ptr<ComputePipeline> attention_prefill, quantize, matvec_dot;
   std::uint32_t wg_quantize = 0;
   std::uint32_t wg_attention = 0, wg_attention_prefill = 0;
@@ -106,8 +104,10 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   route_weight_ = f32(B * K);
   act_ = f32(B * K * static_cast<std::uint64_t>(c.intermediate_size));
   route_ = f32(route_entry_base(batch_) + B * K);
-  attention_partial_ = f32(std::uint64_t{kMaxAttentionSplits} * static_cast<std::uint64_t>(c.num_heads) *
+  // Decode attention spreads one head's keys over at most kAttentionMaxSplits workgroups.
+  attention_partial_ = f32(std::uint64_t{kAttentionMaxSplits} * static_cast<std::uint64_t>(c.num_heads) *
                            static_cast<std::uint64_t>(c.head_dim + 2));
+  attention_arrivals_ = f32(static_cast<std::uint64_t>(c.num_heads));  // one count a head block (up to a head each)
   expert_out_ = f32(B * K * H);
   logits_ = f32(static_cast<std::uint64_t>(logits_rows_) * V);
   partial_ = f32(2 * (V / kArgmaxPerGroup + 1));
@@ -131,6 +131,8 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     const cpu::YarnRope rope(c);
     inv_freq_ = f32(rope.inv_freq().size());
     runner.upload(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4);
+    const std::vector<std::uint32_t> no_arrivals(static_cast<std::size_t>(c.num_heads), 0);
+    runner.upload(attention_arrivals_, no_arrivals.data(), no_arrivals.size() * 4);
   }
 
   try {  // from here on raw handles exist, and a throw must release them
@@ -160,7 +162,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     const std::uint32_t wg_attn = device_->workgroup_size(128);
     if (static_cast<std::uint32_t>(c.head_dim) > 4 * wg_attn) fail(ErrorKind::Unsupported, "vulkan: head_dim too large");
     p.attention_group = attention_head_group(u32(c.num_heads / c.num_kv_heads));
-    p.attention = make("attention", 6, sizeof(AttentionPush),
+    p.attention = make("attention", 8, sizeof(AttentionPush),
                        {wg_attn, static_cast<std::uint32_t>(c.head_dim), p.attention_group});
     p.wg_attention = wg_attn;
     // One query row per invocation; q and the output accumulator sit in registers.
@@ -168,8 +170,6 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     p.wg_attention_prefill = device_->workgroup_size(64);
     p.attention_prefill = make("attention_prefill", 6, sizeof(PrefillAttentionPush),
                                {p.wg_attention_prefill, static_cast<std::uint32_t>(c.head_dim), kPrefillKeyTile});
-    p.attention_combine = make("attention_combine", 3, sizeof(CombineAttentionPush),
-                               {device_->workgroup_size(64), static_cast<std::uint32_t>(c.head_dim)});
     for (const GpuLayer& L : weights_->layers) {
       if (L.router.parts.size() != 1)
         fail(ErrorKind::Unsupported, "vulkan: the router matrix must fit one storage buffer");
@@ -365,16 +365,15 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     const float attn_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
     if (T == 1) {  // decode: the keys split over workgroups, then combined with the sink
       const std::uint64_t keys = window ? std::min<std::uint64_t>(window, u32(rings_.capacity())) : u32(rings_.capacity());
-      // One workgroup a chunk of keys up to kMaxAttentionSplits; the shader
-      // cuts the keys in view at each step into that many runs.
-      const std::uint32_t splits = std::min(div_up(keys, std::uint64_t{p.wg_attention}), kMaxAttentionSplits);
+      // One workgroup a chunk of keys up to kAttentionMaxSplits; the shader
+      // cuts the keys in view at each step into that many runs, and the last
+      // run of a head block to finish folds them with the sinks.
+      const std::uint32_t splits = std::min(div_up(keys, std::uint64_t{p.wg_attention}), kAttentionMaxSplits);
       r.dispatch(*p.attention,
-                 {whole(step_), whole(q_), whole(keys_[l]), whole(values_[l]), w.info(L.sinks), whole(attention_partial_)},
+                 {whole(step_), whole(q_), whole(keys_[l]), whole(values_[l]), w.info(L.sinks), whole(attn_),
+                  whole(attention_partial_), whole(attention_arrivals_)},
                  AttentionPush{u32(c.num_heads), u32(c.num_kv_heads), window, ring, attn_scale, 1, splits},
                  GroupCount{u32(c.num_heads) / p.attention_group, splits, 1});
-      r.barrier();
-      r.dispatch(*p.attention_combine, {whole(attention_partial_), w.info(L.sinks), whole(attn_)},
-                 CombineAttentionPush{u32(c.num_heads), splits}, GroupCount{u32(c.num_heads), 1, 1});
     } else {  // prefill: tiles of keys staged once for a block of query rows
       const std::uint32_t rows = T * u32(c.num_heads / c.num_kv_heads);
       r.dispatch(*p.attention_prefill,
@@ -589,7 +588,7 @@ int VulkanBackend::truncate(int n) {
 std::uint64_t VulkanBackend::device_memory_bytes() const {
   std::uint64_t total = weights_->bytes();
   for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &choice_, &route_weight_, &act_,
-                          &logits_, &partial_, &draw_, &route_, &expert_out_, &attention_partial_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
+                          &logits_, &partial_, &draw_, &route_, &expert_out_, &attention_partial_, &attention_arrivals_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
     total += b->size();
   for (const auto* list : {&keys_, &values_, &checkpoint_keys_, &checkpoint_values_})
     for (const Buffer& b : *list) total += b.size();

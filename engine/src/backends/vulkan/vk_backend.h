@@ -88,7 +88,8 @@ class VulkanBackend final : public Backend {
   // Activations for one chunk, the per-step inputs, and the KV cache.
   Buffer step_, x_, normed_, q_, k_, v_, attn_, choice_, route_weight_, act_, logits_, partial_;
   Buffer draw_;  // sample.comp's state and partial sums
-  Buffer route_, expert_out_, attention_partial_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
+  Buffer route_, expert_out_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
+  Buffer attention_partial_, attention_arrivals_;  // decode attention: the splits' softmax states, and their counts
   Buffer inv_freq_, dummy_;
   Buffer x_codes_, x_scales_;  // quantize_q8 output: int8 codes and per-32 scales
   std::vector<Buffer> keys_, values_, checkpoint_keys_, checkpoint_values_;

@@ -39,6 +39,9 @@ struct AttentionPush {  // attention.comp; split 0, splits 1: one workgroup sees
 // the shader's MAX_GROUP, so every head block lies within one kv head.
 // Workgroups: heads / attention_head_group(...) of them per split and token.
 constexpr std::uint32_t kAttentionMaxGroup = 8;
+// Split mode's most splits (the shader's MAX_SPLITS: its fold keeps a weight
+// per head and split in shared memory).
+constexpr std::uint32_t kAttentionMaxSplits = 64;
 constexpr std::uint32_t attention_head_group(std::uint32_t heads_per_kv_head) {
   std::uint32_t group = heads_per_kv_head < kAttentionMaxGroup ? heads_per_kv_head : kAttentionMaxGroup;
   while (group > 1 && heads_per_kv_head % group != 0) --group;
@@ -48,9 +51,6 @@ struct PrefillAttentionPush {  // attention_prefill.comp
   std::uint32_t heads, kv_heads, window, ring;
   float scale;
   std::uint32_t tokens;
-};
-struct CombineAttentionPush {  // attention_combine.comp
-  std::uint32_t heads, splits;
 };
 struct RouterPush {  // router_topk.comp
   std::uint32_t experts, k, tokens, cols, row_stride;
