@@ -221,7 +221,7 @@ void main() {
   for (uint g = 0; g < GROUP; ++g) {
     for (uint i = 0; i < MAX_PAIRS_PER_INVOCATION; ++i) acc[g][i] = vec2(0.0);
     // The sink starts the softmax: running max = sink, denominator = exp(0)
-    // (in split mode the combine step adds it).
+    // (in split mode fold_splits adds it).
     m[g] = split ? NO_SCORE : sinks[first_head + g];
     l[g] = split ? 0.0 : 1.0;
   }

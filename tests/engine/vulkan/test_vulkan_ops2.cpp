@@ -328,6 +328,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
     const bool tiled = kernel == "attention_prefill";
+    const std::uint32_t group = vk::attention_head_group(static_cast<std::uint32_t>(heads / kv_heads));  // attention.comp's GROUP
     std::unique_ptr<vk::ComputePipeline> p;
     if (tiled) {
       p = pipeline("attention_prefill", 6, sizeof(vk::PrefillAttentionPush), {wg, static_cast<std::uint32_t>(head_dim), 32},
@@ -335,8 +336,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     } else {
       QVERIFY(static_cast<std::uint32_t>(head_dim) <= 4 * wg);
       p = pipeline("attention", 8, sizeof(vk::AttentionPush),
-                   {wg, static_cast<std::uint32_t>(head_dim), vk::attention_head_group(static_cast<std::uint32_t>(heads / kv_heads))},
-                   subgroup);
+                   {wg, static_cast<std::uint32_t>(head_dim), group}, subgroup);
     }
     if (!p) QSKIP("the device has no subgroup arithmetic");
     const auto step = step_words(position, tokens);
@@ -356,7 +356,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
                                        vk::div_up(static_cast<std::uint64_t>(tokens) * (heads / kv_heads), wg), 1});
     } else {
       const auto H = static_cast<std::uint32_t>(heads);
-      const std::uint32_t head_blocks = H / vk::attention_head_group(static_cast<std::uint32_t>(heads / kv_heads));
+      const std::uint32_t head_blocks = H / group;
       const auto Y = static_cast<std::uint32_t>(std::max(splits, 1));
       const vk::AttentionPush push{H, static_cast<std::uint32_t>(kv_heads), static_cast<std::uint32_t>(window),
                                    static_cast<std::uint32_t>(ring), scale, splits > 0 ? 1u : 0u, Y};
