@@ -41,6 +41,7 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HEAD_DIM = 64;
@@ -56,6 +57,8 @@ layout(std430, binding = 5) writeonly buffer Out { float out_[]; };   // [tokens
 // those accesses past the SM-local caches.
 layout(std430, binding = 6) coherent buffer Partial { float partial[]; };  // [tokens x heads x splits x (head_dim + 2)]
 layout(std430, binding = 7) coherent buffer Arrivals { uint arrivals[]; };  // [tokens x head blocks], zero between dispatches
+
+#include "common/arrival.glsl"
 
 layout(push_constant) uniform Params {
   uint heads;
@@ -78,7 +81,6 @@ shared vec2 q_s[GROUP * HALF];
 shared float p_s[GROUP * WG];    // the chunk's softmax weights, [head][key]
 shared float fold_s[GROUP * WG];  // reductions over the workgroup, [head][...]
 shared vec2 lanes_s[WG];          // the key lanes' value sums of one head
-shared bool last_s;                        // this workgroup is the last split to arrive
 shared float split_weight_s[MAX_GROUP * MAX_SPLITS];  // the fold: exp(m_s - M) per head and split
 shared float fold_sum_s[MAX_GROUP];                   // the fold's denominators
 
@@ -136,24 +138,6 @@ void write_pair(bool split, uint partial_values, uint out_at, uint c, vec2 v) {
     out_[out_at + 2u * c] = v.x;
     out_[out_at + 2u * c + 1u] = v.y;
   }
-}
-
-// Called by the whole workgroup once its partial states are written: counts it
-// in arrivals[slot] and tells whether it was the last of the splits, in which
-// case the others' partial states are visible to it. Uniform across the
-// workgroup.
-bool last_to_arrive(uint slot) {
-  memoryBarrierBuffer();
-  barrier();  // every invocation's partial writes come before the count
-  if (gl_LocalInvocationID.x == 0) {
-    last_s = atomicAdd(arrivals[slot], 1u) == p.splits - 1u;
-    if (last_s) arrivals[slot] = 0u;  // everyone has arrived: ready for the next dispatch
-  }
-  memoryBarrierShared();
-  barrier();
-  const bool last = last_s;
-  if (last) memoryBarrierBuffer();
-  return last;
 }
 
 // With M = max(sink, m_s): out = sum_s acc_s e^(m_s - M) / (e^(sink - M) +
@@ -299,5 +283,5 @@ void main() {
       barrier();  // lanes_s is rewritten for the next head
     }
   }
-  if (split && last_to_arrive(t * gl_NumWorkGroups.x + gl_WorkGroupID.x)) fold_splits(first_head, t);
+  if (split && last_to_arrive(t * gl_NumWorkGroups.x + gl_WorkGroupID.x, p.splits)) fold_splits(first_head, t);
 }

@@ -21,6 +21,17 @@
 // logits are complete. A group is a subgroup in the _subgroup variant, where
 // its sum is one subgroupAdd; otherwise it is a power-of-two run of
 // invocations that sums through shared memory.
+//
+// Split mode (splits > 1, decode): one workgroup still reads from one SM, a
+// few loads in flight, so a short chunk spreads each token's logits over
+// column slices instead: workgroup (x, y) takes columns [x * width, + width)
+// of every row for token y (width a multiple of 32, so Q8 blocks and words
+// are whole), writes its normed columns and its slice of each logit to
+// Partial, and the token's last workgroup to finish (common/arrival.glsl)
+// sums the slices in slice order, adds the biases and picks. Which workgroup
+// is last varies; the sums' order, so the result, does not. Every slice
+// computes the row's sum of squares itself: the same workgroup_sum over the
+// same values, so the same bits in each.
 #ifdef OSSDESK_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -38,6 +49,9 @@ layout(std430, binding = 4) writeonly buffer Index { uint index_[]; };  // [toke
 layout(std430, binding = 5) writeonly buffer Weight { float weight[]; };// [tokens * k]
 layout(std430, binding = 6) readonly buffer Norm { float norm[]; };     // [cols]
 layout(std430, binding = 7) writeonly buffer Normed { float normed[]; };// [tokens * cols]
+// Split mode only, written and read by different workgroups of one dispatch.
+layout(std430, binding = 8) coherent buffer Partial { float partial[]; };  // [tokens x splits x experts]
+layout(std430, binding = 9) coherent buffer Arrivals { uint arrivals[]; }; // [tokens], zero between dispatches
 
 layout(push_constant) uniform Params {
   uint experts;
@@ -46,6 +60,8 @@ layout(push_constant) uniform Params {
   uint cols;
   uint row_stride;  // words
   float eps;
+  uint width;       // columns a workgroup takes: cols unless split
+  uint splits;      // workgroups along x per token; 1: one workgroup per token (flat over x and y)
 } p;
 
 const uint MAX_EXPERTS = 128;
@@ -57,6 +73,7 @@ shared uint chosen[MAX_K];
 
 #include "common/reduce.glsl"
 #include "common/dense.glsl"
+#include "common/arrival.glsl"
 
 // The lane groups: how many (groups), which one this invocation is in (group),
 // its size (lanes) and this invocation's place in it (lane, 0 .. lanes - 1).
@@ -98,18 +115,21 @@ float group_sum(float v, uint lanes, uint lane) {
 #endif
 
 void main() {
-  const uint token = flat_workgroup_id();
+  const bool split = p.splits > 1u;  // uniform
+  const uint token = split ? gl_WorkGroupID.y : flat_workgroup_id();
   if (token >= p.tokens) return;  // uniform across the workgroup
+  const uint slice = split ? gl_WorkGroupID.x : 0u;
   const uint tid = gl_LocalInvocationID.x;
   const uint E = p.experts;
   const uint vpw = values_per_word();
-  const uint words = (p.cols + vpw - 1u) / vpw;
+  const uint first = slice * p.width, end = min(p.cols, first + p.width);  // this workgroup's columns
+  const uint first_word = first / vpw, end_word = (end + vpw - 1u) / vpw;
   const uint xb = token * p.cols;
 
   float ss = 0.0;
   for (uint c = tid; c < p.cols; c += gl_WorkGroupSize.x) ss += x[xb + c] * x[xb + c];
   const float inv = inversesqrt(workgroup_sum(ss) / float(p.cols) + p.eps);
-  for (uint c = tid; c < p.cols; c += gl_WorkGroupSize.x) normed[xb + c] = x[xb + c] * inv * norm[c];
+  for (uint c = first + tid; c < end; c += gl_WorkGroupSize.x) normed[xb + c] = x[xb + c] * inv * norm[c];
 
   const uint lanes = group_lanes(E), lane = group_lane(E), groups = group_count(E), group = group_id(E);
   // A round gives each group up to ROWS_PER_GROUP rows: group, group + groups, ...
@@ -119,7 +139,7 @@ void main() {
     float acc[ROWS_PER_GROUP];
     for (uint r = 0; r < ROWS_PER_GROUP; ++r) acc[r] = 0.0;
     if (first < E) {
-      for (uint kw = lane; kw < words; kw += lanes) {
+      for (uint kw = first_word + lane; kw < end_word; kw += lanes) {
         const uint c = kw * vpw;
         vec4 xv = vec4(0.0);
         for (uint i = 0; i < vpw; ++i) xv[i] = c + i < p.cols ? x[xb + c + i] * inv * norm[c + i] : 0.0;
@@ -137,7 +157,18 @@ void main() {
       if (r >= rows) break;  // uniform
       const float total = group_sum(acc[r], lanes, lane);
       const uint row = first + r * groups;
-      if (lane == 0u && row < E) l_s[row] = total + bias[row];
+      if (lane == 0u && row < E) {
+        if (split) partial[(token * p.splits + slice) * E + row] = total;
+        else l_s[row] = total + bias[row];
+      }
+    }
+  }
+  if (split) {
+    if (!last_to_arrive(token, p.splits)) return;  // uniform
+    for (uint e = tid; e < E; e += gl_WorkGroupSize.x) {
+      float sum = 0.0;
+      for (uint s = 0; s < p.splits; ++s) sum += partial[(token * p.splits + s) * E + e];
+      l_s[e] = sum + bias[e];
     }
   }
   memoryBarrierShared();

@@ -131,17 +131,24 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
 
     for (const bool subgroup : {false, true}) {
       auto router_p =
-          pipeline("router_topk", 8, sizeof(vk::RouterPush), {device_->workgroup_size(1024), G.router.format}, subgroup);
+          pipeline("router_topk", 10, sizeof(vk::RouterPush), {device_->workgroup_size(1024), G.router.format}, subgroup);
       if (!router_p) continue;  // no subgroup arithmetic on this device
       vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
       vk::Buffer normed_b = scratch(x.size()), choice = scratch(assignments), weight = scratch(assignments);
       vk::Buffer act = scratch(assignments * I), route = scratch(entry_base + assignments), out = scratch(assignments * H);
       vk::Buffer no_scales = scratch(1);  // F32 and BF16 routers read no Q8 scales
-      const vk::RouterPush router_push{E, K, T, G.router.cols, G.router.row_stride, eps};
+      // The router as the backend runs it: short chunks split over column slices.
+      const vk::RouterSplit split = vk::router_split(G.router.cols, T);
+      const std::vector<std::uint32_t> no_arrivals(T, 0);
+      vk::Buffer router_partial = scratch(std::uint64_t{T} * vk::kRouterMaxSplits * E);
+      vk::Buffer router_arrivals = device_buffer(no_arrivals.data(), no_arrivals.size() * 4);
+      const vk::RouterPush router_push{E, K, T, G.router.cols, G.router.row_stride, eps, split.width, split.splits};
       runner_->dispatch(*router_p,
-                        {w.info(router.words), vk::whole(no_scales), vk::whole(xb), w.info(G.router_bias), vk::whole(choice), vk::whole(weight),
-                         w.info(G.mlp_norm), vk::whole(normed_b)},
-                        &router_push, sizeof router_push, vk::flat_groups(*device_, T));
+                        {w.info(router.words), vk::whole(no_scales), vk::whole(xb), w.info(G.router_bias), vk::whole(choice),
+                         vk::whole(weight), w.info(G.mlp_norm), vk::whole(normed_b), vk::whole(router_partial),
+                         vk::whole(router_arrivals)},
+                        &router_push, sizeof router_push,
+                        split.splits > 1 ? vk::GroupCount{split.splits, T, 1} : vk::flat_groups(*device_, T));
       const std::uint32_t wg = device_->workgroup_size(32);
       if (!grouped) {
         auto gate_up = pipeline("moe_gate_up", 6, sizeof(vk::GateUpPush), {wg, u32(rows)}, subgroup);

@@ -431,7 +431,9 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         {128, 4, 70, 64, true, false, 32},  {7, 3, 2, 33, false, false, 64},  {1, 1, 1, 8, false, true, 64},
         {128, 1, 2, 70, true, true, 128},   {100, 8, 9, 200, true, false, 64}, {8, 8, 4, 128, true, true, 32},
         // the backend's workgroup: gpt-oss-20b's F32 router in decode, and 120b's 128 experts
-        {32, 4, 1, 2880, false, false, 1024}, {128, 4, 2, 2880, false, true, 1024}, {33, 8, 3, 200, true, false, 1024}};
+        {32, 4, 1, 2880, false, false, 1024}, {128, 4, 2, 2880, false, true, 1024}, {33, 8, 3, 200, true, false, 1024},
+        // split mode with a short last slice (37 blocks: 12 slices of 3, one of 1), the most tokens it takes, and ties
+        {32, 4, 16, 1184, false, false, 1024}, {128, 8, 2, 1184, true, true, 64}};
     for (const Shape& s : shapes)
       QTest::addRow("E %d k %d tokens %d cols %d%s %s wg %d", s.e, s.k, s.tokens, s.cols, s.ties ? " ties" : "",
                     s.bf16 ? "bf16" : "f32", s.wg)
@@ -440,7 +442,11 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
 
   // The fused router: n = RMSNorm(x) (written out), logits = W n + bias, then
   // top-k and softmax over the k. With `ties`, x is zero (so is n) and the
-  // biases take few values, so the logits tie exactly.
+  // biases take few values, so the logits tie exactly. Each shape runs with
+  // one workgroup per token and, where router_split() splits it (the
+  // backend's decode), over column slices: twice, over outputs and slice
+  // logits of NaN, so a sum that read a slice before it was written, or a
+  // count not reset for the next dispatch, would show.
   void router_topk() {
     QFETCH(int, experts);
     QFETCH(int, k);
@@ -496,6 +502,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     }
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
+    const std::uint32_t T = static_cast<std::uint32_t>(tokens), C32 = static_cast<std::uint32_t>(cols);
     vk::Buffer wb = device_buffer(words.data(), words.size() * 4);
     vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
     vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
@@ -503,31 +510,55 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     vk::Buffer normed_b(*device_, x.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer ib(*device_, ref_index.size() * 4, vk::MemoryKind::DeviceLocal);
     vk::Buffer ob(*device_, ref_weight.size() * 4, vk::MemoryKind::DeviceLocal);
-    const vk::RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k),
-                          static_cast<std::uint32_t>(tokens), static_cast<std::uint32_t>(cols),
-                          static_cast<std::uint32_t>(bf16 ? cols / 2 : cols), eps};
+    const std::vector<float> slice_nans(static_cast<std::size_t>(T) * vk::kRouterMaxSplits * E,
+                                        std::numeric_limits<float>::quiet_NaN());
+    vk::Buffer partial = device_buffer(slice_nans.data(), slice_nans.size() * 4);
+    const std::vector<std::uint32_t> no_arrivals(T, 0);
+    vk::Buffer arrivals = device_buffer(no_arrivals.data(), no_arrivals.size() * 4);
+    const vk::RouterSplit split = vk::router_split(C32, T);
+    QVERIFY(split.splits == 1 || (split.splits <= vk::kRouterMaxSplits && split.width % 32 == 0));
+    std::vector<vk::RouterSplit> modes = {{C32, 1}};
+    if (split.splits > 1) modes.push_back(split);
     for (const bool subgroup : {false, true}) {
-      auto p = pipeline("router_topk", 8, sizeof(vk::RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
+      auto p = pipeline("router_topk", 10, sizeof(vk::RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
       if (!p) continue;  // no subgroup arithmetic on this device
-      runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob, &nb, &normed_b}, &push, sizeof push,
-                        vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens)));
-      std::vector<std::uint32_t> got_index(ref_index.size());
-      std::vector<float> got_weight(ref_weight.size());
-      runner_->download(ib, got_index.data(), got_index.size() * 4);
-      runner_->download(ob, got_weight.data(), got_weight.size() * 4);
-      std::vector<float> got_normed(x.size());
-      runner_->download(normed_b, got_normed.data(), got_normed.size() * 4);
-      float normed_err = 0;
-      for (std::size_t i = 0; i < got_normed.size(); ++i)
-        normed_err = test::worst_of(normed_err, std::abs(got_normed[i] - ref_normed[i]) / (std::abs(ref_normed[i]) + 1e-6f));
-      QVERIFY2(normed_err < 1e-5f, qPrintable(QString("normed row: max relative error %1").arg(static_cast<double>(normed_err))));
-      QCOMPARE(got_index, ref_index);
-      float max_rel = 0;
-      for (std::size_t i = 0; i < got_weight.size(); ++i)
-        max_rel = test::worst_of(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
-      qInfo("router_topk %s E %d k %d: indices equal, max weight rel err %.3g", p->module_name().c_str(), experts, k,
-            static_cast<double>(max_rel));
-      QVERIFY2(max_rel < 1e-4f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+      for (const vk::RouterSplit& mode : modes) {
+        const vk::RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k), T, C32,
+                                  static_cast<std::uint32_t>(bf16 ? cols / 2 : cols), eps, mode.width, mode.splits};
+        const vk::GroupCount grid =
+            mode.splits > 1 ? vk::GroupCount{mode.splits, T, 1} : vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens));
+        for (int run = 0; run < (mode.splits > 1 ? 2 : 1); ++run) {
+          const std::vector<float> nans(std::max(x.size(), ref_weight.size()), std::numeric_limits<float>::quiet_NaN());
+          runner_->upload(normed_b, nans.data(), normed_b.size());
+          runner_->upload(ib, nans.data(), ib.size());
+          runner_->upload(ob, nans.data(), ob.size());
+          runner_->upload(partial, slice_nans.data(), partial.size());
+          runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob, &nb, &normed_b, &partial, &arrivals}, &push, sizeof push,
+                            grid);
+          std::vector<std::uint32_t> got_index(ref_index.size());
+          std::vector<float> got_weight(ref_weight.size());
+          runner_->download(ib, got_index.data(), got_index.size() * 4);
+          runner_->download(ob, got_weight.data(), got_weight.size() * 4);
+          std::vector<float> got_normed(x.size());
+          runner_->download(normed_b, got_normed.data(), got_normed.size() * 4);
+          float normed_err = 0;
+          for (std::size_t i = 0; i < got_normed.size(); ++i)
+            normed_err =
+                test::worst_of(normed_err, std::abs(got_normed[i] - ref_normed[i]) / (std::abs(ref_normed[i]) + 1e-6f));
+          QVERIFY2(normed_err < 1e-5f,
+                   qPrintable(QString("normed row: max relative error %1").arg(static_cast<double>(normed_err))));
+          QCOMPARE(got_index, ref_index);
+          float max_rel = 0;
+          for (std::size_t i = 0; i < got_weight.size(); ++i)
+            max_rel = test::worst_of(max_rel, std::abs(got_weight[i] - ref_weight[i]) / ref_weight[i]);
+          qInfo("router_topk %s E %d k %d splits %u run %d: indices equal, max weight rel err %.3g",
+                p->module_name().c_str(), experts, k, mode.splits, run, static_cast<double>(max_rel));
+          QVERIFY2(max_rel < 1e-4f, qPrintable(QString("max relative error %1").arg(static_cast<double>(max_rel))));
+        }
+      }
+      std::vector<std::uint32_t> counts(T);
+      runner_->download(arrivals, counts.data(), counts.size() * 4);
+      QCOMPARE(counts, no_arrivals);  // left zero for the next dispatch
     }
   }
 

@@ -108,6 +108,8 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   attention_partial_ = f32(std::uint64_t{kAttentionMaxSplits} * static_cast<std::uint64_t>(c.num_heads) *
                            static_cast<std::uint64_t>(c.head_dim + 2));
   attention_arrivals_ = f32(static_cast<std::uint64_t>(c.num_heads));  // one count a head block (up to a head each)
+  router_partial_ = f32(std::uint64_t{kRouterSplitTokens} * kRouterMaxSplits * static_cast<std::uint64_t>(c.num_experts));
+  router_arrivals_ = f32(kRouterSplitTokens);
   expert_out_ = f32(B * K * H);
   logits_ = f32(static_cast<std::uint64_t>(logits_rows_) * V);
   partial_ = f32(2 * (V / kArgmaxPerGroup + 1));
@@ -133,6 +135,8 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     runner.upload(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4);
     const std::vector<std::uint32_t> no_arrivals(static_cast<std::size_t>(c.num_heads), 0);
     runner.upload(attention_arrivals_, no_arrivals.data(), no_arrivals.size() * 4);
+    const std::vector<std::uint32_t> no_router_arrivals(kRouterSplitTokens, 0);
+    runner.upload(router_arrivals_, no_router_arrivals.data(), no_router_arrivals.size() * 4);
   }
 
   try {  // from here on raw handles exist, and a throw must release them
@@ -174,9 +178,9 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
       if (L.router.parts.size() != 1)
         fail(ErrorKind::Unsupported, "vulkan: the router matrix must fit one storage buffer");
       auto& slot = p.router[L.router.format];
-      // Decode runs the router as one workgroup, which reads the whole matrix:
-      // the more invocations, the more of its loads are in flight at once.
-      if (!slot) slot = make("router_topk", 8, sizeof(RouterPush), {device_->workgroup_size(1024), L.router.format});
+      // A workgroup reads its whole share of the matrix (all of it, past the
+      // split chunks): the more invocations, the more loads in flight at once.
+      if (!slot) slot = make("router_topk", 10, sizeof(RouterPush), {device_->workgroup_size(1024), L.router.format});
     }
     p.gate_up = make("moe_gate_up", 6, sizeof(GateUpPush), {device_->workgroup_size(32), kGateUpPairs});
     p.down = make("moe_down", 7, sizeof(DownPush), {device_->workgroup_size(32), kDownRows});
@@ -392,10 +396,13 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     {  // the MLP norm is fused into the router, which writes normed_ for the experts
       const GpuMatrix::Part& part = L.router.parts.front();
       const VkDescriptorBufferInfo scales = L.router.format == 3 ? w.info(part.scales) : whole(dummy_);
+      // Decode spreads a token's logits over column slices, not one workgroup.
+      const RouterSplit split = router_split(L.router.cols, T);
       r.dispatch(*p.router.at(L.router.format),
                  {w.info(part.words), scales, whole(x_), w.info(L.router_bias), whole(choice_), whole(route_weight_),
-                  w.info(L.mlp_norm), whole(normed_)},
-                 RouterPush{E, K, T, L.router.cols, L.router.row_stride, eps}, flat_groups(*device_, T));
+                  w.info(L.mlp_norm), whole(normed_), whole(router_partial_), whole(router_arrivals_)},
+                 RouterPush{E, K, T, L.router.cols, L.router.row_stride, eps, split.width, split.splits},
+                 split.splits > 1 ? GroupCount{split.splits, T, 1} : flat_groups(*device_, T));
     }
     r.barrier();
     r.mark("moe_norm+router");
@@ -587,8 +594,9 @@ int VulkanBackend::truncate(int n) {
 
 std::uint64_t VulkanBackend::device_memory_bytes() const {
   std::uint64_t total = weights_->bytes();
-  for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &choice_, &route_weight_, &act_,
-                          &logits_, &partial_, &draw_, &route_, &expert_out_, &attention_partial_, &attention_arrivals_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
+  for (const Buffer* b : {&step_, &x_, &normed_, &q_, &k_, &v_, &attn_, &choice_, &route_weight_, &act_, &logits_,
+                          &partial_, &draw_, &route_, &expert_out_, &attention_partial_, &attention_arrivals_,
+                          &router_partial_, &router_arrivals_, &inv_freq_, &dummy_, &x_codes_, &x_scales_})
     total += b->size();
   for (const auto* list : {&keys_, &values_, &checkpoint_keys_, &checkpoint_values_})
     for (const Buffer& b : *list) total += b.size();

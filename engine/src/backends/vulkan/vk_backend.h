@@ -90,6 +90,7 @@ class VulkanBackend final : public Backend {
   Buffer draw_;  // sample.comp's state and partial sums
   Buffer route_, expert_out_;  // prefill: assignments grouped by expert, and the experts' weighted outputs
   Buffer attention_partial_, attention_arrivals_;  // decode attention: the splits' softmax states, and their counts
+  Buffer router_partial_, router_arrivals_;  // decode router: the column slices' logits, and their counts
   Buffer inv_freq_, dummy_;
   Buffer x_codes_, x_scales_;  // quantize_q8 output: int8 codes and per-32 scales
   std::vector<Buffer> keys_, values_, checkpoint_keys_, checkpoint_values_;

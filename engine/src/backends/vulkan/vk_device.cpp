@@ -112,6 +112,7 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
   out.max_workgroup_size_x = props.limits.maxComputeWorkGroupSize[0];
   for (int i = 0; i < 3; ++i) out.max_workgroup_count[i] = props.limits.maxComputeWorkGroupCount[i];
   out.max_push_constants_size = props.limits.maxPushConstantsSize;
+  out.max_storage_buffers_per_stage = props.limits.maxPerStageDescriptorStorageBuffers;
   out.min_storage_buffer_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
   out.device_local_bytes = local;
   out.timestamp_period_ns = props.limits.timestampPeriod;

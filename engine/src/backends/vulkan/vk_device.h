@@ -34,6 +34,7 @@ struct PhysicalDevice {
   std::uint32_t max_workgroup_size_x = 0;
   std::uint32_t max_workgroup_count[3] = {0, 0, 0};
   std::uint32_t max_push_constants_size = 0;
+  std::uint32_t max_storage_buffers_per_stage = 0;  // bindings one compute shader may declare
   std::uint64_t min_storage_buffer_offset_alignment = 0;
   std::uint64_t device_local_bytes = 0;  // sum of DEVICE_LOCAL heaps
   float timestamp_period_ns = 0;         // nanoseconds per timestamp tick

@@ -12,6 +12,10 @@ ComputePipeline::ComputePipeline(const Device& device, const PipelineDesc& desc)
     fail(ErrorKind::Unsupported, "vulkan: shader " + desc.shader + " needs " + std::to_string(desc.push_constant_bytes) +
                                      " bytes of push constants; " + p.info.name + " has " +
                                      std::to_string(p.max_push_constants_size));
+  if (desc.buffers > p.max_storage_buffers_per_stage)
+    fail(ErrorKind::Unsupported, "vulkan: shader " + desc.shader + " binds " + std::to_string(desc.buffers) +
+                                     " storage buffers; " + p.info.name + " allows " +
+                                     std::to_string(p.max_storage_buffers_per_stage) + " per shader stage");
   module_name_ = desc.prefer_subgroup && p.subgroup_arithmetic ? desc.shader + "_subgroup" : desc.shader;
   const auto spirv = find_spirv(module_name_);
   if (spirv.empty()) fail(ErrorKind::Internal, "vulkan: no embedded SPIR-V module named '" + module_name_ + "'");

@@ -55,7 +55,24 @@ struct PrefillAttentionPush {  // attention_prefill.comp
 struct RouterPush {  // router_topk.comp
   std::uint32_t experts, k, tokens, cols, row_stride;
   float eps;
+  std::uint32_t width, splits;  // router_split()
 };
+// router_topk.comp's split mode: a chunk of up to kRouterSplitTokens tokens
+// (decode) spreads each token's logits over up to kRouterMaxSplits workgroups
+// of `width` columns (whole 32-column blocks), grid {splits, tokens, 1}; the
+// last of a token's workgroups sums the slices. Otherwise one workgroup per
+// token sees all the columns: {cols, 1}, grid flat over the tokens.
+constexpr std::uint32_t kRouterSplitTokens = 16;
+constexpr std::uint32_t kRouterMaxSplits = 16;
+struct RouterSplit {
+  std::uint32_t width, splits;
+};
+constexpr RouterSplit router_split(std::uint32_t cols, std::uint32_t tokens) {
+  const std::uint32_t blocks = cols / 32;
+  if (tokens > kRouterSplitTokens || cols % 32 != 0 || blocks < 2) return {cols, 1};
+  const std::uint32_t per_slice = (blocks + kRouterMaxSplits - 1) / kRouterMaxSplits;
+  return {per_slice * 32, (blocks + per_slice - 1) / per_slice};
+}
 struct GateUpPush {  // moe_gate_up.comp
   std::uint32_t hidden, inter, k, e0, count;
   float limit;

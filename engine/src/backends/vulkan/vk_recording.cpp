@@ -6,7 +6,7 @@
 
 namespace ossdesk::vk {
 namespace {
-constexpr std::uint32_t kMaxBindingsPerDispatch = 8;
+constexpr std::uint32_t kMaxBindingsPerDispatch = 10;  // router_topk's; the pipeline checks the device allows them
 constexpr std::uint32_t kMaxStages = 1024;
 }  // namespace
 
