@@ -345,6 +345,19 @@ class TestVulkanModel : public QObject {
     }
     QVERIFY(attention);
     QVERIFY(backend->take_profile().empty());
+    // A one-token step takes RoPE and the KV append inside the q/k/v products
+    // (the tiny models' head_dim / 2 is even): no rope dispatch of its own.
+    const int layers = model->config().num_layers;
+    QCOMPARE(model->config().head_dim % 4, 0);
+    backend->forward(std::span<const int>(&g.tokens.front(), 1), LogitsMode::Last, logits.data());
+    bool separate_rope = false;
+    std::uint64_t fused_calls = 0;
+    for (const OpTiming& t : backend->take_profile()) {
+      separate_rope = separate_rope || t.op == "rope+kv_write";
+      if (t.op == "attn_norm+qkv+rope+kv_write") fused_calls = t.calls;
+    }
+    QVERIFY(!separate_rope);
+    QCOMPARE(fused_calls, static_cast<std::uint64_t>(layers));
   }
 
   void rejects_tokens_outside_vocabulary_and_context() {

@@ -76,7 +76,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
 
     // Several tokens go through the batched variant (8 tokens per workgroup), as in prefill.
     const std::uint32_t tokens_per_group = tokens > 1 ? 8 : 1;
-    auto p = pipeline("matvec", 6, sizeof(vk::MatvecPush), {device_->workgroup_size(128), rows_per_group, format, tokens_per_group},
+    auto p = pipeline("matvec", 9, sizeof(vk::MatvecPush), {device_->workgroup_size(128), rows_per_group, format, tokens_per_group},
                       subgroup);
     if (!p) return {-1, -1};
     vk::Buffer wb = device_buffer(bytes.data(), bytes.size());
@@ -94,8 +94,12 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
                           0,
                           static_cast<std::uint32_t>(tokens),
                           (with_bias ? 1u : 0u) | (with_norm ? 4u : 0u),
-                          eps};
-    runner_->dispatch(*p, {&wb, &sb, &xb, &bb, &yb, &nb}, &push, sizeof push,
+                          eps,
+                          0,
+                          1.0f,
+                          0};
+    vk::Buffer unused(*device_, 4, vk::MemoryKind::DeviceLocal);  // the RoPE epilogue's bindings
+    runner_->dispatch(*p, {&wb, &sb, &xb, &bb, &yb, &nb, &unused, &unused, &unused}, &push, sizeof push,
                       vk::flat_groups(*device_, vk::div_up(static_cast<std::uint64_t>(w.rows), rows_per_group),
                                       vk::div_up(static_cast<std::uint64_t>(tokens), tokens_per_group)));
     std::vector<float> got(ref.size());

@@ -1,5 +1,6 @@
 // The Vulkan backend's attention-side and MoE-side shaders against the CPU
-// backend's ops on random inputs: YaRN RoPE (cpu::YarnRope) with the KV-cache append, single-token
+// backend's ops on random inputs: YaRN RoPE (cpu::YarnRope) with the KV-cache append (and the same
+// work in decode's q/k/v products, against the products then rope.comp), single-token
 // and tiled prefill attention with sinks, GQA and windows (cpu::attention on a real
 // cpu::KvCache), the fused router (RMSNorm, W x + bias, top-k, softmax) and the clamped SwiGLU (both as
 // cpu::moe computes them: they are private to moe.cpp, so the test spells the
@@ -213,6 +214,156 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
           static_cast<double>(max_rel_q), static_cast<double>(max_rel_k));
     QVERIFY2(max_rel_q < 1e-5f, qPrintable(QString("q: max relative error %1").arg(static_cast<double>(max_rel_q))));
     QVERIFY2(max_rel_k < 1e-5f, qPrintable(QString("k: max relative error %1").arg(static_cast<double>(max_rel_k))));
+  }
+
+  void rope_in_the_products_data() {
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("kv_heads");
+    QTest::addColumn<int>("head_dim");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<bool>("bf16");
+    QTest::addColumn<int>("position");
+    QTest::addColumn<int>("ring");
+    struct Shape {
+      int heads, kv, hd, cols;
+      bool bf16;
+      int pos, ring;
+    };
+    const std::vector<Shape> shapes = {
+        {64, 8, 64, 2880, true, 4095, 0},  // gpt-oss: a full layer, and a sliding one's ring
+        {64, 8, 64, 2880, false, 100003, 128},
+        {5, 1, 12, 40, false, 777, 0},     // half 6: head rows not a multiple of 8
+        {3, 3, 8, 33, false, 65537, 64},   // odd cols, a head of two workgroups
+        {7, 2, 64, 96, true, 12345, 0},
+    };
+    for (const Shape& v : shapes)
+      QTest::addRow("%dq/%dkv x %d cols %d %s pos %d ring %d", v.heads, v.kv, v.hd, v.cols, v.bf16 ? "bf16" : "f32",
+                    v.pos, v.ring)
+          << v.heads << v.kv << v.hd << v.cols << v.bf16 << v.pos << v.ring;
+  }
+
+  // Decode's q/k/v products with RoPE and the KV append in their epilogue
+  // (matvec.comp EPILOGUE 1..3) against the same products followed by
+  // rope.comp, which the rope and matvec rows check against the CPU: the same
+  // sums and the same rotation, so q agrees to float rounding and the cache
+  // to one f16 step (a compiler may contract the rotation differently), and
+  // no other cache slot is touched.
+  void rope_in_the_products() {
+    QFETCH(int, heads);
+    QFETCH(int, kv_heads);
+    QFETCH(int, head_dim);
+    QFETCH(int, cols);
+    QFETCH(bool, bf16);
+    QFETCH(int, position);
+    QFETCH(int, ring);
+    QCOMPARE(head_dim % 4, 0);  // what the backend requires of the fused path
+    ModelConfig c;
+    c.num_heads = heads;
+    c.num_kv_heads = kv_heads;
+    c.head_dim = head_dim;
+    const cpu::YarnRope rope(c);
+    const std::uint32_t half = static_cast<std::uint32_t>(head_dim / 2);
+    const std::uint32_t Q = static_cast<std::uint32_t>(heads * head_dim), KV = static_cast<std::uint32_t>(kv_heads * head_dim);
+    const std::uint32_t C = static_cast<std::uint32_t>(cols);
+    std::mt19937 rng(static_cast<unsigned>(heads * 7 + cols + position));
+    auto rows_of = [&](std::uint32_t rows) {  // the matrix as uploaded: F32 or BF16 words
+      auto values = random_floats(static_cast<std::size_t>(rows) * C, rng, -0.5f, 0.5f);
+      std::vector<std::uint32_t> words;
+      if (bf16) {
+        for (std::size_t i = 0; i < values.size(); i += 2)
+          words.push_back(static_cast<std::uint32_t>(f32_to_bf16(values[i])) |
+                          (static_cast<std::uint32_t>(f32_to_bf16(values[i + 1])) << 16));
+      } else {
+        words.resize(values.size());
+        std::memcpy(words.data(), values.data(), values.size() * 4);
+      }
+      return device_buffer(words.data(), words.size() * 4);
+    };
+    QVERIFY(!bf16 || cols % 2 == 0);
+    vk::Buffer wq = rows_of(Q), wk = rows_of(KV), wv = rows_of(KV);
+    const auto bq = random_floats(Q, rng, -1.0f, 1.0f), bk = random_floats(KV, rng, -1.0f, 1.0f),
+               bv = random_floats(KV, rng, -1.0f, 1.0f);
+    vk::Buffer bqb = device_buffer(bq.data(), bq.size() * 4), bkb = device_buffer(bk.data(), bk.size() * 4),
+               bvb = device_buffer(bv.data(), bv.size() * 4);
+    const auto x = random_floats(C, rng, -3.0f, 3.0f);
+    const auto norm = random_floats(C, rng, 0.5f, 1.5f);
+    vk::Buffer xb = device_buffer(x.data(), x.size() * 4), nb = device_buffer(norm.data(), norm.size() * 4);
+    vk::Buffer fb = device_buffer(rope.inv_freq().data(), rope.inv_freq().size() * 4);
+    const auto step = step_words(position, 1);
+    vk::Buffer stb = device_buffer(step.data(), step.size() * 4);
+    const std::size_t cache_slots = ring ? static_cast<std::size_t>(ring) : static_cast<std::size_t>(position + 1);
+    const std::size_t kv_words = KV / 2, slot = ring ? static_cast<std::size_t>(position % ring) : static_cast<std::size_t>(position);
+    constexpr std::uint32_t kUntouched = 0xDEADBEEFu;
+    const std::vector<std::uint32_t> empty_cache(cache_slots * kv_words, kUntouched);
+    vk::Buffer unused(*device_, 4, vk::MemoryKind::DeviceLocal);
+    const std::uint32_t format = bf16 ? 2u : 0u, row_stride = bf16 ? C / 2 : C;
+    const std::uint32_t wg = device_->workgroup_size(128);
+
+    for (const bool subgroup : {false, true}) {
+      std::unique_ptr<vk::ComputePipeline> product[4];
+      for (std::uint32_t e = 0; e < 4; ++e) {
+        product[e] = pipeline("matvec", 9, sizeof(vk::MatvecPush), {wg, 4, format, 1, e}, subgroup);
+        if (!product[e]) break;
+      }
+      if (!product[0]) continue;  // no subgroup arithmetic on this device
+      auto rope_p = pipeline("rope", 7, sizeof(vk::RopePush), {device_->workgroup_size(64)}, false);
+      QVERIFY(rope_p);
+      // One product: epilogue 0 into y, or 1..3 with the RoPE epilogue.
+      auto product_into = [&](std::uint32_t epilogue, vk::Buffer& w, std::uint32_t rows, vk::Buffer& bias, vk::Buffer& y,
+                              vk::Buffer* cache) {
+        const vk::MatvecPush push{rows, C, row_stride, 0, rows, 0, 1, 1u | 4u, 1e-5f, half, rope.concentration(),
+                                  static_cast<std::uint32_t>(ring)};
+        runner_->dispatch(*product[epilogue], {&w, &unused, &xb, &bias, &y, &nb, &fb, &stb, cache ? cache : &unused},
+                          &push, sizeof push, vk::flat_groups(*device_, vk::div_up(std::uint64_t{rows}, 4u)));
+      };
+      // Separate: the products, then rope.comp.
+      vk::Buffer q1(*device_, Q * 4, vk::MemoryKind::DeviceLocal), k1(*device_, KV * 4, vk::MemoryKind::DeviceLocal),
+          v1(*device_, KV * 4, vk::MemoryKind::DeviceLocal);
+      vk::Buffer kc1 = device_buffer(empty_cache.data(), empty_cache.size() * 4),
+                 vc1 = device_buffer(empty_cache.data(), empty_cache.size() * 4);
+      product_into(0, wq, Q, bqb, q1, nullptr);
+      product_into(0, wk, KV, bkb, k1, nullptr);
+      product_into(0, wv, KV, bvb, v1, nullptr);
+      const vk::RopePush rope_push{static_cast<std::uint32_t>(heads), static_cast<std::uint32_t>(kv_heads), half,
+                                   rope.concentration(), static_cast<std::uint32_t>(ring)};
+      runner_->dispatch(*rope_p, {&q1, &k1, &fb, &stb, &v1, &kc1, &vc1}, &rope_push, sizeof rope_push,
+                        vk::flat_groups(*device_, vk::div_up(static_cast<std::uint64_t>(heads + kv_heads) * half, 64u)));
+      // Fused.
+      vk::Buffer q2(*device_, Q * 4, vk::MemoryKind::DeviceLocal);
+      vk::Buffer kc2 = device_buffer(empty_cache.data(), empty_cache.size() * 4),
+                 vc2 = device_buffer(empty_cache.data(), empty_cache.size() * 4);
+      product_into(1, wq, Q, bqb, q2, nullptr);
+      product_into(2, wk, KV, bkb, unused, &kc2);
+      product_into(3, wv, KV, bvb, unused, &vc2);
+
+      std::vector<float> q_sep(Q), q_fused(Q);
+      runner_->download(q1, q_sep.data(), Q * 4);
+      runner_->download(q2, q_fused.data(), Q * 4);
+      float q_err = 0;
+      for (std::size_t i = 0; i < Q; ++i)
+        q_err = test::worst_of(q_err, std::abs(q_fused[i] - q_sep[i]) / std::max(std::abs(q_sep[i]), 1e-3f));
+      std::vector<std::uint32_t> cache_sep(empty_cache.size()), cache_fused(empty_cache.size());
+      int f16_steps = 0;
+      for (const auto& [sep, fused] : {std::pair{&kc1, &kc2}, std::pair{&vc1, &vc2}}) {
+        runner_->download(*sep, cache_sep.data(), cache_sep.size() * 4);
+        runner_->download(*fused, cache_fused.data(), cache_fused.size() * 4);
+        for (std::size_t i = 0; i < cache_fused.size(); ++i) {
+          if (i / kv_words != slot) {
+            QCOMPARE(cache_fused[i], kUntouched);
+            continue;
+          }
+          for (int h = 0; h < 2; ++h) {
+            const int a = static_cast<std::int16_t>(cache_sep[i] >> (16 * h));
+            const int b = static_cast<std::int16_t>(cache_fused[i] >> (16 * h));
+            f16_steps = std::max(f16_steps, std::abs(a - b));  // same sign: adjacent codes are one step apart
+          }
+        }
+      }
+      qInfo("%s: q max relative difference %.3g, cache within %d f16 step(s)", product[0]->module_name().c_str(),
+            static_cast<double>(q_err), f16_steps);
+      QVERIFY2(q_err < 1e-6f, qPrintable(QString("q: max relative difference %1").arg(static_cast<double>(q_err))));
+      QVERIFY2(f16_steps <= 1, qPrintable(QString("cache: %1 f16 steps apart").arg(f16_steps)));
+    }
   }
 
   void attention_data() {

@@ -133,6 +133,7 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     const cpu::YarnRope rope(c);
     inv_freq_ = f32(rope.inv_freq().size());
     runner.upload(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4);
+    rope_concentration_ = rope.concentration();
     const std::vector<std::uint32_t> no_arrivals(static_cast<std::size_t>(c.num_heads), 0);
     runner.upload(attention_arrivals_, no_arrivals.data(), no_arrivals.size() * 4);
     const std::vector<std::uint32_t> no_router_arrivals(kRouterSplitTokens, 0);
@@ -243,15 +244,15 @@ std::uint32_t VulkanBackend::max_tiles(int tokens) const {
 }
 std::uint32_t VulkanBackend::route_entry_base(int tokens) const { return vk::route_entry_base(max_tiles(tokens)); }
 
-const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool batched) {
-  auto& slot = matvec_pipelines_[{format, batched}];
+const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool batched, std::uint32_t epilogue) {
+  auto& slot = matvec_pipelines_[{format, batched, epilogue}];
   if (!slot) {
     PipelineDesc d;
     d.shader = "matvec";
-    d.buffers = 6;
+    d.buffers = 9;
     d.push_constant_bytes = sizeof(MatvecPush);
     d.specialization = {device_->workgroup_size(batched ? 64 : 128), batched ? kPrefillRows : kDecodeRows, format,
-                        batched ? kPrefillTokens : 1};
+                        batched ? kPrefillTokens : 1, epilogue};
     slot = std::make_unique<ComputePipeline>(*device_, d);
   }
   return *slot;
@@ -276,11 +277,21 @@ void VulkanBackend::quantize_input(Recording& r, std::initializer_list<const Gpu
   r.barrier();
 }
 
+// The epilogue's workgroups take four rows (kDecodeRows) of one token.
+static_assert(kDecodeRows == 4, "matvec.comp's RoPE epilogue takes four rows a workgroup");
+bool VulkanBackend::fuses_rope(const GpuLayer& L, int tokens) const {
+  if (tokens != 1 || config_.head_dim % 4 != 0) return false;
+  for (const GpuMatrix* m : {&L.wq, &L.wk, &L.wv})
+    if (m->parts.size() != 1 || uses_int8_dot(*m, tokens)) return false;
+  return L.wk.parts.front().rows == L.wv.parts.front().rows;
+}
+
 void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
-                           const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate, const Slice* norm) {
+                           const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate, const Slice* norm,
+                           const RopeEpilogue* rope) {
   const bool batched = tokens > 1;
   if (uses_int8_dot(m, tokens)) {  // x was quantized by quantize_input() just before
-    if (norm) fail(ErrorKind::Internal, "vulkan: the int8-dot product takes a normed input");
+    if (norm || rope) fail(ErrorKind::Internal, "vulkan: the int8-dot product takes a normed input and has no epilogue");
     const VkDescriptorBufferInfo bias_info = bias ? weights_->info(*bias) : whole(dummy_);
     for (const GpuMatrix::Part& part : m.parts) {
       const MatvecDotPush push{part.rows, m.cols, m.row_stride, part.row0, y_stride, u32(tokens),
@@ -292,7 +303,8 @@ void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, st
     }
     return;
   }
-  const ComputePipeline& pipe = matvec_pipeline(m.format, batched);
+  if (rope && (batched || m.parts.size() != 1)) fail(ErrorKind::Internal, "vulkan: the RoPE epilogue takes one token and one part");
+  const ComputePipeline& pipe = matvec_pipeline(m.format, batched, rope ? rope->kind : 0);
   const std::uint32_t rows_per_group = batched ? kPrefillRows : kDecodeRows;
   const std::uint32_t tokens_per_group = batched ? kPrefillTokens : 1;
   const VkDescriptorBufferInfo bias_info = bias ? weights_->info(*bias) : whole(dummy_);
@@ -305,10 +317,17 @@ void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, st
                           x_offset,
                           u32(tokens),
                           (bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (norm ? 4u : 0u),
-                          static_cast<float>(config_.rms_norm_eps)};
+                          static_cast<float>(config_.rms_norm_eps),
+                          u32(config_.head_dim / 2),
+                          rope_concentration_,
+                          rope ? rope->ring : 0u};
     const VkDescriptorBufferInfo scales = m.format == 3 ? weights_->info(part.scales) : whole(dummy_);
     const VkDescriptorBufferInfo norm_info = norm ? weights_->info(*norm) : whole(dummy_);
-    r.dispatch(pipe, {weights_->info(part.words), scales, whole(x), bias_info, whole(y), norm_info}, push,
+    const VkDescriptorBufferInfo cache = rope && rope->cache ? whole(*rope->cache) : whole(dummy_);
+    r.dispatch(pipe,
+               {weights_->info(part.words), scales, whole(x), bias_info, whole(y), norm_info, whole(inv_freq_),
+                whole(step_), cache},
+               push,
                flat_groups(*device_, div_up(part.rows, rows_per_group), div_up(u32(tokens), tokens_per_group)));
   }
 }
@@ -341,7 +360,13 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
     const std::uint32_t ring = u32(rings_.ring(l));
     const std::uint32_t window = c.layer_is_sliding[static_cast<std::size_t>(l)] ? u32(c.sliding_window) : 0;
 
-    if (uses_int8_dot(L.wq, tokens)) {  // the products quantize the normed row first
+    const bool fused_rope = fuses_rope(L, tokens);
+    if (fused_rope) {  // decode: the norm, RoPE and the KV append all inside the products
+      const RopeEpilogue q_rope{1, nullptr, ring}, k_rope{2, &keys_[l], ring}, v_rope{3, &values_[l], ring};
+      matvec(r, L.wq, x_, 0, &L.bq, q_, Q, tokens, false, &L.attn_norm, &q_rope);
+      matvec(r, L.wk, x_, 0, &L.bk, k_, KV, tokens, false, &L.attn_norm, &k_rope);
+      matvec(r, L.wv, x_, 0, &L.bv, v_, KV, tokens, false, &L.attn_norm, &v_rope);
+    } else if (uses_int8_dot(L.wq, tokens)) {  // the products quantize the normed row first
       r.dispatch(*p.rmsnorm, {whole(x_), w.info(L.attn_norm), whole(normed_)}, RmsNormPush{H, T, eps},
                  flat_groups(*device_, T));
       r.barrier();
@@ -355,16 +380,19 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
       matvec(r, L.wv, x_, 0, &L.bv, v_, KV, tokens, false, &L.attn_norm);
     }
     r.barrier();
-    r.mark("attn_norm+qkv");
-
-    const std::uint32_t half = u32(c.head_dim / 2);
-    // q rotated in place; k rotated and v copied into the layer's cache, one dispatch
-    r.dispatch(*p.rope,
-               {whole(q_), whole(k_), whole(inv_freq_), whole(step_), whole(v_), whole(keys_[l]), whole(values_[l])},
-               RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope.concentration(), ring},
-               flat_groups(*device_, div_up(static_cast<std::uint64_t>(c.num_heads + c.num_kv_heads) * half, p.wg_rope), T));
-    r.barrier();
-    r.mark("rope+kv_write");
+    if (fused_rope) {
+      r.mark("attn_norm+qkv+rope+kv_write");
+    } else {
+      r.mark("attn_norm+qkv");
+      const std::uint32_t half = u32(c.head_dim / 2);
+      // q rotated in place; k rotated and v copied into the layer's cache, one dispatch
+      r.dispatch(*p.rope,
+                 {whole(q_), whole(k_), whole(inv_freq_), whole(step_), whole(v_), whole(keys_[l]), whole(values_[l])},
+                 RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope.concentration(), ring},
+                 flat_groups(*device_, div_up(static_cast<std::uint64_t>(c.num_heads + c.num_kv_heads) * half, p.wg_rope), T));
+      r.barrier();
+      r.mark("rope+kv_write");
+    }
 
     const float attn_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
     if (T == 1) {  // decode: the keys split over workgroups, then combined with the sink

@@ -59,9 +59,22 @@ class VulkanBackend final : public Backend {
   // y (=|+=) m . x + bias; with `norm`, x is the residual and its RMSNorm
   // (norm weights, the model's eps) is taken in the same pass (not on the
   // int8-dot path, whose input quantize_input() took from the normed row).
+  // With `rope` (decode's q, k, v: fuses_rope()), the product's epilogue
+  // does rope.comp's work: q rotated into y, k rotated and v copied into the
+  // layer's cache (matvec.comp's EPILOGUE 1, 2, 3).
+  struct RopeEpilogue {
+    std::uint32_t kind;   // 1 q, 2 k, 3 v
+    const Buffer* cache;  // k, v: the layer's cache
+    std::uint32_t ring;   // the layer's ring slots, 0 = one slot per position
+  };
   void matvec(Recording& r, const GpuMatrix& m, const Buffer& x, std::uint32_t x_offset, const Slice* bias,
-              const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate, const Slice* norm = nullptr);
-  const ComputePipeline& matvec_pipeline(std::uint32_t format, bool batched);
+              const Buffer& y, std::uint32_t y_stride, int tokens, bool accumulate, const Slice* norm = nullptr,
+              const RopeEpilogue* rope = nullptr);
+  const ComputePipeline& matvec_pipeline(std::uint32_t format, bool batched, std::uint32_t epilogue);
+  // Whether a chunk of `tokens` runs layer L's q/k/v with the RoPE epilogue:
+  // decode, one part a matrix, head_dim / 2 even (a workgroup's four rows
+  // fill whole f16 pairs of the cache).
+  bool fuses_rope(const GpuLayer& L, int tokens) const;
   // Prefill products with Q8 weights run on integer dot products where the
   // device has them: the input is quantized once (quantize_input) for the
   // matvec() calls of the same input that follow it in the recording.
@@ -83,7 +96,7 @@ class VulkanBackend final : public Backend {
   KvRings rings_;
   std::unique_ptr<GpuWeights> weights_;
   std::unique_ptr<Pipelines> pipelines_;
-  std::map<std::pair<std::uint32_t, bool>, std::unique_ptr<ComputePipeline>> matvec_pipelines_;
+  std::map<std::tuple<std::uint32_t, bool, std::uint32_t>, std::unique_ptr<ComputePipeline>> matvec_pipelines_;
 
   // Activations for one chunk, the per-step inputs, and the KV cache.
   Buffer step_, x_, normed_, q_, k_, v_, attn_, choice_, route_weight_, act_, logits_, partial_;
@@ -92,6 +105,7 @@ class VulkanBackend final : public Backend {
   Buffer attention_partial_, attention_arrivals_;  // decode attention: the splits' softmax states, and their counts
   Buffer router_partial_, router_arrivals_;  // decode router: the column slices' logits, and their counts
   Buffer inv_freq_, dummy_;
+  float rope_concentration_ = 1.0f;  // YaRN's cos/sin scale, with inv_freq_ the rope's parameters
   Buffer x_codes_, x_scales_;  // quantize_q8 output: int8 codes and per-32 scales
   std::vector<Buffer> keys_, values_, checkpoint_keys_, checkpoint_values_;
   Buffer io_step_, io_logits_;  // host-visible mirrors

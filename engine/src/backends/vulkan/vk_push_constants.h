@@ -17,6 +17,9 @@ struct EmbedPush {  // embed.comp
 struct MatvecPush {  // matvec.comp
   std::uint32_t rows, cols, row_stride, row0, y_stride, x_offset, tokens, flags;
   float eps;
+  std::uint32_t half_dim;  // the RoPE epilogue's (EPILOGUE != 0); else unused
+  float concentration;
+  std::uint32_t ring;
 };
 struct MatvecDotPush {  // matvec_q8_dot.comp
   std::uint32_t rows, cols, row_stride, row0, y_stride, tokens, flags;
