@@ -19,7 +19,7 @@ layout(std430, binding = 0) readonly buffer Route { uint route[]; };
 layout(std430, binding = 1) readonly buffer Weight { float weight[]; };  // [tokens x k]
 layout(std430, binding = 2) readonly buffer Qs { uvec4 qs[]; };
 layout(std430, binding = 3) readonly buffer Scales { uint scales[]; };
-layout(std430, binding = 4) readonly buffer Act { vec4 act4[]; };       // [tokens x k x inter]
+layout(std430, binding = 4) readonly buffer Act { vec4 in4[]; };        // [tokens x k x inter]
 layout(std430, binding = 5) readonly buffer Bias { float bias[]; };     // [experts x hidden]
 layout(std430, binding = 6) writeonly buffer Out { float out_[]; };     // [tokens x k x hidden]
 
@@ -35,6 +35,7 @@ layout(push_constant) uniform Params {
 #include "common/reduce.glsl"
 #include "common/mxfp4.glsl"
 #include "common/moe_route.glsl"
+#include "common/moe_tile.glsl"
 
 void main() {
   load_fp4_values();  // before any return: it has a barrier
@@ -48,37 +49,13 @@ void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint blocks = p.inter / 32u;
 
-  uint entry[MAX_TILE];
-  for (uint j = 0; j < TILE; ++j) entry[j] = route[p.entry_base + first + min(j, n - 1u)];
-
-  float acc[MAX_ROWS][MAX_TILE];
-  for (uint r = 0; r < MAX_ROWS; ++r)
-    for (uint j = 0; j < MAX_TILE; ++j) acc[r][j] = 0.0;
-  for (uint b = tid; b < blocks; b += gl_WorkGroupSize.x) {
-    uvec4 q[MAX_ROWS];
-    float sc[MAX_ROWS];
-    for (uint r = 0; r < ROWS; ++r) {
-      const uint row = min(r0 + r, p.hidden - 1u);
-      const uint block = ((e - p.e0) * p.hidden + row) * blocks + b;
-      q[r] = qs[block];
-      sc[r] = block_scale(block);
-    }
-    // As in moe_gate_up_grouped: each weight word decoded once for the tile.
-    float s[MAX_ROWS][MAX_TILE];
-    for (uint r = 0; r < MAX_ROWS; ++r)
-      for (uint j = 0; j < MAX_TILE; ++j) s[r][j] = 0.0;
-    for (uint w = 0; w < 4u; ++w) {
-      vec4 lo[MAX_ROWS], hi[MAX_ROWS];
-      for (uint r = 0; r < ROWS; ++r) fp4_word(q[r][w], lo[r], hi[r]);
-      for (uint j = 0; j < TILE; ++j) {
-        const uint ab = entry[j] * (p.inter / 4u) + b * 8u;
-        const vec4 xl = act4[ab + w], xh = act4[ab + 4u + w];
-        for (uint r = 0; r < ROWS; ++r) s[r][j] += dot(lo[r], xl) + dot(hi[r], xh);
-      }
-    }
-    for (uint r = 0; r < ROWS; ++r)
-      for (uint j = 0; j < TILE; ++j) acc[r][j] += s[r][j] * sc[r];
+  uint entry[MAX_TILE], xbase[MAX_TILE];
+  for (uint j = 0; j < TILE; ++j) {
+    entry[j] = route[p.entry_base + first + min(j, n - 1u)];
+    xbase[j] = entry[j] * (p.inter / 4u);  // the assignment's activations
   }
+  float acc[MAX_ROWS][MAX_TILE];
+  tile_sums((e - p.e0) * p.hidden * blocks, r0, ROWS, p.hidden - 1u, blocks, xbase, acc);
   for (uint j = 0; j < TILE; ++j) {
     for (uint r = 0; r < ROWS; ++r) {
       const float total = workgroup_sum(acc[r][j]);

@@ -19,7 +19,7 @@ const uint MAX_TILE = 8;
 layout(std430, binding = 0) readonly buffer Route { uint route[]; };
 layout(std430, binding = 1) readonly buffer Qs { uvec4 qs[]; };
 layout(std430, binding = 2) readonly buffer Scales { uint scales[]; };
-layout(std430, binding = 3) readonly buffer X { vec4 x4[]; };         // [tokens x hidden], normed
+layout(std430, binding = 3) readonly buffer X { vec4 in4[]; };        // [tokens x hidden], normed
 layout(std430, binding = 4) readonly buffer Bias { float bias[]; };   // [experts x 2*inter]
 layout(std430, binding = 5) writeonly buffer Act { float act[]; };    // [tokens x k x inter]
 
@@ -36,6 +36,7 @@ layout(push_constant) uniform Params {
 #include "common/reduce.glsl"
 #include "common/mxfp4.glsl"
 #include "common/moe_route.glsl"
+#include "common/moe_tile.glsl"
 
 void main() {
   load_fp4_values();  // before any return: it has a barrier
@@ -50,38 +51,13 @@ void main() {
   const uint blocks = p.hidden / 32u;
   const uint rows_per_expert = 2u * p.inter;
 
-  uint entry[MAX_TILE];
-  for (uint j = 0; j < TILE; ++j) entry[j] = route[p.entry_base + first + min(j, n - 1u)];
-
-  float acc[MAX_ROWS][MAX_TILE];
-  for (uint r = 0; r < MAX_ROWS; ++r)
-    for (uint j = 0; j < MAX_TILE; ++j) acc[r][j] = 0.0;
-  for (uint b = tid; b < blocks; b += gl_WorkGroupSize.x) {
-    uvec4 q[MAX_ROWS];
-    float sc[MAX_ROWS];
-    for (uint r = 0; r < 2 * PAIRS; ++r) {
-      const uint row = min(2u * i0 + r, rows_per_expert - 1u);
-      const uint block = ((e - p.e0) * rows_per_expert + row) * blocks + b;
-      q[r] = qs[block];
-      sc[r] = block_scale(block);
-    }
-    // Each weight word is decoded once for the tile's TILE tokens, then the
-    // block's sums are those of block_dot (same terms, same order).
-    float s[MAX_ROWS][MAX_TILE];
-    for (uint r = 0; r < MAX_ROWS; ++r)
-      for (uint j = 0; j < MAX_TILE; ++j) s[r][j] = 0.0;
-    for (uint w = 0; w < 4u; ++w) {
-      vec4 lo[MAX_ROWS], hi[MAX_ROWS];
-      for (uint r = 0; r < 2 * PAIRS; ++r) fp4_word(q[r][w], lo[r], hi[r]);
-      for (uint j = 0; j < TILE; ++j) {
-        const uint xb = (entry[j] / p.k) * (p.hidden / 4u) + b * 8u;
-        const vec4 xl = x4[xb + w], xh = x4[xb + 4u + w];
-        for (uint r = 0; r < 2 * PAIRS; ++r) s[r][j] += dot(lo[r], xl) + dot(hi[r], xh);
-      }
-    }
-    for (uint r = 0; r < 2 * PAIRS; ++r)
-      for (uint j = 0; j < TILE; ++j) acc[r][j] += s[r][j] * sc[r];
+  uint entry[MAX_TILE], xbase[MAX_TILE];
+  for (uint j = 0; j < TILE; ++j) {
+    entry[j] = route[p.entry_base + first + min(j, n - 1u)];
+    xbase[j] = (entry[j] / p.k) * (p.hidden / 4u);  // the token's normed row
   }
+  float acc[MAX_ROWS][MAX_TILE];
+  tile_sums((e - p.e0) * rows_per_expert * blocks, 2u * i0, 2u * PAIRS, rows_per_expert - 1u, blocks, xbase, acc);
   for (uint j = 0; j < TILE; ++j) {
     for (uint pr = 0; pr < PAIRS; ++pr) {
       const float glu = workgroup_sum(acc[2 * pr][j]);
