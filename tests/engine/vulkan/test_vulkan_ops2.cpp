@@ -53,6 +53,48 @@ std::vector<std::uint32_t> step_words(int position, int tokens) {
 
 float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
 
+// A dense matrix in a GPU layout of shaders/common/dense.glsl: format 0 F32,
+// 2 BF16 (cols even), 3 Q8 (cols a multiple of 32: int8 codes four to a
+// word, element 0 in the low byte, and a float scale per 32 values). The
+// values are rounded in place to what the GPU reads.
+struct DenseRows {
+  std::vector<std::uint32_t> words;
+  std::vector<float> scales;  // Q8 only
+  std::uint32_t row_stride;   // words
+};
+DenseRows dense_rows(std::vector<float>& values, std::size_t cols, std::uint32_t format) {
+  DenseRows d;
+  if (format == 2) {
+    for (std::size_t i = 0; i < values.size(); i += 2) {
+      const std::uint16_t lo = f32_to_bf16(values[i]), hi = f32_to_bf16(values[i + 1]);
+      values[i] = bf16_to_f32(lo);
+      values[i + 1] = bf16_to_f32(hi);
+      d.words.push_back(static_cast<std::uint32_t>(lo) | (static_cast<std::uint32_t>(hi) << 16));
+    }
+    d.row_stride = static_cast<std::uint32_t>(cols / 2);
+  } else if (format == 3) {
+    d.words.assign(values.size() / 4, 0);
+    for (std::size_t b = 0; b < values.size() / 32; ++b) {
+      float peak = 0;
+      for (std::size_t i = 0; i < 32; ++i) peak = std::max(peak, std::abs(values[b * 32 + i]));
+      const float scale = peak > 0 ? peak / 127.0f : 1.0f;
+      d.scales.push_back(scale);
+      for (std::size_t i = 0; i < 32; ++i) {
+        const std::size_t e = b * 32 + i;
+        const auto code = static_cast<std::int8_t>(std::lround(values[e] / scale));
+        values[e] = static_cast<float>(code) * scale;
+        d.words[e / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(code)) << (8 * (e % 4));
+      }
+    }
+    d.row_stride = static_cast<std::uint32_t>(cols / 4);
+  } else {
+    d.words.resize(values.size());
+    std::memcpy(d.words.data(), values.data(), values.size() * 4);
+    d.row_stride = static_cast<std::uint32_t>(cols);
+  }
+  return d;
+}
+
 struct SwigluPush {
   std::uint32_t n;
   float limit;
@@ -221,25 +263,25 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QTest::addColumn<int>("kv_heads");
     QTest::addColumn<int>("head_dim");
     QTest::addColumn<int>("cols");
-    QTest::addColumn<bool>("bf16");
+    QTest::addColumn<int>("format");  // of common/dense.glsl: 0 F32, 2 BF16, 3 Q8
     QTest::addColumn<int>("position");
     QTest::addColumn<int>("ring");
+    constexpr int F32 = 0, BF16 = 2, Q8 = 3;
     struct Shape {
-      int heads, kv, hd, cols;
-      bool bf16;
-      int pos, ring;
+      int heads, kv, hd, cols, format, pos, ring;
     };
     const std::vector<Shape> shapes = {
-        {64, 8, 64, 2880, true, 4095, 0},  // gpt-oss: a full layer, and a sliding one's ring
-        {64, 8, 64, 2880, false, 100003, 128},
-        {5, 1, 12, 40, false, 777, 0},     // half 6: head rows not a multiple of 8
-        {3, 3, 8, 33, false, 65537, 64},   // odd cols, a head of two workgroups
-        {7, 2, 64, 96, true, 12345, 0},
+        {64, 8, 64, 2880, Q8, 4095, 0},  // gpt-oss-20b's GGUF: a full layer, and a sliding one's ring
+        {64, 8, 64, 2880, Q8, 100003, 128},
+        {64, 8, 64, 2880, BF16, 131071, 128},  // its Hugging Face files
+        {5, 1, 12, 40, F32, 777, 0},     // half 6: head rows not a multiple of 8
+        {3, 3, 8, 33, F32, 65537, 64},   // odd cols, a head of two workgroups
+        {7, 2, 64, 96, BF16, 12345, 0},
     };
     for (const Shape& v : shapes)
-      QTest::addRow("%dq/%dkv x %d cols %d %s pos %d ring %d", v.heads, v.kv, v.hd, v.cols, v.bf16 ? "bf16" : "f32",
-                    v.pos, v.ring)
-          << v.heads << v.kv << v.hd << v.cols << v.bf16 << v.pos << v.ring;
+      QTest::addRow("%dq/%dkv x %d cols %d %s pos %d ring %d", v.heads, v.kv, v.hd, v.cols,
+                    v.format == BF16 ? "bf16" : v.format == Q8 ? "q8" : "f32", v.pos, v.ring)
+          << v.heads << v.kv << v.hd << v.cols << v.format << v.pos << v.ring;
   }
 
   // Decode's q/k/v products with RoPE and the KV append in their epilogue
@@ -253,7 +295,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QFETCH(int, kv_heads);
     QFETCH(int, head_dim);
     QFETCH(int, cols);
-    QFETCH(bool, bf16);
+    QFETCH(int, format);
     QFETCH(int, position);
     QFETCH(int, ring);
     QCOMPARE(head_dim % 4, 0);  // what the backend requires of the fused path
@@ -266,21 +308,19 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     const std::uint32_t Q = static_cast<std::uint32_t>(heads * head_dim), KV = static_cast<std::uint32_t>(kv_heads * head_dim);
     const std::uint32_t C = static_cast<std::uint32_t>(cols);
     std::mt19937 rng(static_cast<unsigned>(heads * 7 + cols + position));
-    auto rows_of = [&](std::uint32_t rows) {  // the matrix as uploaded: F32 or BF16 words
-      auto values = random_floats(static_cast<std::size_t>(rows) * C, rng, -0.5f, 0.5f);
-      std::vector<std::uint32_t> words;
-      if (bf16) {
-        for (std::size_t i = 0; i < values.size(); i += 2)
-          words.push_back(static_cast<std::uint32_t>(f32_to_bf16(values[i])) |
-                          (static_cast<std::uint32_t>(f32_to_bf16(values[i + 1])) << 16));
-      } else {
-        words.resize(values.size());
-        std::memcpy(words.data(), values.data(), values.size() * 4);
-      }
-      return device_buffer(words.data(), words.size() * 4);
+    struct Uploaded {
+      vk::Buffer words, scales;
     };
-    QVERIFY(!bf16 || cols % 2 == 0);
-    vk::Buffer wq = rows_of(Q), wk = rows_of(KV), wv = rows_of(KV);
+    std::uint32_t row_stride = 0;
+    auto rows_of = [&](std::uint32_t rows) {  // the matrix as uploaded, scales for Q8
+      auto values = random_floats(static_cast<std::size_t>(rows) * C, rng, -0.5f, 0.5f);
+      const DenseRows d = dense_rows(values, C, static_cast<std::uint32_t>(format));
+      row_stride = d.row_stride;
+      return Uploaded{device_buffer(d.words.data(), d.words.size() * 4), device_buffer(d.scales.data(), d.scales.size() * 4)};
+    };
+    QVERIFY(format != 2 || cols % 2 == 0);
+    QVERIFY(format != 3 || cols % 32 == 0);
+    Uploaded wq = rows_of(Q), wk = rows_of(KV), wv = rows_of(KV);
     const auto bq = random_floats(Q, rng, -1.0f, 1.0f), bk = random_floats(KV, rng, -1.0f, 1.0f),
                bv = random_floats(KV, rng, -1.0f, 1.0f);
     vk::Buffer bqb = device_buffer(bq.data(), bq.size() * 4), bkb = device_buffer(bk.data(), bk.size() * 4),
@@ -296,24 +336,23 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     constexpr std::uint32_t kUntouched = 0xDEADBEEFu;
     const std::vector<std::uint32_t> empty_cache(cache_slots * kv_words, kUntouched);
     vk::Buffer unused(*device_, 4, vk::MemoryKind::DeviceLocal);
-    const std::uint32_t format = bf16 ? 2u : 0u, row_stride = bf16 ? C / 2 : C;
     const std::uint32_t wg = device_->workgroup_size(128);
 
     for (const bool subgroup : {false, true}) {
       std::unique_ptr<vk::ComputePipeline> product[4];
       for (std::uint32_t e = 0; e < 4; ++e) {
-        product[e] = pipeline("matvec", 9, sizeof(vk::MatvecPush), {wg, 4, format, 1, e}, subgroup);
+        product[e] = pipeline("matvec", 9, sizeof(vk::MatvecPush), {wg, 4, static_cast<std::uint32_t>(format), 1, e}, subgroup);
         if (!product[e]) break;
       }
       if (!product[0]) continue;  // no subgroup arithmetic on this device
       auto rope_p = pipeline("rope", 7, sizeof(vk::RopePush), {device_->workgroup_size(64)}, false);
       QVERIFY(rope_p);
       // One product: epilogue 0 into y, or 1..3 with the RoPE epilogue.
-      auto product_into = [&](std::uint32_t epilogue, vk::Buffer& w, std::uint32_t rows, vk::Buffer& bias, vk::Buffer& y,
+      auto product_into = [&](std::uint32_t epilogue, Uploaded& w, std::uint32_t rows, vk::Buffer& bias, vk::Buffer& y,
                               vk::Buffer* cache) {
         const vk::MatvecPush push{rows, C, row_stride, 0, rows, 0, 1, 1u | 4u, 1e-5f, half, rope.concentration(),
                                   static_cast<std::uint32_t>(ring)};
-        runner_->dispatch(*product[epilogue], {&w, &unused, &xb, &bias, &y, &nb, &fb, &stb, cache ? cache : &unused},
+        runner_->dispatch(*product[epilogue], {&w.words, &w.scales, &xb, &bias, &y, &nb, &fb, &stb, cache ? cache : &unused},
                           &push, sizeof push, vk::flat_groups(*device_, vk::div_up(std::uint64_t{rows}, 4u)));
       };
       // Separate: the products, then rope.comp.
@@ -570,25 +609,28 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QTest::addColumn<int>("tokens");
     QTest::addColumn<int>("cols");
     QTest::addColumn<bool>("ties");
-    QTest::addColumn<bool>("bf16");
+    QTest::addColumn<int>("format");  // of common/dense.glsl: 0 F32, 2 BF16, 3 Q8
     QTest::addColumn<int>("workgroup");
+    constexpr int F32 = 0, BF16 = 2, Q8 = 3;
     struct Shape {
       int e, k, tokens, cols;
-      bool ties, bf16;
-      int wg;
+      bool ties;
+      int format, wg;
     };
     const std::vector<Shape> shapes = {
-        {32, 4, 1, 2880, false, true, 128}, {32, 4, 5, 130, true, true, 64},   {128, 8, 3, 96, false, false, 64},
-        {128, 4, 70, 64, true, false, 32},  {7, 3, 2, 33, false, false, 64},  {1, 1, 1, 8, false, true, 64},
-        {128, 1, 2, 70, true, true, 128},   {100, 8, 9, 200, true, false, 64}, {8, 8, 4, 128, true, true, 32},
+        {32, 4, 1, 2880, false, BF16, 128}, {32, 4, 5, 130, true, BF16, 64},   {128, 8, 3, 96, false, F32, 64},
+        {128, 4, 70, 64, true, F32, 32},    {7, 3, 2, 33, false, F32, 64},    {1, 1, 1, 8, false, BF16, 64},
+        {128, 1, 2, 70, true, BF16, 128},   {100, 8, 9, 200, true, F32, 64},   {8, 8, 4, 128, true, BF16, 32},
         // the backend's workgroup: gpt-oss-20b's F32 router in decode, and 120b's 128 experts
-        {32, 4, 1, 2880, false, false, 1024}, {128, 4, 2, 2880, false, true, 1024}, {33, 8, 3, 200, true, false, 1024},
+        {32, 4, 1, 2880, false, F32, 1024}, {128, 4, 2, 2880, false, BF16, 1024}, {33, 8, 3, 200, true, F32, 1024},
         // split mode with a short last slice (37 blocks: 12 slices of 3, one of 1), the most tokens it takes, and ties
-        {32, 4, 16, 1184, false, false, 1024}, {128, 8, 2, 1184, true, true, 64}};
+        {32, 4, 16, 1184, false, F32, 1024}, {128, 8, 2, 1184, true, BF16, 64},
+        // a Q8 router (a quantization that takes it to 8 bits), split and not
+        {32, 4, 1, 2880, false, Q8, 1024},  {20, 4, 40, 96, false, Q8, 64}};
     for (const Shape& s : shapes)
       QTest::addRow("E %d k %d tokens %d cols %d%s %s wg %d", s.e, s.k, s.tokens, s.cols, s.ties ? " ties" : "",
-                    s.bf16 ? "bf16" : "f32", s.wg)
-          << s.e << s.k << s.tokens << s.cols << s.ties << s.bf16 << s.wg;
+                    s.format == BF16 ? "bf16" : s.format == Q8 ? "q8" : "f32", s.wg)
+          << s.e << s.k << s.tokens << s.cols << s.ties << s.format << s.wg;
   }
 
   // The fused router: n = RMSNorm(x) (written out), logits = W n + bias, then
@@ -604,10 +646,11 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QFETCH(int, tokens);
     QFETCH(int, cols);
     QFETCH(bool, ties);
-    QFETCH(bool, bf16);
+    QFETCH(int, format);
     QFETCH(int, workgroup);
     std::mt19937 rng(static_cast<unsigned>(experts * 11 + k * 3 + tokens + cols));
-    QVERIFY(!bf16 || cols % 2 == 0);  // BF16 rows hold whole words
+    QVERIFY(format != 2 || cols % 2 == 0);   // BF16 rows hold whole words
+    QVERIFY(format != 3 || cols % 32 == 0);  // Q8 rows whole blocks
     const std::size_t E = static_cast<std::size_t>(experts), C = static_cast<std::size_t>(cols);
     auto weights = random_floats(E * C, rng, -0.5f, 0.5f);
     auto x = random_floats(static_cast<std::size_t>(tokens) * C, rng, -1.0f, 1.0f);
@@ -618,18 +661,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       std::fill(x.begin(), x.end(), 0.0f);
       for (auto& v : bias) v = std::round(v * 4.0f) / 4.0f;  // 9 distinct values: many ties
     }
-    std::vector<std::uint32_t> words;
-    if (bf16) {
-      for (std::size_t i = 0; i < weights.size(); i += 2) {
-        const std::uint16_t lo = f32_to_bf16(weights[i]), hi = f32_to_bf16(weights[i + 1]);
-        weights[i] = bf16_to_f32(lo);
-        weights[i + 1] = bf16_to_f32(hi);
-        words.push_back(static_cast<std::uint32_t>(lo) | (static_cast<std::uint32_t>(hi) << 16));
-      }
-    } else {
-      words.resize(weights.size());
-      std::memcpy(words.data(), weights.data(), weights.size() * 4);
-    }
+    const DenseRows rows = dense_rows(weights, C, static_cast<std::uint32_t>(format));
     // The selection and weighting of cpu::moe, on logits summed in double.
     std::vector<std::uint32_t> ref_index;
     std::vector<float> ref_weight;
@@ -654,7 +686,8 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
 
     const std::uint32_t wg = device_->workgroup_size(static_cast<std::uint32_t>(workgroup));
     const std::uint32_t T = static_cast<std::uint32_t>(tokens), C32 = static_cast<std::uint32_t>(cols);
-    vk::Buffer wb = device_buffer(words.data(), words.size() * 4);
+    vk::Buffer wb = device_buffer(rows.words.data(), rows.words.size() * 4);
+    vk::Buffer sb = device_buffer(rows.scales.data(), rows.scales.size() * 4);  // Q8 only
     vk::Buffer xb = device_buffer(x.data(), x.size() * 4);
     vk::Buffer bb = device_buffer(bias.data(), bias.size() * 4);
     vk::Buffer nb = device_buffer(norm.data(), norm.size() * 4);
@@ -671,11 +704,11 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     std::vector<vk::RouterSplit> modes = {{C32, 1}};
     if (split.splits > 1) modes.push_back(split);
     for (const bool subgroup : {false, true}) {
-      auto p = pipeline("router_topk", 10, sizeof(vk::RouterPush), {wg, bf16 ? 2u : 0u}, subgroup);
+      auto p = pipeline("router_topk", 10, sizeof(vk::RouterPush), {wg, static_cast<std::uint32_t>(format)}, subgroup);
       if (!p) continue;  // no subgroup arithmetic on this device
       for (const vk::RouterSplit& mode : modes) {
         const vk::RouterPush push{static_cast<std::uint32_t>(experts), static_cast<std::uint32_t>(k), T, C32,
-                                  static_cast<std::uint32_t>(bf16 ? cols / 2 : cols), eps, mode.width, mode.splits};
+                                  rows.row_stride, eps, mode.width, mode.splits};
         const vk::GroupCount grid =
             mode.splits > 1 ? vk::GroupCount{mode.splits, T, 1} : vk::flat_groups(*device_, static_cast<std::uint64_t>(tokens));
         for (int run = 0; run < (mode.splits > 1 ? 2 : 1); ++run) {
@@ -684,7 +717,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
           runner_->upload(ib, nans.data(), ib.size());
           runner_->upload(ob, nans.data(), ob.size());
           runner_->upload(partial, slice_nans.data(), partial.size());
-          runner_->dispatch(*p, {&wb, &bb, &xb, &bb, &ib, &ob, &nb, &normed_b, &partial, &arrivals}, &push, sizeof push,
+          runner_->dispatch(*p, {&wb, &sb, &xb, &bb, &ib, &ob, &nb, &normed_b, &partial, &arrivals}, &push, sizeof push,
                             grid);
           std::vector<std::uint32_t> got_index(ref_index.size());
           std::vector<float> got_weight(ref_weight.size());
