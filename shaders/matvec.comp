@@ -146,17 +146,19 @@ void main() {
   float inv_rms[MAX_TOKENS];
   for (uint t = 0; t < TOKENS; ++t)
     inv_rms[t] = norm_input ? inversesqrt(workgroup_sum(squares[t]) / float(p.cols) + p.eps) : 1.0;
-  float out4[MAX_ROWS];  // EPILOGUE != 0: the rows of token t0, bias added
+  float out4[MAX_ROWS];  // EPILOGUE != 0: invocation 0's rows of token t0, bias added
   for (uint r = 0; r < ROWS; ++r) {
     for (uint t = 0; t < TOKENS; ++t) {
       const float total = workgroup_sum(acc[r][t]) * inv_rms[t];
       const uint row = row_of(g, r);
-      const float v = total + ((p.flags & 1u) != 0 && row < p.rows ? bias[p.row0 + row] : 0.0);
-      if (EPILOGUE != 0) {
-        out4[r] = v;
-      } else if (tid == 0 && row < p.rows && t < nt) {
-        const uint o = (t0 + t) * p.y_stride + p.row0 + row;
-        y[o] = (p.flags & 2u) != 0 ? y[o] + v : v;
+      if (tid == 0 && row < p.rows && t < nt) {
+        const float v = total + ((p.flags & 1u) != 0 ? bias[p.row0 + row] : 0.0);
+        if (EPILOGUE != 0) {
+          out4[r] = v;
+        } else {
+          const uint o = (t0 + t) * p.y_stride + p.row0 + row;
+          y[o] = (p.flags & 2u) != 0 ? y[o] + v : v;
+        }
       }
     }
   }

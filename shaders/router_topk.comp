@@ -122,14 +122,14 @@ void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint E = p.experts;
   const uint vpw = values_per_word();
-  const uint first = slice * p.width, end = min(p.cols, first + p.width);  // this workgroup's columns
-  const uint first_word = first / vpw, end_word = (end + vpw - 1u) / vpw;
+  const uint col0 = slice * p.width, col_end = min(p.cols, col0 + p.width);  // this workgroup's columns
+  const uint first_word = col0 / vpw, end_word = (col_end + vpw - 1u) / vpw;
   const uint xb = token * p.cols;
 
   float ss = 0.0;
   for (uint c = tid; c < p.cols; c += gl_WorkGroupSize.x) ss += x[xb + c] * x[xb + c];
   const float inv = inversesqrt(workgroup_sum(ss) / float(p.cols) + p.eps);
-  for (uint c = first + tid; c < end; c += gl_WorkGroupSize.x) normed[xb + c] = x[xb + c] * inv * norm[c];
+  for (uint c = col0 + tid; c < col_end; c += gl_WorkGroupSize.x) normed[xb + c] = x[xb + c] * inv * norm[c];
 
   const uint lanes = group_lanes(E), lane = group_lane(E), groups = group_count(E), group = group_id(E);
   // A round gives each group up to ROWS_PER_GROUP rows: group, group + groups, ...

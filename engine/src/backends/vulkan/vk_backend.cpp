@@ -134,10 +134,10 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     inv_freq_ = f32(rope.inv_freq().size());
     runner.upload(inv_freq_, rope.inv_freq().data(), rope.inv_freq().size() * 4);
     rope_concentration_ = rope.concentration();
-    const std::vector<std::uint32_t> no_arrivals(static_cast<std::size_t>(c.num_heads), 0);
-    runner.upload(attention_arrivals_, no_arrivals.data(), no_arrivals.size() * 4);
-    const std::vector<std::uint32_t> no_router_arrivals(kRouterSplitTokens, 0);
-    runner.upload(router_arrivals_, no_router_arrivals.data(), no_router_arrivals.size() * 4);
+    // The arrival counts start at zero; each dispatch leaves them so.
+    const std::vector<std::uint32_t> zeros(std::max<std::size_t>(static_cast<std::size_t>(c.num_heads), kRouterSplitTokens), 0);
+    runner.upload(attention_arrivals_, zeros.data(), static_cast<std::uint64_t>(c.num_heads) * 4);
+    runner.upload(router_arrivals_, zeros.data(), kRouterSplitTokens * 4);
   }
 
   try {  // from here on raw handles exist, and a throw must release them
@@ -280,9 +280,9 @@ void VulkanBackend::quantize_input(Recording& r, std::initializer_list<const Gpu
 // The epilogue's workgroups take four rows (kDecodeRows) of one token.
 static_assert(kDecodeRows == 4, "matvec.comp's RoPE epilogue takes four rows a workgroup");
 bool VulkanBackend::fuses_rope(const GpuLayer& L, int tokens) const {
-  if (tokens != 1 || config_.head_dim % 4 != 0) return false;
+  if (tokens != 1 || config_.head_dim % 4 != 0) return false;  // one token: never the int8-dot products
   for (const GpuMatrix* m : {&L.wq, &L.wk, &L.wv})
-    if (m->parts.size() != 1 || uses_int8_dot(*m, tokens)) return false;
+    if (m->parts.size() != 1) return false;
   return L.wk.parts.front().rows == L.wv.parts.front().rows;
 }
 
@@ -340,7 +340,6 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
   const std::uint32_t E = u32(c.num_experts), K = u32(c.experts_per_token), I = u32(c.intermediate_size);
   const std::uint32_t V = u32(c.vocab_size);
   const float eps = static_cast<float>(c.rms_norm_eps);
-  const cpu::YarnRope rope(c);
 
   const std::uint32_t params = kStepHeader + u32(batch_);
   r.copy(io_step_.handle(), 0, step_.handle(), 0, (kStepHeader + T) * 4);
@@ -388,7 +387,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
       // q rotated in place; k rotated and v copied into the layer's cache, one dispatch
       r.dispatch(*p.rope,
                  {whole(q_), whole(k_), whole(inv_freq_), whole(step_), whole(v_), whole(keys_[l]), whole(values_[l])},
-                 RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope.concentration(), ring},
+                 RopePush{u32(c.num_heads), u32(c.num_kv_heads), half, rope_concentration_, ring},
                  flat_groups(*device_, div_up(static_cast<std::uint64_t>(c.num_heads + c.num_kv_heads) * half, p.wg_rope), T));
       r.barrier();
       r.mark("rope+kv_write");
