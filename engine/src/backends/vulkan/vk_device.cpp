@@ -44,6 +44,11 @@ int type_rank(VkPhysicalDeviceType t) {
   }
 }
 
+// The highest version we use structures and features of. A device is used at
+// min(this, its own): a feature promoted to core in a later version than that
+// must still be enabled through its extension.
+constexpr std::uint32_t kInstanceApiVersion = VK_API_VERSION_1_3;
+
 std::string version_string(std::uint32_t v) {
   return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +
          std::to_string(VK_API_VERSION_PATCH(v));
@@ -54,6 +59,7 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
   VkPhysicalDeviceProperties props{};
   vkGetPhysicalDeviceProperties(pd, &props);
   if (props.apiVersion < VK_API_VERSION_1_1) return false;
+  const std::uint32_t usable_version = std::min(props.apiVersion, kInstanceApiVersion);
 
   std::uint32_t nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, nullptr);
@@ -79,7 +85,7 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
   VkPhysicalDeviceProperties2 props2{};
   props2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
   props2.pNext = &subgroup;
-  const bool has_driver_props = props.apiVersion >= VK_API_VERSION_1_2;
+  const bool has_driver_props = usable_version >= VK_API_VERSION_1_2;
   if (has_driver_props) subgroup.pNext = &driver;
   vkGetPhysicalDeviceProperties2(pd, &props2);
 
@@ -127,7 +133,7 @@ bool describe(VkPhysicalDevice pd, PhysicalDevice& out) {
     vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, exts.data());
     bool ext = false;
     for (const auto& e : exts) ext = ext || std::strcmp(e.extensionName, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) == 0;
-    const bool core = props.apiVersion >= VK_API_VERSION_1_3;
+    const bool core = usable_version >= VK_API_VERSION_1_3;
     if (ext || core) {
       VkPhysicalDeviceShaderIntegerDotProductFeatures dot{};
       dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES;
@@ -165,9 +171,9 @@ Instance::Instance() {
   app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
   app.pApplicationName = "ossdesk";
   app.pEngineName = "ossdesk";
-  // The highest version we use structures of; each device is used at min(this, its own).
-  // Loaders older than 1.1 would refuse it, and they cannot run our shaders anyway.
-  app.apiVersion = VK_API_VERSION_1_2;
+  // Loaders older than 1.1 would refuse any version past 1.0, and they cannot
+  // run our shaders anyway; newer ones accept it whatever their own version.
+  app.apiVersion = kInstanceApiVersion;
   VkInstanceCreateInfo ci{};
   ci.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
   ci.pApplicationInfo = &app;
