@@ -323,7 +323,11 @@ void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, st
                           rope ? rope->ring : 0u};
     const VkDescriptorBufferInfo scales = m.format == 3 ? weights_->info(part.scales) : whole(dummy_);
     const VkDescriptorBufferInfo norm_info = norm ? weights_->info(*norm) : whole(dummy_);
-    const VkDescriptorBufferInfo cache = rope && rope->cache ? whole(*rope->cache) : whole(dummy_);
+    // Without a cache to append to, the writable cache binding takes the
+    // output, which the dispatch writes anyway: bound to the shared dummy, it
+    // would count as a write the next dispatch's reads of the dummy race with
+    // (the validation layer's synchronization check says so).
+    const VkDescriptorBufferInfo cache = rope && rope->cache ? whole(*rope->cache) : whole(y);
     r.dispatch(pipe,
                {weights_->info(part.words), scales, whole(x), bias_info, whole(y), norm_info, whole(inv_freq_),
                 whole(step_), cache},
