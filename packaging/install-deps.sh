@@ -11,7 +11,7 @@ packages=(
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtquick-window
   qml6-module-qtquick-templates qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
   qml6-module-qtcore qml6-module-qttest qml6-module-qtquick-dialogs
-  libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan-drivers vulkan-tools
+  libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
   xvfb xauth
 )
 # Node.js runs the third-party reference implementations in the tests; any

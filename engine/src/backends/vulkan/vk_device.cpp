@@ -177,13 +177,22 @@ Instance::Instance() {
   VkInstanceCreateInfo ci{};
   ci.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
   ci.pApplicationInfo = &app;
+  validation_.extend(ci);
   const VkResult r = vkCreateInstance(&ci, nullptr, &instance_);
   if (r != VK_SUCCESS)
     fail(ErrorKind::Unsupported, std::string("vulkan: no Vulkan 1.1 driver (vkCreateInstance: ") + result_name(r) + ")");
+  try {
+    validation_.attach(instance_);
+  } catch (...) {
+    vkDestroyInstance(instance_, nullptr);
+    throw;
+  }
 }
 
 Instance::~Instance() {
-  if (instance_) vkDestroyInstance(instance_, nullptr);
+  if (!instance_) return;
+  validation_.detach(instance_);
+  vkDestroyInstance(instance_, nullptr);
 }
 
 std::vector<PhysicalDevice> Instance::devices(bool include_software) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/vulkan/vk_validation.h"
 
 namespace ossdesk::vk {
 
@@ -59,6 +60,7 @@ class Instance {
   std::vector<PhysicalDevice> devices(bool include_software) const;
 
  private:
+  Validation validation_;  // OSSDESK_VULKAN_VALIDATION=1 only
   VkInstance instance_ = VK_NULL_HANDLE;
 };
 

@@ -1,0 +1,46 @@
+// The Khronos validation layer as a development aid. OSSDESK_VULKAN_VALIDATION=1
+// loads it, with synchronization validation (missing barriers between
+// dispatches), into every instance this process creates, and prints each
+// warning or error it reports to stderr as one line that starts with
+// "vulkan validation:". Lavapipe runs dispatches one after another and forgives
+// what a GPU would not (a missing barrier, a feature used but not enabled); the
+// *_validated CTest entries run the Vulkan tests this way and fail on any such
+// line, so CI catches those without a GPU.
+//
+// Off (the default), nothing here touches the instance.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+namespace ossdesk::vk {
+
+class Validation {
+ public:
+  // Reads OSSDESK_VULKAN_VALIDATION. When it asks for validation and the layer
+  // is not installed, throws Error(Unsupported) naming the layer and its package.
+  Validation();
+  Validation(const Validation&) = delete;
+  Validation& operator=(const Validation&) = delete;
+
+  bool enabled() const { return enabled_; }
+  // Adds the layer, VK_EXT_debug_utils, synchronization validation and the
+  // message callback (so vkCreateInstance's own messages are caught) to ci,
+  // which must have no pNext, layers or extensions of its own. ci then points
+  // into this object.
+  void extend(VkInstanceCreateInfo& ci);
+  // After vkCreateInstance: the callback for everything after creation.
+  void attach(VkInstance instance);
+  // Before vkDestroyInstance.
+  void detach(VkInstance instance);
+
+ private:
+  bool enabled_ = false;
+  const char* layer_ = "VK_LAYER_KHRONOS_validation";
+  const char* extension_ = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+  VkValidationFeatureEnableEXT enables_[1] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+  VkValidationFeaturesEXT features_{};
+  VkDebugUtilsMessengerCreateInfoEXT messenger_info_{};
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+};
+
+}  // namespace ossdesk::vk
