@@ -12,9 +12,14 @@
 namespace ossdesk::vk {
 namespace {
 
-bool requested() {
+// The mode OSSDESK_VULKAN_VALIDATION names: "" (unset or empty: off), "1" or "gpu".
+std::string requested_mode() {
   const char* v = std::getenv("OSSDESK_VULKAN_VALIDATION");
-  return v && std::string(v) == "1";
+  const std::string mode = v ? v : "";
+  if (!mode.empty() && mode != "1" && mode != "gpu")
+    fail(ErrorKind::Unsupported, "vulkan: OSSDESK_VULKAN_VALIDATION is '" + mode +
+                                     "'; expected 1 (synchronization validation) or gpu (GPU-assisted validation)");
+  return mode;
 }
 
 bool layer_installed(const char* name) {
@@ -43,13 +48,23 @@ VKAPI_ATTR VkBool32 VKAPI_CALL report(VkDebugUtilsMessageSeverityFlagBitsEXT sev
 
 }  // namespace
 
-Validation::Validation() : enabled_(requested()) {
+Validation::Validation() {
+  const std::string mode = requested_mode();
+  enabled_ = !mode.empty();
   if (!enabled_) return;
   if (!layer_installed(layer_))
-    fail(ErrorKind::Unsupported, std::string("vulkan: OSSDESK_VULKAN_VALIDATION=1 asks for ") + layer_ +
+    fail(ErrorKind::Unsupported, "vulkan: OSSDESK_VULKAN_VALIDATION=" + mode + " asks for " + layer_ +
                                      ", which is not installed (Debian/Ubuntu package vulkan-validationlayers)");
   features_.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT;
-  features_.enabledValidationFeatureCount = 1;
+  if (mode == "gpu") {
+    // The instrumentation takes a descriptor set slot; our pipelines use set 0 only.
+    enables_[0] = VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_EXT;
+    enables_[1] = VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_RESERVE_BINDING_SLOT_EXT;
+    features_.enabledValidationFeatureCount = 2;
+  } else {
+    enables_[0] = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    features_.enabledValidationFeatureCount = 1;
+  }
   features_.pEnabledValidationFeatures = enables_;
   messenger_info_.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT;
   messenger_info_.pNext = &features_;

@@ -1,13 +1,18 @@
-// The Khronos validation layer as a development aid. OSSDESK_VULKAN_VALIDATION=1
-// loads it, with synchronization validation (missing barriers between
-// dispatches), into every instance this process creates, and prints each
-// warning or error it reports to stderr as one line that starts with
-// "vulkan validation:". Lavapipe runs dispatches one after another and forgives
-// what a GPU would not (a missing barrier, a feature used but not enabled); the
-// *_validated CTest entries run the Vulkan tests this way and fail on any such
-// line, so CI catches those without a GPU.
+// The Khronos validation layer as a development aid. OSSDESK_VULKAN_VALIDATION
+// loads it into every instance this process creates and prints each warning
+// or error it reports to stderr as one line that starts with "vulkan
+// validation:". Besides the API checks, the layer adds
+//   1    synchronization validation: a dispatch that reads or writes what an
+//        earlier one wrote with no barrier between them;
+//   gpu  GPU-assisted validation: the shaders instrumented, so an access past
+//        the range a descriptor binds is reported (about 50 times slower on
+//        lavapipe; for a one-off audit, not CI).
+// Lavapipe runs dispatches one after another and forgives what a GPU would not
+// (a missing barrier, a feature used but not enabled); the *_validated CTest
+// entries run the Vulkan tests with "1" and fail on any such line, so CI
+// catches those without a GPU.
 //
-// Off (the default), nothing here touches the instance.
+// Unset (the default), nothing here touches the instance.
 #pragma once
 
 #include <vulkan/vulkan.h>
@@ -17,13 +22,13 @@ namespace ossdesk::vk {
 class Validation {
  public:
   // Reads OSSDESK_VULKAN_VALIDATION. When it asks for validation and the layer
-  // is not installed, throws Error(Unsupported) naming the layer and its package.
+  // is not installed, or names no mode above, throws Error(Unsupported).
   Validation();
   Validation(const Validation&) = delete;
   Validation& operator=(const Validation&) = delete;
 
   bool enabled() const { return enabled_; }
-  // Adds the layer, VK_EXT_debug_utils, synchronization validation and the
+  // Adds the layer, VK_EXT_debug_utils, the mode's validation features and the
   // message callback (so vkCreateInstance's own messages are caught) to ci,
   // which must have no pNext, layers or extensions of its own. ci then points
   // into this object.
@@ -37,7 +42,7 @@ class Validation {
   bool enabled_ = false;
   const char* layer_ = "VK_LAYER_KHRONOS_validation";
   const char* extension_ = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
-  VkValidationFeatureEnableEXT enables_[1] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+  VkValidationFeatureEnableEXT enables_[2] = {};
   VkValidationFeaturesEXT features_{};
   VkDebugUtilsMessengerCreateInfoEXT messenger_info_{};
   VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
