@@ -16,6 +16,10 @@
 #include "cuda_emu.h"
 #include "emulator_state.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 struct CUstream_st {
   std::vector<std::function<void()>>* capture = nullptr;  // set between Begin/EndCapture
 };
@@ -141,6 +145,12 @@ cudaError_t cudaMalloc(void** p, size_t size) {
   // A GPU hands out memory holding whatever was there before; all-ones bytes
   // (NaN floats, -1 integers) make a kernel that reads before writing fail.
   std::memset(*p, 0xff, rounded);
+#if defined(__SANITIZE_ADDRESS__)
+  // The bytes past the size asked for are the rounding's: under
+  // AddressSanitizer a kernel that touches them is reported, however small
+  // the overrun.
+  __asan_poison_memory_region(static_cast<char*>(*p) + size, rounded - size);
+#endif
   ossdesk_emu::allocations[*p] = rounded;
   ossdesk_emu::allocated += rounded;
   return cudaSuccess;
@@ -152,6 +162,9 @@ cudaError_t cudaFree(void* p) {
   const auto it = ossdesk_emu::allocations.find(p);
   if (it == ossdesk_emu::allocations.end()) return cudaErrorInvalidValue;
   ossdesk_emu::allocated -= it->second;
+#if defined(__SANITIZE_ADDRESS__)
+  __asan_unpoison_memory_region(p, it->second);
+#endif
   ossdesk_emu::allocations.erase(it);
   std::free(p);
   return cudaSuccess;

@@ -17,7 +17,11 @@
 //
 // The context switch is a few lines of x86-64 assembly (callee-saved
 // registers, the stack pointer and the floating-point control words), which
-// costs nanoseconds where swapcontext makes a system call.
+// costs nanoseconds where swapcontext makes a system call. Under
+// AddressSanitizer every switch tells it which stack runs next, so a kernel's
+// out-of-bounds access is reported at its line, and a stack left by an error
+// is unpoisoned before it is used again.
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -33,6 +37,14 @@
 
 #include "cuda_emu.h"
 #include "emulator_state.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define OSSDESK_EMU_ASAN 1
+#else
+#define OSSDESK_EMU_ASAN 0
+#endif
 
 extern "C" void ossdesk_emu_switch(void** save_sp, void* load_sp);
 
@@ -98,6 +110,8 @@ struct BlockRun {
   std::vector<unsigned> order;  // the block's running order: fiber indices
   unsigned threads = 0;
   void* scheduler_sp = nullptr;
+  const void* scheduler_stack = nullptr;  // the calling OS thread's stack: lowest address and size
+  std::size_t scheduler_stack_bytes = 0;
   Fiber* current = nullptr;
   const std::function<void()>* body = nullptr;
   std::vector<std::array<std::array<std::uint64_t, 32>, 2>> warp_slots;  // double-buffered per warp
@@ -106,6 +120,20 @@ struct BlockRun {
 
 BlockRun run;
 std::mutex one_kernel_at_a_time;
+
+// Saves the running context in *save and resumes the one saved at load_sp,
+// whose stack spans [bottom, bottom + bytes).
+void switch_to(void** save, void* load_sp, const void* bottom, std::size_t bytes) {
+#if OSSDESK_EMU_ASAN
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, bottom, bytes);
+  ossdesk_emu_switch(save, load_sp);
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#else
+  (void)bottom, (void)bytes;
+  ossdesk_emu_switch(save, load_sp);
+#endif
+}
 
 // Saves the running context in *save and resumes the first runnable fiber
 // from turn `from` on (when that is the running fiber, it simply goes on);
@@ -117,7 +145,7 @@ bool resume_from(unsigned from, void** save) {
     if (&next == run.current) return true;
     run.current = &next;
     current_thread = next.index;
-    ossdesk_emu_switch(save, next.sp);
+    switch_to(save, next.sp, next.stack, kStackBytes);
     return true;
   }
   return false;
@@ -126,12 +154,15 @@ bool resume_from(unsigned from, void** save) {
 // Leaves fiber f (blocked or done) for the next runnable fiber of this pass,
 // directly, or for the scheduler when the pass is over: one switch per stop.
 void leave(Fiber& f) {
-  if (!resume_from(f.turn + 1, &f.sp)) ossdesk_emu_switch(&f.sp, run.scheduler_sp);
+  if (!resume_from(f.turn + 1, &f.sp)) switch_to(&f.sp, run.scheduler_sp, run.scheduler_stack, run.scheduler_stack_bytes);
 }
 
 std::string where(const Fiber& f);
 
 [[noreturn]] void fiber_main() {
+#if OSSDESK_EMU_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);  // entered by a switch, not a call
+#endif
   for (;;) {
     Fiber& f = *run.current;
     try {
@@ -157,6 +188,9 @@ void prepare(Fiber& f) {
     mprotect(p, kGuardBytes, PROT_NONE);
     f.stack = static_cast<char*>(p) + kGuardBytes;
   }
+#if OSSDESK_EMU_ASAN
+  __asan_unpoison_memory_region(f.stack, kStackBytes);  // frames a failed kernel left behind
+#endif
   auto top = reinterpret_cast<std::uintptr_t>(f.stack + kStackBytes) & ~static_cast<std::uintptr_t>(15);
   auto* slots = reinterpret_cast<std::uint64_t*>(top - 16);  // [0] return address, [1] a fake caller
   slots[0] = reinterpret_cast<std::uint64_t>(&fiber_main);
@@ -250,6 +284,20 @@ void run_block(unsigned n) {
     f.index = uint3{i % d.x, i / d.x % d.y, i / (d.x * d.y)};
   }
   run.threads = n;
+#if OSSDESK_EMU_ASAN
+  thread_local std::pair<const void*, std::size_t> os_stack = [] {
+    pthread_attr_t attr;
+    void* bottom = nullptr;
+    std::size_t bytes = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &bottom, &bytes);
+      pthread_attr_destroy(&attr);
+    }
+    return std::pair<const void*, std::size_t>{bottom, bytes};
+  }();
+  run.scheduler_stack = os_stack.first;
+  run.scheduler_stack_bytes = os_stack.second;
+#endif
   for (;;) {
     run.current = nullptr;  // the scheduler runs now, no fiber
     resume_from(0, &run.scheduler_sp);  // a pass: the runnable fibers in order, each handing over to the next
