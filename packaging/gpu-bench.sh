@@ -18,6 +18,13 @@ if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
   $B/vulkan_sampling 2>&1 | grep -E "Totals|FAIL" | head
   $B/vulkan_experts 2>&1 | grep -E "Totals|FAIL" | head
   $B/vulkan_model 2>&1 | grep -E "device:|Totals|FAIL|max" | head -40
+  # The op suites again under the validation layer (OSSDESK_VULKAN_VALIDATION=1):
+  # what the NVIDIA driver's limits and features make of our API use.
+  for t in vulkan_ops vulkan_ops2 vulkan_sampling vulkan_experts; do
+    OSSDESK_VULKAN_VALIDATION=1 $B/$t > $OUT/validated_$t.txt 2>&1
+    echo "$t validated: $(grep -E '^Totals' $OUT/validated_$t.txt), $(grep -c 'vulkan validation' $OUT/validated_$t.txt) validation messages"
+    grep -o 'vulkan validation: [a-z]*: Validation [A-Za-z ]*: \[ [A-Za-z0-9_-]* \]' $OUT/validated_$t.txt | sort | uniq -c | head -5
+  done
   $B/cuda_loader 2>&1 | grep -E "CUDA devices|Totals|FAIL" | head
   $B/cuda_ops 2>&1 | grep -E "Totals|FAIL|Loc|max" | head -40
   $B/cuda_model 2>&1 | grep -E "device:|Totals|FAIL|max|Loc|Actual|Expected" | head -60

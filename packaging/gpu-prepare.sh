@@ -3,7 +3,8 @@
 # GPU machine (which has the NVIDIA driver but no Qt, no Vulkan loader and no
 # package registry), in two folders that .git/info/exclude ignores and the
 # device tool carries:
-#   .gl/       the Vulkan and GL loader packages (.deb), unpacked there
+#   .gl/       the Vulkan and GL loader packages and the Khronos validation
+#              layer (.deb), unpacked there
 #   .devlibs/  bin/ (ossdesk-cli and the GPU test programs, stripped),
 #              lib/libossdesk_cuda.so (found as bin/../lib), and libs.tar.xz:
 #              every shared library the programs use beyond the C and C++
@@ -14,15 +15,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")" && touch "$exclude"
 for dir in /.gl/ /.devlibs/; do
-  grep -qxF "$dir" .git/info/exclude || echo "$dir" >>.git/info/exclude
+  grep -qxF "$dir" "$exclude" || echo "$dir" >>"$exclude"
 done
 
 if ! ls .gl/*.deb >/dev/null 2>&1; then
   mkdir -p .gl /tmp/amd64/partial
   apt_opts=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
   apt-get "${apt_opts[@]}" update >/dev/null
-  (cd .gl && apt-get "${apt_opts[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+  (cd .gl && apt-get "${apt_opts[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 \
+    vulkan-validationlayers)
 fi
 
 programs=("$BUILD/bin/ossdesk-cli")
