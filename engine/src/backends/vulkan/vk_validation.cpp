@@ -12,13 +12,14 @@
 namespace ossdesk::vk {
 namespace {
 
-// The mode OSSDESK_VULKAN_VALIDATION names: "" (unset or empty: off), "1" or "gpu".
+// The mode OSSDESK_VULKAN_VALIDATION names: "" (unset, empty or 0: off), "1" or "gpu".
 std::string requested_mode() {
   const char* v = std::getenv("OSSDESK_VULKAN_VALIDATION");
   const std::string mode = v ? v : "";
-  if (!mode.empty() && mode != "1" && mode != "gpu")
+  if (mode.empty() || mode == "0") return "";
+  if (mode != "1" && mode != "gpu")
     fail(ErrorKind::Unsupported, "vulkan: OSSDESK_VULKAN_VALIDATION is '" + mode +
-                                     "'; expected 1 (synchronization validation) or gpu (GPU-assisted validation)");
+                                     "'; expected 0 (off), 1 (synchronization validation) or gpu (GPU-assisted validation)");
   return mode;
 }
 

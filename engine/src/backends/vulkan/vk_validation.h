@@ -12,7 +12,7 @@
 // entries run the Vulkan tests with "1" and fail on any such line, so CI
 // catches those without a GPU.
 //
-// Unset (the default), nothing here touches the instance.
+// Unset, empty or 0 (the default), nothing here touches the instance.
 #pragma once
 
 #include <vulkan/vulkan.h>
