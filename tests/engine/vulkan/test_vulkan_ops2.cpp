@@ -53,10 +53,14 @@ std::vector<std::uint32_t> step_words(int position, int tokens) {
 
 float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
 
-// A dense matrix in a GPU layout of shaders/common/dense.glsl: format 0 F32,
-// 2 BF16 (cols even), 3 Q8 (cols a multiple of 32: int8 codes four to a
-// word, element 0 in the low byte, and a float scale per 32 values). The
-// values are rounded in place to what the GPU reads.
+// The FORMAT codes of shaders/common/dense.glsl these tests build rows in.
+constexpr int F32 = 0, BF16 = 2, Q8 = 3;
+const char* format_name(int format) { return format == BF16 ? "bf16" : format == Q8 ? "q8" : "f32"; }
+
+// A dense matrix in a GPU layout of shaders/common/dense.glsl: F32, BF16
+// (cols even), Q8 (cols a multiple of 32: int8 codes four to a word, element
+// 0 in the low byte, and a float scale per 32 values). The values are rounded
+// in place to what the GPU reads.
 struct DenseRows {
   std::vector<std::uint32_t> words;
   std::vector<float> scales;  // Q8 only
@@ -64,7 +68,7 @@ struct DenseRows {
 };
 DenseRows dense_rows(std::vector<float>& values, std::size_t cols, std::uint32_t format) {
   DenseRows d;
-  if (format == 2) {
+  if (format == BF16) {
     for (std::size_t i = 0; i < values.size(); i += 2) {
       const std::uint16_t lo = f32_to_bf16(values[i]), hi = f32_to_bf16(values[i + 1]);
       values[i] = bf16_to_f32(lo);
@@ -72,7 +76,7 @@ DenseRows dense_rows(std::vector<float>& values, std::size_t cols, std::uint32_t
       d.words.push_back(static_cast<std::uint32_t>(lo) | (static_cast<std::uint32_t>(hi) << 16));
     }
     d.row_stride = static_cast<std::uint32_t>(cols / 2);
-  } else if (format == 3) {
+  } else if (format == Q8) {
     d.words.assign(values.size() / 4, 0);
     for (std::size_t b = 0; b < values.size() / 32; ++b) {
       float peak = 0;
@@ -266,7 +270,6 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QTest::addColumn<int>("format");  // of common/dense.glsl: 0 F32, 2 BF16, 3 Q8
     QTest::addColumn<int>("position");
     QTest::addColumn<int>("ring");
-    constexpr int F32 = 0, BF16 = 2, Q8 = 3;
     struct Shape {
       int heads, kv, hd, cols, format, pos, ring;
     };
@@ -280,7 +283,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     };
     for (const Shape& v : shapes)
       QTest::addRow("%dq/%dkv x %d cols %d %s pos %d ring %d", v.heads, v.kv, v.hd, v.cols,
-                    v.format == BF16 ? "bf16" : v.format == Q8 ? "q8" : "f32", v.pos, v.ring)
+                    format_name(v.format), v.pos, v.ring)
           << v.heads << v.kv << v.hd << v.cols << v.format << v.pos << v.ring;
   }
 
@@ -318,8 +321,8 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
       row_stride = d.row_stride;
       return Uploaded{device_buffer(d.words.data(), d.words.size() * 4), device_buffer(d.scales.data(), d.scales.size() * 4)};
     };
-    QVERIFY(format != 2 || cols % 2 == 0);
-    QVERIFY(format != 3 || cols % 32 == 0);
+    QVERIFY(format != BF16 || cols % 2 == 0);
+    QVERIFY(format != Q8 || cols % 32 == 0);
     Uploaded wq = rows_of(Q), wk = rows_of(KV), wv = rows_of(KV);
     const auto bq = random_floats(Q, rng, -1.0f, 1.0f), bk = random_floats(KV, rng, -1.0f, 1.0f),
                bv = random_floats(KV, rng, -1.0f, 1.0f);
@@ -611,7 +614,6 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QTest::addColumn<bool>("ties");
     QTest::addColumn<int>("format");  // of common/dense.glsl: 0 F32, 2 BF16, 3 Q8
     QTest::addColumn<int>("workgroup");
-    constexpr int F32 = 0, BF16 = 2, Q8 = 3;
     struct Shape {
       int e, k, tokens, cols;
       bool ties;
@@ -629,7 +631,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         {32, 4, 1, 2880, false, Q8, 1024},  {20, 4, 40, 96, false, Q8, 64}};
     for (const Shape& s : shapes)
       QTest::addRow("E %d k %d tokens %d cols %d%s %s wg %d", s.e, s.k, s.tokens, s.cols, s.ties ? " ties" : "",
-                    s.format == BF16 ? "bf16" : s.format == Q8 ? "q8" : "f32", s.wg)
+                    format_name(s.format), s.wg)
           << s.e << s.k << s.tokens << s.cols << s.ties << s.format << s.wg;
   }
 
@@ -649,8 +651,8 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
     QFETCH(int, format);
     QFETCH(int, workgroup);
     std::mt19937 rng(static_cast<unsigned>(experts * 11 + k * 3 + tokens + cols));
-    QVERIFY(format != 2 || cols % 2 == 0);   // BF16 rows hold whole words
-    QVERIFY(format != 3 || cols % 32 == 0);  // Q8 rows whole blocks
+    QVERIFY(format != BF16 || cols % 2 == 0);   // BF16 rows hold whole words
+    QVERIFY(format != Q8 || cols % 32 == 0);    // Q8 rows whole blocks
     const std::size_t E = static_cast<std::size_t>(experts), C = static_cast<std::size_t>(cols);
     auto weights = random_floats(E * C, rng, -0.5f, 0.5f);
     auto x = random_floats(static_cast<std::size_t>(tokens) * C, rng, -1.0f, 1.0f);
