@@ -284,20 +284,6 @@ void run_block(unsigned n) {
     f.index = uint3{i % d.x, i / d.x % d.y, i / (d.x * d.y)};
   }
   run.threads = n;
-#if OSSDESK_EMU_ASAN
-  thread_local std::pair<const void*, std::size_t> os_stack = [] {
-    pthread_attr_t attr;
-    void* bottom = nullptr;
-    std::size_t bytes = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-      pthread_attr_getstack(&attr, &bottom, &bytes);
-      pthread_attr_destroy(&attr);
-    }
-    return std::pair<const void*, std::size_t>{bottom, bytes};
-  }();
-  run.scheduler_stack = os_stack.first;
-  run.scheduler_stack_bytes = os_stack.second;
-#endif
   for (;;) {
     run.current = nullptr;  // the scheduler runs now, no fiber
     resume_from(0, &run.scheduler_sp);  // a pass: the runnable fibers in order, each handing over to the next
@@ -382,6 +368,21 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   current_block_dim = block;
   run.body = &body;
   run.missing_await_reported = false;
+#if OSSDESK_EMU_ASAN
+  // The fibers switch back to this OS thread's stack; ASan is told its bounds.
+  thread_local const std::pair<const void*, std::size_t> os_stack = [] {
+    pthread_attr_t attr;
+    void* bottom = nullptr;
+    std::size_t bytes = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &bottom, &bytes);
+      pthread_attr_destroy(&attr);
+    }
+    return std::pair<const void*, std::size_t>{bottom, bytes};
+  }();
+  run.scheduler_stack = os_stack.first;
+  run.scheduler_stack_bytes = os_stack.second;
+#endif
   try {
     for (unsigned z = 0; z < grid.z; ++z)
       for (unsigned y = 0; y < grid.y; ++y)
