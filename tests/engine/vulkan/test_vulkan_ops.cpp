@@ -26,6 +26,7 @@
 #include "backends/vulkan/vk_push_constants.h"
 #include "backends/vulkan/vk_runner.h"
 #include "backends/vulkan/vk_shaders.h"
+#include "backends/vulkan/vk_weights.h"
 #include "vulkan_test_support.h"
 #include "model/model.h"
 #include "ossdesk/error.h"
@@ -55,7 +56,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
   // Runs matvec.comp (weights already in its GPU layout `format`, rows
   // `push_stride` words apart) and compares with cpu::matmul on the same view
   // (with_norm: of cpu::rmsnorm's output, the shader normalising x itself).
-  // Q8 (format 3) takes its per-32 scales in `scales`.
+  // Q8 (vk::kDenseQ8) takes its per-32 scales in `scales`.
   Comparison run_matvec(std::uint32_t format, const MatrixView& w, const std::vector<std::uint8_t>& bytes, bool with_bias,
                         bool with_norm, int tokens, std::uint32_t rows_per_group, bool subgroup, std::uint32_t push_stride,
                         std::mt19937& rng, const std::vector<float>& scales = {}) {
@@ -313,7 +314,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     view.row_stride = static_cast<std::uint64_t>(stride) * 2;
     std::vector<std::uint8_t> bytes(w.size() * 2);
     std::memcpy(bytes.data(), w.data(), bytes.size());
-    const Comparison c = run_matvec(2, view, bytes, bias, norm, tokens, static_cast<std::uint32_t>(rows_per_group), subgroup,
+    const Comparison c = run_matvec(vk::kDenseBF16, view, bytes, bias, norm, tokens, static_cast<std::uint32_t>(rows_per_group), subgroup,
                                     static_cast<std::uint32_t>(stride / 2), rng);
     if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
     qInfo("matvec_bf16 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows,
@@ -365,7 +366,7 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     view.cols = cols;
     view.data = gguf.data();
     view.row_stride = blocks * 34;
-    const Comparison c = run_matvec(3, view, codes, true, norm, tokens, 2, subgroup, static_cast<std::uint32_t>(C / 4), rng, scales);
+    const Comparison c = run_matvec(vk::kDenseQ8, view, codes, true, norm, tokens, 2, subgroup, static_cast<std::uint32_t>(C / 4), rng, scales);
     if (c.max_abs < 0) QSKIP("the device has no subgroup arithmetic");
     qInfo("matvec_q8 %s %dx%d tokens %d: max abs err %.3g (%.2f of the bound)", subgroup ? "subgroup" : "shared", rows, cols,
           tokens, static_cast<double>(c.max_abs), static_cast<double>(c.worst_ratio));

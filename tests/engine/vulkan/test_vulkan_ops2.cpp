@@ -32,6 +32,7 @@
 #include "backends/vulkan/vk_push_constants.h"
 #include "backends/vulkan/vk_runner.h"
 #include "backends/vulkan/vk_shaders.h"
+#include "backends/vulkan/vk_weights.h"
 #include "op_checks.h"
 #include "vulkan_test_support.h"
 #include "model/config.h"
@@ -53,8 +54,9 @@ std::vector<std::uint32_t> step_words(int position, int tokens) {
 
 float round_to_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
 
-// The FORMAT codes of shaders/common/dense.glsl these tests build rows in.
-constexpr int F32 = 0, BF16 = 2, Q8 = 3;
+// The FORMAT codes of shaders/common/dense.glsl these tests build rows in
+// (the engine's names for them, vk_weights.h).
+constexpr int F32 = vk::kDenseF32, BF16 = vk::kDenseBF16, Q8 = vk::kDenseQ8;
 const char* format_name(int format) { return format == BF16 ? "bf16" : format == Q8 ? "q8" : "f32"; }
 
 // A dense matrix in a GPU layout of shaders/common/dense.glsl: F32, BF16

@@ -263,7 +263,11 @@ const ComputePipeline& VulkanBackend::matvec_pipeline(std::uint32_t format, bool
 // barrier); prefill reuses each weight word for kPrefillTokens tokens and is
 // bound by arithmetic, where four int8 products per instruction pay.
 bool VulkanBackend::uses_int8_dot(const GpuMatrix& m, int tokens) const {
-  return tokens > 1 && m.format == 3 && pipelines_->matvec_dot && m.cols % 32 == 0;
+  return tokens > 1 && m.format == kDenseQ8 && pipelines_->matvec_dot && m.cols % 32 == 0;
+}
+
+VkDescriptorBufferInfo VulkanBackend::scales_of(const GpuMatrix& m, const GpuMatrix::Part& part) const {
+  return m.has_scales() ? weights_->info(part.scales) : whole(dummy_);
 }
 
 void VulkanBackend::quantize_input(Recording& r, std::initializer_list<const GpuMatrix*> consumers, const Buffer& x,
@@ -321,7 +325,7 @@ void VulkanBackend::matvec(Recording& r, const GpuMatrix& m, const Buffer& x, st
                           u32(config_.head_dim / 2),
                           rope_concentration_,
                           rope ? rope->ring : 0u};
-    const VkDescriptorBufferInfo scales = m.format == 3 ? weights_->info(part.scales) : whole(dummy_);
+    const VkDescriptorBufferInfo scales = scales_of(m, part);
     const VkDescriptorBufferInfo norm_info = norm ? weights_->info(*norm) : whole(dummy_);
     // Without a cache to append to, the writable cache binding takes the
     // output, which the dispatch writes anyway: bound to the shared dummy, it
@@ -351,7 +355,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
   r.barrier();
   for (const GpuMatrix::Part& part : w.embedding.parts) {
     const EmbedPush push{part.rows, part.row0, w.embedding.cols, w.embedding.row_stride};
-    const VkDescriptorBufferInfo scales = w.embedding.format == 3 ? w.info(part.scales) : whole(dummy_);
+    const VkDescriptorBufferInfo scales = scales_of(w.embedding, part);
     r.dispatch(*p.embed.at(w.embedding.format), {whole(step_), w.info(part.words), scales, whole(x_)}, push,
                GroupCount{div_up(w.embedding.row_stride, p.wg_embed), 1, T});
   }
@@ -426,7 +430,7 @@ void VulkanBackend::record(Recording& r, int tokens, LogitsMode mode, Pick pick)
 
     {  // the MLP norm is fused into the router, which writes normed_ for the experts
       const GpuMatrix::Part& part = L.router.parts.front();
-      const VkDescriptorBufferInfo scales = L.router.format == 3 ? w.info(part.scales) : whole(dummy_);
+      const VkDescriptorBufferInfo scales = scales_of(L.router, part);
       // Decode spreads a token's logits over column slices, not one workgroup.
       const RouterSplit split = router_split(L.router.cols, T);
       r.dispatch(*p.router.at(L.router.format),

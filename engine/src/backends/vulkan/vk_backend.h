@@ -79,6 +79,9 @@ class VulkanBackend final : public Backend {
   // device has them: the input is quantized once (quantize_input) for the
   // matvec() calls of the same input that follow it in the recording.
   bool uses_int8_dot(const GpuMatrix& m, int tokens) const;
+  // A part's scale array for the dense shaders' scale binding: Q8 rows have
+  // one; other formats bind the dummy, which their shaders never read.
+  VkDescriptorBufferInfo scales_of(const GpuMatrix& m, const GpuMatrix::Part& part) const;
   void quantize_input(Recording& r, std::initializer_list<const GpuMatrix*> consumers, const Buffer& x,
                       std::uint32_t x_offset, std::uint32_t cols, int tokens);
   void copy_rings(bool to_checkpoint);

@@ -21,12 +21,12 @@ constexpr std::uint64_t kStagingSlot = 32ull << 20;
 
 std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 
-std::uint32_t dense_format(WeightFormat f, const char* what) {
+DenseFormat dense_format(WeightFormat f, const char* what) {
   switch (f) {
-    case WeightFormat::F32: return 0;
-    case WeightFormat::F16: return 1;
-    case WeightFormat::BF16: return 2;
-    case WeightFormat::Q8_0: return 3;
+    case WeightFormat::F32: return kDenseF32;
+    case WeightFormat::F16: return kDenseF16;
+    case WeightFormat::BF16: return kDenseBF16;
+    case WeightFormat::Q8_0: return kDenseQ8;
     default:
       fail(ErrorKind::Unsupported, std::string("vulkan: ") + what + " is stored as " + weight_format_name(f) +
                                        "; the Vulkan shaders read dense matrices as F32, F16, BF16 or Q8_0");
@@ -290,7 +290,7 @@ GpuMatrix GpuWeights::place_matrix(const MatrixView& m, const char* what) {
   g.rows = static_cast<std::uint32_t>(m.rows);
   g.cols = static_cast<std::uint32_t>(m.cols);
   const std::uint64_t cols = static_cast<std::uint64_t>(m.cols);
-  g.row_stride = static_cast<std::uint32_t>(g.format == 0 ? cols : g.format == 3 ? cols / 4 : (cols + 1) / 2);
+  g.row_stride = static_cast<std::uint32_t>(g.format == kDenseF32 ? cols : g.format == kDenseQ8 ? cols / 4 : (cols + 1) / 2);
   const std::uint64_t row_bytes = std::uint64_t{g.row_stride} * 4;
   const std::uint64_t rows_per_part = std::max<std::uint64_t>(1, (buffer_limit_ - kAlign) / row_bytes);
   for (std::uint64_t r0 = 0; r0 < static_cast<std::uint64_t>(m.rows); r0 += rows_per_part) {
@@ -300,16 +300,16 @@ GpuMatrix GpuWeights::place_matrix(const MatrixView& m, const char* what) {
     const std::uint32_t format = g.format;
     part.words = place(part.rows, row_bytes, [m, r0, cols, format](std::uint64_t r, std::uint8_t* out) {
       const std::uint8_t* src = m.row(static_cast<std::int64_t>(r0 + r));
-      if (format == 0) {
+      if (format == kDenseF32) {
         std::memcpy(out, src, cols * 4);
-      } else if (format == 1 || format == 2) {
+      } else if (format == kDenseF16 || format == kDenseBF16) {
         std::memcpy(out, src, cols * 2);
         if (cols % 2) std::memset(out + cols * 2, 0, 2);
       } else {  // Q8_0: 34-byte blocks, f16 scale then 32 int8
         for (std::uint64_t b = 0; b < cols / 32; ++b) std::memcpy(out + b * 32, src + b * 34 + 2, 32);
       }
     });
-    if (format == 3) {
+    if (g.has_scales()) {
       part.scales = place(part.rows, cols / 32 * 4, [m, r0, cols](std::uint64_t r, std::uint8_t* out) {
         const std::uint8_t* src = m.row(static_cast<std::int64_t>(r0 + r));
         auto* f = reinterpret_cast<float*>(out);
@@ -322,7 +322,7 @@ GpuMatrix GpuWeights::place_matrix(const MatrixView& m, const char* what) {
     }
     g.parts.push_back(part);
   }
-  if (g.format == 3 && cols % 32)
+  if (g.has_scales() && cols % 32)
     fail(ErrorKind::BadInput, std::string("vulkan: ") + what + " is Q8_0 with a width that is not a multiple of 32");
   return g;
 }

@@ -35,8 +35,12 @@ struct Slice {
   std::uint64_t bytes = 0;
 };
 
+// The FORMAT codes of shaders/common/dense.glsl (the dense shaders'
+// specialization constant), which the matrices are uploaded in.
+enum DenseFormat : std::uint32_t { kDenseF32 = 0, kDenseF16 = 1, kDenseBF16 = 2, kDenseQ8 = 3 };
+
 struct GpuMatrix {
-  std::uint32_t format = 0;  // FORMAT of common/dense.glsl: 0 F32, 1 F16, 2 BF16, 3 Q8
+  std::uint32_t format = kDenseF32;  // a DenseFormat; Q8 rows have a separate scale array
   std::uint32_t rows = 0, cols = 0;
   std::uint32_t row_stride = 0;  // words
   struct Part {
@@ -44,6 +48,8 @@ struct GpuMatrix {
     Slice words, scales;  // scales: Q8 only
   };
   std::vector<Part> parts;
+
+  bool has_scales() const { return format == kDenseQ8; }
 };
 
 struct GpuExpertGroup {
