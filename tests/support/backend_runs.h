@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QString>
+#include <QTest>
 
 #include <algorithm>
 #include <cmath>
@@ -99,11 +100,46 @@ inline QString check_decode_against_reference(Backend& decoder, Backend& picker,
   return {};
 }
 
+// The filter sets every GPU backend's device sampler is checked with, as the
+// rows of a data function (columns temperature, top_k, top_p, min_p): each
+// filter alone, all of them at once, and a temperature high enough to make
+// the tail matter.
+inline void add_sampling_rows() {
+  QTest::addColumn<float>("temperature");
+  QTest::addColumn<int>("top_k");
+  QTest::addColumn<float>("top_p");
+  QTest::addColumn<float>("min_p");
+  QTest::newRow("full vocabulary") << 1.0f << 0 << 1.0f << 0.0f;
+  QTest::newRow("hot") << 2.5f << 0 << 1.0f << 0.0f;
+  QTest::newRow("top-k 40, cool") << 0.7f << 40 << 1.0f << 0.0f;
+  QTest::newRow("top-p 0.9") << 1.3f << 0 << 0.9f << 0.0f;
+  QTest::newRow("min-p 0.05") << 1.0f << 0 << 1.0f << 0.05f;
+  QTest::newRow("all filters") << 0.8f << 100 << 0.8f << 0.02f;
+  QTest::newRow("top-k 1") << 1.0f << 1 << 1.0f << 0.0f;
+}
+
+// The current row's filters, in a test function whose data function called
+// add_sampling_rows().
+inline SamplingParams fetch_sampling_params() {
+  QFETCH(float, temperature);
+  QFETCH(int, top_k);
+  QFETCH(float, top_p);
+  QFETCH(float, min_p);
+  SamplingParams params;
+  params.temperature = temperature;
+  params.top_k = top_k;
+  params.top_p = top_p;
+  params.min_p = min_p;
+  return params;
+}
+
 // `draws` device draws with `params` against sample_token on the same logits
 // and the same seed. The logits are those of the last token's decode step,
 // replayed after a truncate (the same work, so bit-identical); each draw takes
-// one uniform from its state. Returns the first failure, empty when every
-// draw matched; *distinct gets how many different ids were drawn.
+// one uniform from its state. The draws must also be real ones: more than one
+// id over the draws, except under top-k 1, where only the argmax may come.
+// Returns the first failure, empty when every draw matched; *distinct gets how
+// many different ids were drawn.
 inline QString check_device_sampling(Backend& b, const GoldenFixture& g, const SamplingParams& params, std::uint64_t seed,
                                      int draws, std::size_t* distinct) {
   const int n = static_cast<int>(g.tokens.size());
@@ -124,6 +160,8 @@ inline QString check_device_sampling(Backend& b, const GoldenFixture& g, const S
     seen.insert(got);
   }
   *distinct = seen.size();
+  if (params.top_k == 1 && seen.size() != 1) return QString("top-k 1 drew %1 different ids").arg(seen.size());
+  if (params.top_k != 1 && seen.size() < 2) return QString("%1 draws all gave id %2: the argmax, not a draw").arg(draws).arg(*seen.begin());
   return {};
 }
 

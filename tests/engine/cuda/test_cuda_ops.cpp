@@ -346,7 +346,8 @@ class TestCudaOps : public QObject {
     std::vector<std::pair<float, TokenId>> host_scratch;
     // temperature, top_k, top_p, min_p
     for (const SamplingParams f : {SamplingParams{1.0f, 0, 1.0f, 0.0f}, SamplingParams{0.3f, 40, 1.0f, 0.0f},
-                                   SamplingParams{1.0f, 0, 0.9f, 0.0f}, SamplingParams{0.8f, 100, 0.8f, 0.02f}}) {
+                                   SamplingParams{1.0f, 0, 0.9f, 0.0f}, SamplingParams{1.0f, 0, 1.0f, 0.05f},
+                                   SamplingParams{0.8f, 100, 0.8f, 0.02f}}) {
       SamplerState device_state(11), host_state(11);
       const auto draw = [&](float u) {
         const cuda::SampleArgs args{1.0f / f.temperature, f.top_k, f.top_p, f.min_p, u};
