@@ -34,9 +34,6 @@
 using namespace ossdesk;
 
 namespace {
-// A SwiGLU limit that about half the gate (above) and up (below) values of
-// experts_match_cpu_moe cross; none cross the model's 7.
-constexpr float kTightSwigluLimit = 0.5f;
 
 // A device allocation of n values of T, filled from and read back to the host.
 template <typename T>
@@ -603,9 +600,9 @@ class TestCudaOps : public QObject {
     QTest::newRow("70 tokens, grouped on tensor cores, 128 experts") << 70 << 1 << 4 << 128 << 0.0f;
     QTest::newRow("3 tokens, dp4a, 128 experts") << 3 << 2 << 4 << 128 << 0.0f;
     // A limit the gate and up values cross, so a clamp left out shows
-    QTest::newRow("3 tokens, matrix-vector, clamped") << 3 << 0 << 4 << 8 << kTightSwigluLimit;
-    QTest::newRow("70 tokens, grouped on tensor cores, clamped") << 70 << 1 << 4 << 8 << kTightSwigluLimit;
-    QTest::newRow("3 tokens, dp4a, clamped") << 3 << 2 << 4 << 8 << kTightSwigluLimit;
+    QTest::newRow("3 tokens, matrix-vector, clamped") << 3 << 0 << 4 << 8 << test::kTightSwigluLimit;
+    QTest::newRow("70 tokens, grouped on tensor cores, clamped") << 70 << 1 << 4 << 8 << test::kTightSwigluLimit;
+    QTest::newRow("3 tokens, dp4a, clamped") << 3 << 2 << 4 << 8 << test::kTightSwigluLimit;
   }
 
   // The router (with the MLP norm), the experts and the residual of layer 0
