@@ -308,13 +308,15 @@ class TestCudaOps : public QObject {
     QVERIFY(ratio <= 1.0f);  // a row never written is left NaN by the emulator, which fails this
   }
 
-  // argmax spreads over 64 blocks' slices: a tie between two slices keeps the
-  // lower id, NaN never wins, and a row of NaN picks 0.
+  // argmax spreads over 64 blocks' slices: a tie between two slices, or
+  // between two threads of one block, keeps the lower id, NaN never wins, and
+  // a row of NaN picks 0.
   void argmax_over_blocks_keeps_the_lower_id() {
     std::mt19937 rng(5);
     auto logits = test::random_floats(20000, rng, -5.0f, 5.0f);
     logits[15000] = 9.0f;
     logits[7000] = 9.0f;
+    logits[7001] = 9.0f;  // the same block's next thread
     logits[3] = std::nanf("");
     DeviceVector<float> dlogits(logits);
     DeviceVector<std::uint8_t> scratch(std::vector<std::uint8_t>(cuda::sample_scratch_bytes(), 0));
