@@ -586,25 +586,25 @@ class TestCudaOps : public QObject {
     QTest::addColumn<int>("path");  // 0 matrix-vector, 1 grouped on tensor cores, 2 dp4a, 3 grouped single
     QTest::addColumn<int>("k");     // experts per token (the model's: 4)
     QTest::addColumn<int>("experts");  // 8, or 128 as gpt-oss-120b
-    QTest::addColumn<float>("limit");  // the SwiGLU clamp; 0: the model's (7, which these random activations stay under)
-    QTest::newRow("3 tokens, matrix-vector") << 3 << 0 << 4 << 8 << 0.0f;
-    QTest::newRow("70 tokens, matrix-vector") << 70 << 0 << 4 << 8 << 0.0f;
-    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1 << 4 << 8 << 0.0f;
-    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1 << 4 << 8 << 0.0f;
-    QTest::newRow("70 tokens, grouped on tensor cores, single") << 70 << 3 << 4 << 8 << 0.0f;
-    QTest::newRow("3 tokens, dp4a") << 3 << 2 << 4 << 8 << 0.0f;
+    QTest::addColumn<bool>("clamped");  // SwiGLU at kTightSwigluLimit, not the model's 7 (which these activations stay under)
+    QTest::newRow("3 tokens, matrix-vector") << 3 << 0 << 4 << 8 << false;
+    QTest::newRow("70 tokens, matrix-vector") << 70 << 0 << 4 << 8 << false;
+    QTest::newRow("70 tokens, grouped on tensor cores") << 70 << 1 << 4 << 8 << false;
+    QTest::newRow("3 tokens, grouped on tensor cores") << 3 << 1 << 4 << 8 << false;
+    QTest::newRow("70 tokens, grouped on tensor cores, single") << 70 << 3 << 4 << 8 << false;
+    QTest::newRow("3 tokens, dp4a") << 3 << 2 << 4 << 8 << false;
     // moe_down reads the experts' rows four, two, then one at a time: 3 = 2 + 1
-    QTest::newRow("3 tokens, matrix-vector, top 3") << 3 << 0 << 3 << 8 << 0.0f;
-    QTest::newRow("3 tokens, dp4a, top 3") << 3 << 2 << 3 << 8 << 0.0f;
+    QTest::newRow("3 tokens, matrix-vector, top 3") << 3 << 0 << 3 << 8 << false;
+    QTest::newRow("3 tokens, dp4a, top 3") << 3 << 2 << 3 << 8 << false;
     // 3 tokens: the router split over blocks; 70: a block per token
-    QTest::newRow("3 tokens, matrix-vector, 128 experts") << 3 << 0 << 4 << 128 << 0.0f;
-    QTest::newRow("70 tokens, matrix-vector, 128 experts") << 70 << 0 << 4 << 128 << 0.0f;
-    QTest::newRow("70 tokens, grouped on tensor cores, 128 experts") << 70 << 1 << 4 << 128 << 0.0f;
-    QTest::newRow("3 tokens, dp4a, 128 experts") << 3 << 2 << 4 << 128 << 0.0f;
+    QTest::newRow("3 tokens, matrix-vector, 128 experts") << 3 << 0 << 4 << 128 << false;
+    QTest::newRow("70 tokens, matrix-vector, 128 experts") << 70 << 0 << 4 << 128 << false;
+    QTest::newRow("70 tokens, grouped on tensor cores, 128 experts") << 70 << 1 << 4 << 128 << false;
+    QTest::newRow("3 tokens, dp4a, 128 experts") << 3 << 2 << 4 << 128 << false;
     // A limit the gate and up values cross, so a clamp left out shows
-    QTest::newRow("3 tokens, matrix-vector, clamped") << 3 << 0 << 4 << 8 << test::kTightSwigluLimit;
-    QTest::newRow("70 tokens, grouped on tensor cores, clamped") << 70 << 1 << 4 << 8 << test::kTightSwigluLimit;
-    QTest::newRow("3 tokens, dp4a, clamped") << 3 << 2 << 4 << 8 << test::kTightSwigluLimit;
+    QTest::newRow("3 tokens, matrix-vector, clamped") << 3 << 0 << 4 << 8 << true;
+    QTest::newRow("70 tokens, grouped on tensor cores, clamped") << 70 << 1 << 4 << 8 << true;
+    QTest::newRow("3 tokens, dp4a, clamped") << 3 << 2 << 4 << 8 << true;
   }
 
   // The router (with the MLP norm), the experts and the residual of layer 0
@@ -614,13 +614,13 @@ class TestCudaOps : public QObject {
     QFETCH(int, path);
     QFETCH(int, k);
     QFETCH(int, experts);
-    QFETCH(float, limit);
+    QFETCH(bool, clamped);
     const Model& model = experts == 128 ? *model_128_experts_ : *model_;
     const cuda::CudaWeights& weights = experts == 128 ? *weights_128_experts_ : *weights_;
     ModelConfig c = model.config();
     QCOMPARE(c.num_experts, experts);
     c.experts_per_token = k;
-    if (limit > 0.0f) c.swiglu_limit = limit;
+    if (clamped) c.swiglu_limit = test::kTightSwigluLimit;
     const int H = c.hidden_size, I = c.intermediate_size, K = c.experts_per_token, E = c.num_experts;
     std::mt19937 rng(static_cast<unsigned>(tokens * 3 + path));
     const auto x = test::random_floats(static_cast<std::size_t>(tokens) * H, rng, -3.0f, 3.0f);
@@ -643,8 +643,7 @@ class TestCudaOps : public QObject {
                                     group_ints.get() + assignments + 3 * max_tiles};
     const cuda::Q8Rows q8 = path == 2 ? cuda::Q8Rows{normed_codes.get(), normed_scales.get()} : cuda::Q8Rows{};
     const cuda::Q8Rows act_q8 = path == 2 ? cuda::Q8Rows{act_codes.get(), act_scales.get()} : cuda::Q8Rows{};
-    const float eps = static_cast<float>(c.rms_norm_eps);
-    limit = static_cast<float>(c.swiglu_limit);
+    const float eps = static_cast<float>(c.rms_norm_eps), limit = static_cast<float>(c.swiglu_limit);
     // Up to kRouterSplitTokens tokens: the logits split over column slices (5 of 32 here), summed by the last block.
     DeviceVector<float> router_partial(static_cast<std::size_t>(cuda::kRouterSplitTokens) * cuda::kMaxRouterSplits * E);
     DeviceVector<std::uint32_t> router_arrivals(std::vector<std::uint32_t>(cuda::kRouterSplitTokens, 0));

@@ -81,19 +81,19 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
     QTest::addColumn<bool>("grouped");
     QTest::addColumn<int>("rows");  // rows (gate/up pairs for gate_up) per workgroup
     QTest::addColumn<int>("tile");  // grouped: assignments per tile
-    QTest::addColumn<float>("limit");  // the SwiGLU clamp; 0: the model's (7, which these activations stay under)
-    QTest::newRow("8 experts, decode") << 8 << false << 1 << 4 << false << 2 << 0 << 0.0f;
-    QTest::newRow("8 experts, 3 tokens, top 3, one row") << 8 << false << 3 << 3 << false << 1 << 0 << 0.0f;
-    QTest::newRow("8 experts, 3 tokens, 4 rows") << 8 << false << 3 << 4 << false << 4 << 0 << 0.0f;
-    QTest::newRow("8 experts, grouped, 37 tokens") << 8 << false << 37 << 4 << true << 2 << 8 << 0.0f;
-    QTest::newRow("8 experts, grouped, 5 tokens, tiles of 3") << 8 << false << 5 << 4 << true << 1 << 3 << 0.0f;
-    QTest::newRow("8 experts, GGUF, decode") << 8 << true << 1 << 4 << false << 2 << 0 << 0.0f;
-    QTest::newRow("8 experts, GGUF, grouped, 37 tokens") << 8 << true << 37 << 4 << true << 2 << 8 << 0.0f;
-    QTest::newRow("128 experts, decode") << 128 << false << 1 << 4 << false << 2 << 0 << 0.0f;
-    QTest::newRow("128 experts, grouped, 37 tokens") << 128 << false << 37 << 4 << true << 2 << 8 << 0.0f;
+    QTest::addColumn<bool>("clamped");  // SwiGLU at kTightSwigluLimit, not the model's 7 (which these activations stay under)
+    QTest::newRow("8 experts, decode") << 8 << false << 1 << 4 << false << 2 << 0 << false;
+    QTest::newRow("8 experts, 3 tokens, top 3, one row") << 8 << false << 3 << 3 << false << 1 << 0 << false;
+    QTest::newRow("8 experts, 3 tokens, 4 rows") << 8 << false << 3 << 4 << false << 4 << 0 << false;
+    QTest::newRow("8 experts, grouped, 37 tokens") << 8 << false << 37 << 4 << true << 2 << 8 << false;
+    QTest::newRow("8 experts, grouped, 5 tokens, tiles of 3") << 8 << false << 5 << 4 << true << 1 << 3 << false;
+    QTest::newRow("8 experts, GGUF, decode") << 8 << true << 1 << 4 << false << 2 << 0 << false;
+    QTest::newRow("8 experts, GGUF, grouped, 37 tokens") << 8 << true << 37 << 4 << true << 2 << 8 << false;
+    QTest::newRow("128 experts, decode") << 128 << false << 1 << 4 << false << 2 << 0 << false;
+    QTest::newRow("128 experts, grouped, 37 tokens") << 128 << false << 37 << 4 << true << 2 << 8 << false;
     // A limit the gate and up values cross, so a clamp left out shows
-    QTest::newRow("8 experts, decode, clamped") << 8 << false << 1 << 4 << false << 2 << 0 << test::kTightSwigluLimit;
-    QTest::newRow("8 experts, grouped, 37 tokens, clamped") << 8 << false << 37 << 4 << true << 2 << 8 << test::kTightSwigluLimit;
+    QTest::newRow("8 experts, decode, clamped") << 8 << false << 1 << 4 << false << 2 << 0 << true;
+    QTest::newRow("8 experts, grouped, 37 tokens, clamped") << 8 << false << 37 << 4 << true << 2 << 8 << true;
   }
 
   // Layer 0's MLP on random residual rows: the residual after the experts
@@ -106,12 +106,12 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
     QFETCH(bool, grouped);
     QFETCH(int, rows);
     QFETCH(int, tile);
-    QFETCH(float, limit);
+    QFETCH(bool, clamped);
     const UploadedModel& m = experts == 128 ? model_128_experts_ : (gguf ? model_8_experts_gguf_ : model_8_experts_);
     ModelConfig c = m.model->config();
     QCOMPARE(c.num_experts, experts);
     c.experts_per_token = k;
-    if (limit > 0.0f) c.swiglu_limit = limit;
+    if (clamped) c.swiglu_limit = test::kTightSwigluLimit;
     const int H = c.hidden_size, I = c.intermediate_size;
     const LayerWeights& L = m.model->weights().layers[0];
     std::mt19937 rng(static_cast<unsigned>(experts + tokens * 7 + k + rows * 3 + tile + (gguf ? 100 : 0)));
@@ -123,13 +123,12 @@ class TestVulkanExperts : public vk_test::VulkanOpTest {
     const vk::GpuWeights& w = *m.weights;
     const vk::GpuLayer& G = w.layers[0];
     QCOMPARE(L.gate.first.format, gguf ? WeightFormat::MXFP4_GGML : WeightFormat::MXFP4_HF);
-    QCOMPARE(G.router.format, gguf ? 0u : 2u);  // F32, BF16
+    QCOMPARE(G.router.format, gguf ? vk::kDenseF32 : vk::kDenseBF16);
     QCOMPARE(G.router.parts.size(), std::size_t{1});
     const vk::GpuMatrix::Part& router = G.router.parts.front();
     const std::uint32_t T = u32(tokens), K = u32(k), E = u32(experts);
     const std::uint64_t assignments = std::uint64_t{T} * K;
-    const float eps = static_cast<float>(c.rms_norm_eps);
-    limit = static_cast<float>(c.swiglu_limit);
+    const float eps = static_cast<float>(c.rms_norm_eps), limit = static_cast<float>(c.swiglu_limit);
     auto scratch = [this](std::uint64_t words) {
       return vk::Buffer(*device_, 4 * std::max<std::uint64_t>(words, 1), vk::MemoryKind::DeviceLocal);
     };

@@ -297,7 +297,7 @@ GpuMatrix GpuWeights::place_matrix(const MatrixView& m, const char* what) {
     GpuMatrix::Part part;
     part.row0 = static_cast<std::uint32_t>(r0);
     part.rows = static_cast<std::uint32_t>(std::min(rows_per_part, static_cast<std::uint64_t>(m.rows) - r0));
-    const std::uint32_t format = g.format;
+    const DenseFormat format = g.format;
     part.words = place(part.rows, row_bytes, [m, r0, cols, format](std::uint64_t r, std::uint8_t* out) {
       const std::uint8_t* src = m.row(static_cast<std::int64_t>(r0 + r));
       if (format == kDenseF32) {

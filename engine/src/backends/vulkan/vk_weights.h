@@ -40,7 +40,7 @@ struct Slice {
 enum DenseFormat : std::uint32_t { kDenseF32 = 0, kDenseF16 = 1, kDenseBF16 = 2, kDenseQ8 = 3 };
 
 struct GpuMatrix {
-  std::uint32_t format = kDenseF32;  // a DenseFormat; Q8 rows have a separate scale array
+  DenseFormat format = kDenseF32;  // Q8 rows have a separate scale array
   std::uint32_t rows = 0, cols = 0;
   std::uint32_t row_stride = 0;  // words
   struct Part {
