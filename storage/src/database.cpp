@@ -1,6 +1,9 @@
 // Database: opening a history file safely (see database.h for the guarantees).
 #include "ossdesk/storage/database.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -38,12 +41,35 @@ std::optional<std::string> find_corruption(Database& db, bool check_integrity) {
   }
 }
 
+// PRAGMA journal_mode = WAL rewrites the file header, taking the write lock
+// from inside the read transaction in which it looked at the header. SQLite
+// does not call the busy handler there (waiting while holding a read lock can
+// deadlock), so while another process switches the same file, as several do
+// when they open an old history at once, the pragma fails at once with
+// SQLITE_BUSY instead of waiting out the busy timeout. The failed statement
+// has let go of its locks, so trying again waits for the other process as the
+// timeout promises; once that one has switched, the header says WAL already
+// and the pragma needs no write lock.
+void switch_to_wal(Database& db) {
+  using std::chrono::milliseconds;
+  const auto deadline = std::chrono::steady_clock::now() + db.options().busy_timeout;
+  for (milliseconds pause(1);; pause = std::min(pause * 2, milliseconds(50))) {
+    try {
+      Statement wal(db, "PRAGMA journal_mode = WAL", "switching to write-ahead logging");
+      wal.run();  // a file system without shared memory keeps its rollback journal, which is crash-safe too
+      return;
+    } catch (const StorageError& e) {
+      if (e.kind() != StorageErrorKind::Busy || std::chrono::steady_clock::now() + pause > deadline) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
 // Pragmas every connection needs. Not persistent in the file, except journal_mode=WAL.
 void configure(Database& db) {
   db.exec("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", "configuring the connection");
   if (db.options().read_only) return;
-  Statement wal(db, "PRAGMA journal_mode = WAL", "switching to write-ahead logging");
-  wal.run();  // a file system without shared memory keeps its rollback journal, which is crash-safe too
+  switch_to_wal(db);
   db.exec(db.options().full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
           "configuring durability");
 }

@@ -4,6 +4,9 @@
 // the file exactly at its old version, and files we must not touch (newer
 // schema, another application's database) stay byte-identical.
 #include <QProcess>
+#include <chrono>
+#include <optional>
+#include <thread>
 
 #include "ossdesk/storage/benchmarks.h"
 #include "ossdesk/storage/conversations.h"
@@ -187,6 +190,45 @@ class TestStorageMigrations : public QObject {
     EXPECT_STORAGE_ERROR(e, Database::open(path, {.read_only = true}), StorageErrorKind::NeedsUpgrade);
     QVERIFY(storage_test::contains(e.message, "opening it once for writing"));
     QVERIFY(storage_test::read_bytes(path) == before);
+  }
+
+  // A history still on a rollback journal (a v1 file as the fixture makes it;
+  // a new history that two processes create at once) while another connection
+  // holds its write lock: opening waits for that lock within the busy timeout,
+  // though SQLite calls no busy handler for the journal-mode switch, and past
+  // the timeout it is a Busy error that changed nothing. Before, the switch
+  // failed at once, and about one run in six of the test below failed with it.
+  void opening_waits_for_a_writer_before_switching_to_wal() {
+    using namespace std::chrono_literals;
+    ScratchDir dir("migrate-wal-wait");
+    const auto path = dir.file("v1.db");
+    make_file(path, 1);
+    RawDb other(path);
+    QCOMPARE(other.value("PRAGMA journal_mode"), std::string("delete"));
+    QCOMPARE(other.exec("BEGIN IMMEDIATE"), std::string());
+    const std::string before = storage_test::read_bytes(path);
+    EXPECT_STORAGE_ERROR(e, Database::open(path, {.busy_timeout = 200ms}), StorageErrorKind::Busy);
+    QVERIFY2(storage_test::contains(e.message, "switching to write-ahead logging"), e.message.c_str());
+    QVERIFY(storage_test::contains(e.message, "nothing was changed"));
+    QVERIFY(storage_test::read_bytes(path) == before);
+
+    std::string committed = "not yet";
+    std::thread writer([&] {
+      std::this_thread::sleep_for(300ms);
+      committed = other.exec("COMMIT");
+    });
+    std::optional<Database> db;
+    std::string error;
+    try {
+      db.emplace(Database::open(path, {.busy_timeout = 10s}));
+    } catch (const StorageError& e) {
+      error = e.what();
+    }
+    writer.join();
+    QVERIFY2(db, error.c_str());
+    QCOMPARE(committed, std::string());
+    QCOMPARE(db->schema_version(), latest_schema_version());
+    check_v1_data(*db);
   }
 
   void concurrent_upgrades_from_several_processes() {
