@@ -13,6 +13,19 @@ namespace {
 constexpr std::uint32_t kMaxDims = 4;         // GGML_MAX_DIMS
 constexpr int kMaxArrayDepth = 4;
 constexpr std::uint64_t kMaxStringBytes = 1u << 30;
+// Counts checked only against the bytes left would still let a damaged count
+// ask for far more memory than the file holds: a value in memory is ~80 bytes
+// where the file spends 1 on a u8, and a tensor info ~130 where it spends 32.
+// gpt-oss needs ~850,000 metadata values (tokenizer tokens, types, merges) and
+// ~700 tensors (120b), so these bounds refuse only damaged or hostile files and
+// keep what a refused file costs to ~350 MB at worst.
+constexpr std::uint64_t kMaxMetadataValues = 1u << 22;
+constexpr std::uint64_t kMaxTensors = 1u << 16;
+
+std::string too_many_values_message() {
+  return "the metadata holds more than " + std::to_string(kMaxMetadataValues) +
+         " values (gpt-oss needs under 1 million); the file is damaged or not a model file";
+}
 
 std::size_t scalar_size(GgufType t) {
   switch (t) {
@@ -62,7 +75,11 @@ class Cursor {
   std::uint64_t pos_ = 0;
 };
 
-GgufValue read_value(Cursor& c, GgufType type, const std::string& key, const std::string& path, int depth) {
+// `values_left`: of kMaxMetadataValues, shared by the whole metadata section.
+GgufValue read_value(Cursor& c, GgufType type, const std::string& key, const std::string& path, int depth,
+                     std::uint64_t& values_left) {
+  if (values_left == 0) fail_input(path + ": key '" + key + "': " + too_many_values_message());
+  --values_left;
   switch (type) {
     case GgufType::U8: case GgufType::U16: case GgufType::U32: case GgufType::U64: case GgufType::Bool: {
       const std::uint64_t v = c.uint(scalar_size(type), key);
@@ -96,9 +113,11 @@ GgufValue read_value(Cursor& c, GgufType type, const std::string& key, const std
       const std::uint64_t min_elem = elem == GgufType::String ? 8 : elem == GgufType::Array ? 12 : scalar_size(elem);
       if (count > c.remaining() / std::max<std::uint64_t>(1, min_elem))
         fail_input(path + ": key '" + key + "': array of " + std::to_string(count) + " elements runs past the end of the file");
+      if (count > values_left)
+        fail_input(path + ": key '" + key + "': array of " + std::to_string(count) + " elements: " + too_many_values_message());
       std::vector<GgufValue> items;
       items.reserve(count);
-      for (std::uint64_t i = 0; i < count; ++i) items.push_back(read_value(c, elem, key, path, depth + 1));
+      for (std::uint64_t i = 0; i < count; ++i) items.push_back(read_value(c, elem, key, path, depth + 1, values_left));
       return GgufValue::array(elem, std::move(items));
     }
   }
@@ -180,12 +199,16 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_unique<MappedFile>
   // A tensor info is at least 8+4+8+4+8 bytes, a key/value at least 8+4+1.
   if (n_tensors > c.remaining() / 32) fail_input(path + ": tensor count " + std::to_string(n_tensors) + " runs past the end of the file");
   if (n_kv > c.remaining() / 13) fail_input(path + ": metadata count " + std::to_string(n_kv) + " runs past the end of the file");
+  if (n_tensors > kMaxTensors)
+    fail_input(path + ": tensor count " + std::to_string(n_tensors) + " is more than the " + std::to_string(kMaxTensors) +
+               " this reader accepts (gpt-oss-120b has under 1000); the file is damaged");
+  std::uint64_t values_left = kMaxMetadataValues;
   for (std::uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.str("metadata key #" + std::to_string(i));
     const auto type = static_cast<GgufType>(c.u32("type of key '" + key + "'"));
     if (static_cast<std::uint32_t>(type) > 12)
       fail_input(path + ": key '" + key + "': unknown value type " + std::to_string(static_cast<std::uint32_t>(type)));
-    GgufValue value = read_value(c, type, key, path, 0);
+    GgufValue value = read_value(c, type, key, path, 0, values_left);
     if (!metadata_.emplace(key, std::move(value)).second) fail_input(path + ": key '" + key + "' appears twice");
     metadata_order_.push_back(key);
   }

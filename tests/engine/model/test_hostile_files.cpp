@@ -231,6 +231,32 @@ class TestHostileFiles : public QObject {
     expect_refused(dir / "tensors.gguf", {"tensors.gguf", "tensor count"});
   }
 
+  // Counts that fit in the file may still ask for far more memory than it
+  // holds (~80 bytes a value in memory for 1 byte of u8 in the file): the
+  // metadata as a whole is capped at 4194304 values, tensor infos at 65536.
+  void gguf_counts_that_would_need_far_more_memory_than_the_file() {
+    auto dir = test::scratch_dir("hostile/gguf-budget");
+    RawGguf one;
+    one.header(0, 1).str("big").le<std::uint32_t>(9).le<std::uint32_t>(0).le<std::uint64_t>(5'000'000);
+    one.b.resize(one.b.size() + 5'000'000, 0);
+    test::write_bytes(dir / "one.gguf", one.b);
+    expect_refused(dir / "one.gguf", {"one.gguf", "'big'", "array of 5000000 elements", "more than 4194304 values"});
+    // Under the cap one by one, over it together.
+    RawGguf two;
+    two.header(0, 2);
+    for (const char* key : {"a", "b"}) {
+      two.str(key).le<std::uint32_t>(9).le<std::uint32_t>(0).le<std::uint64_t>(3'000'000);
+      two.b.resize(two.b.size() + 3'000'000, 0);
+    }
+    test::write_bytes(dir / "two.gguf", two.b);
+    expect_refused(dir / "two.gguf", {"two.gguf", "'b'", "more than 4194304 values"});
+    RawGguf tensors;
+    tensors.header(70'000, 0);
+    tensors.b.resize(tensors.b.size() + 70'000 * 40, 0);
+    test::write_bytes(dir / "tensors.gguf", tensors.b);
+    expect_refused(dir / "tensors.gguf", {"tensors.gguf", "tensor count 70000", "65536"});
+  }
+
   void gguf_bad_tensor_infos() {
     auto dir = test::scratch_dir("hostile/gguf-tensors");
     auto one_tensor = [&](const char* file, std::uint32_t dims, std::vector<std::uint64_t> ne, std::uint32_t type,
