@@ -145,6 +145,12 @@ class TestStorageExport : public QObject {
                                    "not an ossdesk export"));
     QVERIFY(storage_test::contains(import_error(target, R"({"format":"ossdesk-export","version":99,"conversations":[]})"),
                                    "newer"));
+    // A million nested arrays where a string belongs: refused by type, never
+    // printed or copied (both recurse per level and would overflow the stack).
+    const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+    QVERIFY(storage_test::contains(
+        import_error(target, R"({"format":"ossdesk-export","version":1,"conversations":[{"title":)" + deep + "}]}"),
+        "conversations[0].title"));
 
     // A broken field in the last conversation: the earlier ones must not be half-imported.
     auto doc = nlohmann::ordered_json::parse(good);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ossdesk/error.h"
+#include "util/json_input.h"
 
 namespace ossdesk::harmony {
 namespace {
@@ -127,12 +128,7 @@ ChatMessage read_message(const Json& j, const std::string& path) {
 }  // namespace
 
 Conversation conversation_from_json(const std::string& json_text) {
-  Json root;
-  try {
-    root = Json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    fail_input(std::string("conversation JSON: not valid JSON: ") + e.what());
-  }
+  const Json root = parse_json_input<Json>(json_text, "conversation JSON");
   require_object(root, "top level", {"system", "developer", "messages", "drop_analysis"});
 
   Conversation c;

@@ -6,6 +6,7 @@
 
 #include "harmony/schema_typescript.h"
 #include "ossdesk/error.h"
+#include "util/json_input.h"
 
 namespace ossdesk::harmony {
 namespace {
@@ -37,12 +38,7 @@ std::vector<std::string> rust_lines(std::string_view text) {
 
 std::string tool_signature(const ToolSpec& tool) {
   if (tool.parameters_json.empty()) return "type " + tool.name + " = () => any;\n";
-  OrderedJson schema;
-  try {
-    schema = OrderedJson::parse(tool.parameters_json);
-  } catch (const nlohmann::json::exception& e) {
-    fail_input("tool '" + tool.name + "': parameters are not valid JSON: " + e.what());
-  }
+  const auto schema = parse_json_input<OrderedJson>(tool.parameters_json, "tool '" + tool.name + "': parameters");
   return "type " + tool.name + " = (_: " + schema_to_typescript(schema, "") + ") => any;\n";
 }
 

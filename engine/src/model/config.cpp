@@ -6,6 +6,7 @@
 
 #include "model/gguf.h"
 #include "ossdesk/error.h"
+#include "util/json_input.h"
 
 namespace ossdesk {
 using json = nlohmann::json;
@@ -82,12 +83,7 @@ void ModelConfig::validate(const std::string& source) const {
 }
 
 ModelConfig config_from_hf_json(const std::string& json_text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(json_text);
-  } catch (const json::exception& e) {
-    fail_input(source + ": not valid JSON: " + e.what());
-  }
+  const json doc = parse_json_input<json>(json_text, source);
   if (!doc.is_object()) fail_input(source + ": expected a JSON object");
   if (doc.contains("model_type") && doc["model_type"] != "gpt_oss")
     fail(ErrorKind::Unsupported, source + ": model_type is " + doc["model_type"].dump() + ", expected \"gpt_oss\"");

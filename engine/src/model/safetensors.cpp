@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ossdesk/error.h"
+#include "util/json_input.h"
 
 namespace ossdesk {
 namespace fs = std::filesystem;
@@ -38,12 +39,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
     fail_input(path + ": safetensors header size " + std::to_string(header_len) +
                " runs past the end of the file (" + std::to_string(size) + " bytes)");
   const char* header = reinterpret_cast<const char*>(file_->data() + 8);
-  json doc;
-  try {
-    doc = json::parse(header, header + header_len);
-  } catch (const json::exception& e) {
-    fail_input(path + ": safetensors header is not valid JSON: " + e.what());
-  }
+  const json doc = parse_json_input<json>({header, header_len}, path + ": safetensors header");
   if (!doc.is_object()) fail_input(path + ": safetensors header: expected a JSON object");
   const std::uint64_t data_start = 8 + header_len;
   const std::uint64_t data_size = size - data_start;
@@ -106,12 +102,7 @@ SafetensorsArchive::SafetensorsArchive(const std::string& path) {
   std::vector<std::string> shard_paths;
   std::map<std::string, std::string> expected_shard;  // tensor -> shard file, from the index
   if (p.filename().string().ends_with(".json")) {
-    json index;
-    try {
-      index = json::parse(read_text_file(p.string()));
-    } catch (const json::exception& e) {
-      fail_input(p.string() + ": not valid JSON: " + e.what());
-    }
+    const json index = parse_json_input<json>(read_text_file(p.string()), p.string());
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
       fail_input(p.string() + ": weight_map: expected an object mapping tensor names to files");
     std::map<std::string, bool> seen;

@@ -11,6 +11,7 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/harmony_specials.h"
 #include "tokenizer/printable.h"
+#include "util/json_input.h"
 #include "util/mapped_file.h"
 
 namespace ossdesk {
@@ -62,11 +63,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_hf_tokenizer_json(const std::string& 
   {
     const MappedFile file(path);
     const char* begin = reinterpret_cast<const char*>(file.data());
-    try {
-      root = Json::parse(begin, begin + file.size());
-    } catch (const Json::parse_error& e) {
-      fail_input(path + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-    }
+    root = parse_json_input<Json>({begin, file.size()}, path);
   }
   if (!root.is_object()) fail_input(path + ": expected a JSON object at the top level");
   const auto model = root.find("model");

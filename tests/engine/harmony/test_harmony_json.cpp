@@ -24,6 +24,34 @@ std::string error_of(const std::string& json) {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
+// A JSON Schema of `levels` objects nested through "items": arrays of arrays
+// ... of strings, which harmony renders as "string[][]...".
+std::string nested_array_schema(int levels) {
+  std::string s;
+  for (int i = 1; i < levels; ++i) s += "{\"type\":\"array\",\"items\":";
+  s += "{\"type\":\"string\"}";
+  return s + std::string(levels - 1, '}');
+}
+
+// A conversation whose one tool has that schema: the document nests 4 levels
+// more (top, developer, tools, the tool) around it.
+std::string conversation_with_schema(const std::string& schema) {
+  return "{\"developer\": {\"tools\": [{\"name\": \"f\", \"parameters\": " + schema + "}]}, \"messages\": []}";
+}
+
+Conversation with_tool_parameters(const std::string& parameters_json) {
+  Conversation c;
+  c.developer = DeveloperSpec{};
+  c.developer->tools.push_back(ToolSpec{"f", "", parameters_json});
+  return c;
+}
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
 }  // namespace
 
 class TestHarmonyJson : public QObject {
@@ -114,6 +142,37 @@ class TestHarmonyJson : public QObject {
     QVERIFY2(!err.empty(), "document loaded without an error");
     QVERIFY2(contains(err, "conversation JSON: "), err.c_str());
     QVERIFY2(contains(err, mentions.toStdString()), err.c_str());
+  }
+
+  // copy, dump() and schema_to_typescript recurse once per level: a schema
+  // nested 20000 deep crashed `render` with a stack overflow. serde_json,
+  // which harmony reads JSON with, refuses a 128th level; so do we.
+  void json_nested_deeper_than_127_levels_is_refused() {
+    const Conversation ok = conversation_from_json(conversation_with_schema(nested_array_schema(123)));
+    QVERIFY(contains(render_for_completion(ok), "(_: string" + repeat("[]", 122) + ") => any;"));
+
+    for (int levels : {124, 20000, 200000}) {
+      const std::string err = error_of(conversation_with_schema(nested_array_schema(levels)));
+      QVERIFY2(contains(err, "conversation JSON: arrays and objects nested more than 127 levels deep"), err.c_str());
+    }
+    const std::string brackets = error_of("{\"messages\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+    QVERIFY2(contains(brackets, "nested more than 127 levels deep"), brackets.c_str());
+  }
+
+  // The same limit where a ToolSpec reaches the renderer without the
+  // conversation JSON (the engine API).
+  void tool_parameters_nested_deeper_than_127_levels_are_refused() {
+    QVERIFY(contains(render_for_completion(with_tool_parameters(nested_array_schema(127))),
+                     "(_: string" + repeat("[]", 126) + ") => any;"));
+    for (int levels : {128, 20000}) {
+      try {
+        render_for_completion(with_tool_parameters(nested_array_schema(levels)));
+        QFAIL("rendered a schema nested too deep");
+      } catch (const ossdesk::Error& e) {
+        QVERIFY(e.kind() == ErrorKind::BadInput);
+        QVERIFY2(contains(e.what(), "tool 'f': parameters: arrays and objects nested more than 127 levels deep"), e.what());
+      }
+    }
   }
 };
 

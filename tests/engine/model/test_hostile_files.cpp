@@ -106,6 +106,27 @@ class TestHostileFiles : public QObject {
     expect_refused(dir, {"model.safetensors", "not valid JSON"});
   }
 
+  // Printing a bad shape entry dump()s it, which recursed once per level: a
+  // 2 MB header nesting a million arrays crashed with a stack overflow.
+  void json_nested_too_deep_is_refused() {
+    const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+    auto header = hf_dir_with("deep-header", [&](const fs::path& p) {
+      write_safetensors(p, "{\"x\": {\"dtype\": \"F32\", \"shape\": [" + deep + "], \"data_offsets\": [0, 4]}}", 4);
+    });
+    expect_refused(header, {"model.safetensors: safetensors header", "nested more than 127 levels deep"});
+
+    auto config = test::scratch_dir("hostile/deep-config");
+    fs::copy_file(fs::path(OSSDESK_TEST_DATA_DIR) / "golden/tiny-a/model.safetensors", config / "model.safetensors");
+    const std::string text = "{\"model_type\": \"gpt_oss\", \"extra\": " + deep + "}";
+    test::write_bytes(config / "config.json", text.data(), text.size());
+    expect_refused(config, {"config.json", "nested more than 127 levels deep"});
+
+    auto index = hf_dir_with("deep-index", [](const fs::path&) {});
+    const std::string index_text = "{\"weight_map\": " + deep + "}";
+    test::write_bytes(index / "model.safetensors.index.json", index_text.data(), index_text.size());
+    expect_refused(index / "model.safetensors.index.json", {"model.safetensors.index.json", "nested more than 127 levels deep"});
+  }
+
   void safetensors_unknown_dtype() {
     auto dir = hf_dir_with("dtype", [](const fs::path& p) {
       write_safetensors(p, "{\"x\": {\"dtype\": \"F64\", \"shape\": [2], \"data_offsets\": [0, 16]}}", 16);

@@ -242,7 +242,11 @@ class TestTokenizerLoaders : public QObject {
     added_object["added_tokens"] = {{"a", 1}};
     QTest::newRow("added not array") << added_object.dump() << "\"added_tokens\" is object; expected an array";
     QTest::newRow("deep nesting") << std::string(100000, '[') + std::string(100000, ']')
-                                  << "expected a JSON object at the top level";
+                                  << "nested more than 127 levels deep";
+    // model.type is printed in its error: dump() of a million nested arrays overflowed the stack.
+    QTest::newRow("deep model.type") << R"({"model": {"vocab": {}, "type": )" + std::string(1000000, '[') +
+                                            std::string(1000000, ']') + "}}"
+                                     << "nested more than 127 levels deep";
   }
 
   void hostile_tokenizer_json() {
