@@ -74,6 +74,7 @@ class GgufFile {
   const TensorView* find_tensor(const std::string& name) const;
   const TensorView& tensor(const std::string& name) const;  // throws "missing tensor"
   std::uint64_t file_size() const { return file_->size(); }
+  const std::uint8_t* file_data() const { return file_->data(); }  // the whole file, mapped; tensor views point into it
 
  private:
   std::unique_ptr<MappedFile> file_;
