@@ -1,8 +1,9 @@
 // Writes a starting corpus for every fuzz target into OUT/<target>/: the
 // minimal model as GGUF (Q8_0 and BF16 dense) and as safetensors, config.json
-// files, its tokenizer.json and a small .tiktoken, the harmony conformance
-// conversations, records of the tokenizer corpus, and those conversations
-// rendered to o200k ids in fuzz_harmony_stream's byte scheme.
+// files, its tokenizer.json and a small .tiktoken, a history exported as JSON
+// and Markdown, the harmony conformance conversations, records of the
+// tokenizer corpus, and those conversations rendered to o200k ids in
+// fuzz_harmony_stream's byte scheme.
 //
 //   fuzz_seeds OUT      (OSSDESK_FUZZ_TIKTOKEN set for the last two)
 #include <cstdio>
@@ -16,6 +17,10 @@
 #include "minimal_model.h"
 #include "model/synth.h"
 #include "o200k.h"
+#include "ossdesk/storage/conversations.h"
+#include "ossdesk/storage/database.h"
+#include "ossdesk/storage/export.h"
+#include "ossdesk/storage/messages.h"
 
 using namespace ossdesk;
 namespace fs = std::filesystem;
@@ -77,6 +82,38 @@ std::string after_byte(char first, const std::string& rest) {
   return out;
 }
 
+// A history with what an export has to carry: branches, a tool call, stats,
+// every status, text that is not UTF-8 and text that looks like our markers.
+void write_history_exports(const fs::path& work, const fs::path& out) {
+  using namespace storage;
+  Database db = Database::open(work / "history.db");
+  const RowId c = create_conversation(db, {.title = "Weather \"now\" -->", .settings = {}, .created_ms = 1000});
+  const auto message = [](Role role, std::string text, std::int64_t at) {
+    NewMessage m;
+    m.role = role;
+    m.content = std::move(text);
+    m.created_ms = at;
+    return m;
+  };
+  const RowId question = append_message(db, c, message(Role::User, "Hi <!-- ossdesk:end -->", 1001));
+  NewMessage call = message(Role::Assistant, "", 1002);
+  call.reasoning = "Look it up.\n</details>";
+  call.tool_calls = {{"call_1", "functions.get_weather", R"({"city":"Paris"})"}};
+  call.stats = {.model = "gpt-oss-20b", .backend = "vulkan", .device = "GPU", .reasoning_effort = "low",
+                .prompt_tokens = 10, .generated_tokens = 3, .ttft_ms = 1.5, .decode_tokens_per_s = 90.0, .thinking_ms = 0.5};
+  append_message(db, c, call);
+  NewMessage tool = message(Role::Tool, R"({"temp_c": 21.5})", 1003);
+  tool.tool_call_id = "call_1";
+  tool.tool_name = "functions.get_weather";
+  append_message(db, c, tool);
+  NewMessage cut = message(Role::Assistant, std::string("cut \xE2\x82 here"), 1004);
+  cut.status = MessageStatus::Partial;
+  add_message(db, c, question, cut);
+  write(out / "history_import/export.json", after_byte('\0', export_json(db)));
+  write(out / "history_import/export.md", after_byte('\x01', export_markdown(db)));
+}
+
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +134,8 @@ int main(int argc, char** argv) {
   write(out / "model_config/tiny-a.json", read(kTestData / "golden/tiny-a/config.json"));
   write(out / "tokenizer_files/minimal.json", after_byte('\0', read(hf / "tokenizer.json")));
   write(out / "tokenizer_files/bytes.tiktoken", "\x01" "AA== 0\nAQ== 1\naGU= 2\nbGw= 3\n");
+
+  write_history_exports(work, out);
 
   const auto conversations = conversation_inputs();
   for (std::size_t i = 0; i < conversations.size(); ++i)

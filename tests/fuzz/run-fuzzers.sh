@@ -20,7 +20,7 @@ work=$build/fuzz
 [ -d "$work/seeds" ] || "$bin/fuzz_seeds" "$work/seeds" || exit 2
 mkdir -p "$work/artifacts" "$work/logs"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf_model safetensors_model model_config tokenizer_files tokenizer_round_trip harmony_stream conversation_json)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf_model safetensors_model model_config tokenizer_files tokenizer_round_trip harmony_stream conversation_json history_import)
 
 failed=0
 for t in "${targets[@]}"; do
