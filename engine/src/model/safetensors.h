@@ -21,6 +21,8 @@ class SafetensorsFile {
   const std::string& path() const { return file_->path(); }
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  const std::uint8_t* file_data() const { return file_->data(); }  // the whole file, mapped; views point into it
+  std::uint64_t file_size() const { return file_->size(); }
 
  private:
   std::unique_ptr<MappedFile> file_;
@@ -38,6 +40,7 @@ class SafetensorsArchive {
   const TensorView& get(const std::string& name) const;  // throws naming the tensor
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   const std::vector<std::string>& files() const { return files_; }
+  const std::vector<std::unique_ptr<SafetensorsFile>>& shards() const { return shards_; }
   std::uint64_t total_bytes() const;
 
  private:
