@@ -4,13 +4,11 @@
 // binding of tensors to the config, whose views must each lie inside one
 // stored tensor (weights_in_tensors.h).
 #include <cstdint>
-#include <filesystem>
 
 #include "fuzz_support.h"
 #include "minimal_model.h"
 #include "model/model.h"
 #include "model/safetensors.h"
-#include "model/synth.h"
 #include "weights_in_tensors.h"
 
 using namespace ossdesk;
@@ -21,12 +19,7 @@ namespace {
 // replaces its model.safetensors.
 void write_minimal_folder() {
   static const bool written = [] {
-    const auto tokenizer = fuzz::minimal_tokenizer();
-    SynthOptions o;
-    o.config = fuzz::minimal_config();
-    o.out = fuzz::scratch_dir().string();
-    o.tokenizer = tokenizer.get();
-    synth_model(o);
+    fuzz::write_minimal_model(fuzz::scratch_dir(), false, DType::Q8_0, *fuzz::minimal_tokenizer());
     return true;
   }();
   (void)written;

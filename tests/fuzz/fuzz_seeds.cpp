@@ -15,7 +15,6 @@
 #include "harmony/conversation_json.h"
 #include "harmony/renderer.h"
 #include "minimal_model.h"
-#include "model/synth.h"
 #include "o200k.h"
 #include "ossdesk/storage/conversations.h"
 #include "ossdesk/storage/database.h"
@@ -39,19 +38,6 @@ std::string read(const fs::path& p) {
 void write(const fs::path& p, const std::string& bytes) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << bytes;
-}
-
-fs::path synth(const fs::path& out, bool gguf, DType dense, const Tokenizer& tokenizer) {
-  fs::create_directories(out.parent_path());
-  SynthOptions o;
-  o.config = fuzz::minimal_config();
-  o.gguf = gguf;
-  o.out = out.string();
-  o.seed = 1;
-  o.tokenizer = &tokenizer;
-  o.gguf_dense = dense;
-  synth_model(o);
-  return out;
 }
 
 std::vector<std::string> conversation_inputs() {
@@ -113,7 +99,6 @@ void write_history_exports(const fs::path& work, const fs::path& out) {
   write(out / "history_import/export.md", after_byte('\x01', export_markdown(db)));
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,9 +111,10 @@ int main(int argc, char** argv) {
   const fs::path work = out / ".work";
   fs::create_directories(work);
 
-  synth(out / "gguf_model/minimal-q8_0.gguf", true, DType::Q8_0, *tokenizer);
-  synth(out / "gguf_model/minimal-bf16.gguf", true, DType::BF16, *tokenizer);
-  const fs::path hf = synth(work / "hf", false, DType::Q8_0, *tokenizer);
+  fuzz::write_minimal_model(out / "gguf_model/minimal-q8_0.gguf", true, DType::Q8_0, *tokenizer);
+  fuzz::write_minimal_model(out / "gguf_model/minimal-bf16.gguf", true, DType::BF16, *tokenizer);
+  const fs::path hf = work / "hf";
+  fuzz::write_minimal_model(hf, false, DType::Q8_0, *tokenizer);
   write(out / "safetensors_model/model.safetensors", read(hf / "model.safetensors"));
   write(out / "model_config/minimal.json", read(hf / "config.json"));
   write(out / "model_config/tiny-a.json", read(kTestData / "golden/tiny-a/config.json"));

@@ -4,11 +4,14 @@
 // than spend their time in megabytes of weights.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "model/config.h"
+#include "model/dtype.h"
+#include "model/synth.h"
 #include "tokenizer/tokenizer.h"
 
 namespace ossdesk::fuzz {
@@ -40,6 +43,19 @@ inline ModelConfig minimal_config() {
   c.sliding_window = 4;
   c.layer_is_sliding = {true, false};
   return c;
+}
+
+// The minimal model with `tokenizer` as a GGUF file or a Hugging Face folder at `out`.
+inline void write_minimal_model(const std::filesystem::path& out, bool gguf, DType gguf_dense, const Tokenizer& tokenizer) {
+  std::filesystem::create_directories(gguf ? out.parent_path() : out);
+  SynthOptions o;
+  o.config = minimal_config();
+  o.gguf = gguf;
+  o.out = out.string();
+  o.seed = 1;
+  o.tokenizer = &tokenizer;
+  o.gguf_dense = gguf_dense;
+  synth_model(o);
 }
 
 }  // namespace ossdesk::fuzz

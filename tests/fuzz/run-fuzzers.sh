@@ -20,7 +20,11 @@ work=$build/fuzz
 [ -d "$work/seeds" ] || "$bin/fuzz_seeds" "$work/seeds" || exit 2
 mkdir -p "$work/artifacts" "$work/logs"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf_model safetensors_model model_config tokenizer_files tokenizer_round_trip harmony_stream conversation_json history_import)
+if [ ${#targets[@]} -eq 0 ]; then  # every target the build has (tests/fuzz/CMakeLists.txt lists them)
+  for f in "$bin"/fuzz_*; do
+    [ "$f" = "$bin/fuzz_seeds" ] || targets+=("${f##*/fuzz_}")
+  done
+fi
 
 failed=0
 for t in "${targets[@]}"; do

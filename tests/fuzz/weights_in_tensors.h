@@ -42,6 +42,7 @@ class WeightViewsCheck {
         experts(*e);
       }
       for (const ExpertVectorsView* e : {&l.gate_bias, &l.up_bias, &l.down_bias}) {
+        vector(e->first);
         const VectorView last = e->expert(config.num_experts - 1);
         span(e->first.data, last.data + vector_bytes(last));
       }
