@@ -1,8 +1,12 @@
 // An answer as Markdown: prose through Qt's Markdown text (headings, lists,
 // tables, emphasis, links), fenced code as CodeBlock with a copy button.
+// `blocks` (split_markdown, app/gui/markdown_blocks.h) is a new list on every
+// streamed frame; ListSync writes only the blocks that changed, so only the
+// growing last one is laid out again.
 import QtQuick
 import QtQuick.Layouts
 import Ossdesk
+import "ListSync.js" as ListSync
 
 ColumnLayout {
     id: root
@@ -10,16 +14,24 @@ ColumnLayout {
     property var blocks: []
     spacing: 8
 
+    onBlocksChanged: ListSync.update(shown, root.blocks || [], ["kind", "text", "language"])
+    Component.onCompleted: ListSync.update(shown, root.blocks || [], ["kind", "text", "language"])
+
+    ListModel { id: shown }
     Repeater {
-        model: root.blocks
+        model: shown
         delegate: Loader {
-            required property var modelData
+            id: block
+            required property string kind
+            required property string text
+            required property string language
             Layout.fillWidth: true
-            sourceComponent: modelData.kind === "code" ? codeComponent : proseComponent
+            sourceComponent: kind === "code" ? codeComponent : proseComponent
             Component {
                 id: proseComponent
                 TextEdit {
-                    text: modelData.text
+                    objectName: "answerProse"
+                    text: block.text
                     textFormat: TextEdit.MarkdownText
                     readOnly: true
                     selectByMouse: true
@@ -31,7 +43,7 @@ ColumnLayout {
             }
             Component {
                 id: codeComponent
-                CodeBlock { code: modelData.text; language: modelData.language; chat: root.chat }
+                CodeBlock { code: block.text; language: block.language; chat: root.chat }
             }
         }
     }

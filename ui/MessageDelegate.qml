@@ -14,6 +14,7 @@ Item {
     required property string role
     required property string content
     required property string reasoning
+    required property var reasoningPieces
     required property var blocks
     required property string status
     required property bool interrupted
@@ -47,7 +48,10 @@ Item {
                 id: userText
                 anchors.centerIn: parent
                 width: Math.min(implicitWidth, root.width * 0.8 - 24)
-                text: root.content
+                // Hidden texts are laid out all the same: only a user's
+                // message fills this one (an answer's text would be laid out
+                // again on every streamed frame).
+                text: root.isUser ? root.content : ""
                 readOnly: true
                 selectByMouse: true
                 wrapMode: Text.Wrap
@@ -63,7 +67,7 @@ Item {
                 objectName: "editArea"
                 Layout.fillWidth: true
                 wrapMode: TextEdit.Wrap
-                text: root.content
+                text: root.editing ? root.content : ""  // each edit starts from the message
             }
             RowLayout {
                 Layout.alignment: Qt.AlignRight
@@ -81,7 +85,7 @@ Item {
         ThinkingSection {
             visible: !root.isUser && root.reasoning !== ""
             Layout.fillWidth: true
-            reasoning: root.reasoning
+            pieces: root.isUser ? [] : root.reasoningPieces
             thinkingMs: root.thinkingMs
             thinking: root.streaming && root.content === ""
             answered: root.content !== ""
@@ -90,7 +94,7 @@ Item {
             visible: !root.isUser
             Layout.fillWidth: true
             chat: root.chat
-            blocks: root.blocks
+            blocks: root.isUser ? [] : root.blocks  // hidden Markdown would be laid out all the same
         }
         Label {
             visible: !root.isUser && root.streaming && root.content === "" && root.reasoning === ""

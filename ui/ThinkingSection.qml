@@ -1,14 +1,17 @@
 // The model's reasoning (analysis channel), dimmed and foldable. Open while
 // there is no answer (the model is thinking, or was stopped or interrupted
 // while thinking); it folds itself when the answer starts, unless the user has
-// opened or closed it by hand.
+// opened or closed it by hand. The text comes in pieces (split_plain_text,
+// app/gui/text_pieces.h), one text item each, drawn one under another with no
+// gap: as one item, a long reasoning was laid out whole on every streamed frame.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import "ListSync.js" as ListSync
 
 ColumnLayout {
     id: root
-    property string reasoning
+    property var pieces: []
     property double thinkingMs
     property bool thinking: false   // streaming, and no answer yet
     property bool answered: true    // some answer text exists
@@ -16,6 +19,11 @@ ColumnLayout {
     property bool userExpanded: false
     readonly property bool expanded: userChoice ? userExpanded : !answered
     spacing: 4
+
+    function sync() { ListSync.update(shown, (root.pieces || []).map(text => ({ piece: text })), ["piece"]) }
+    onPiecesChanged: sync()
+    Component.onCompleted: sync()
+    ListModel { id: shown }
 
     ToolButton {
         objectName: "thinkingHeader"
@@ -29,21 +37,28 @@ ColumnLayout {
     Rectangle {
         visible: root.expanded
         Layout.fillWidth: true
-        implicitHeight: reasoningText.implicitHeight + 12
+        implicitHeight: pieceColumn.implicitHeight + 12
         color: "transparent"
         Rectangle { width: 2; height: parent.height; color: Theme.border }
-        TextEdit {
-            id: reasoningText
-            objectName: "reasoningText"
+        Column {
+            id: pieceColumn
             x: 12
             y: 6
             width: parent.width - 16
-            text: root.reasoning
-            readOnly: true
-            selectByMouse: true
-            wrapMode: Text.Wrap
-            color: Theme.subtle
-            font.pixelSize: Theme.small
+            Repeater {
+                model: shown
+                delegate: TextEdit {
+                    required property string piece
+                    objectName: "reasoningText"
+                    width: pieceColumn.width
+                    text: piece
+                    readOnly: true
+                    selectByMouse: true
+                    wrapMode: Text.Wrap
+                    color: Theme.subtle
+                    font.pixelSize: Theme.small
+                }
+            }
         }
     }
 }

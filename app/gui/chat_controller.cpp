@@ -397,8 +397,8 @@ void ChatController::drain() {
           row.record.reasoning = writer_->reasoning();
           row.thinking_ms = thinking;
         },
-        {MessageListModel::ContentRole, MessageListModel::ReasoningRole, MessageListModel::BlocksRole,
-         MessageListModel::ThinkingMsRole});
+        {MessageListModel::ContentRole, MessageListModel::ReasoningRole, MessageListModel::ReasoningPiecesRole,
+         MessageListModel::BlocksRole, MessageListModel::ThinkingMsRole});
   }
   update_live_stats(false);
   if (batch.done) finish_generation(*batch.done, final_stats_.value_or(GenerationStats{}), final_error_);

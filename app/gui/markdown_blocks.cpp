@@ -20,6 +20,64 @@ bool fence(const QString& line, QChar* mark, int* length, QString* info) {
   return true;
 }
 
+// A line that may start a list item: a bullet (- + *) or a number of up to
+// nine digits and . or ), then a space or the end of the line.
+bool list_item_start(const QString& line) {
+  if (line.isEmpty()) return false;
+  if (line[0] == '-' || line[0] == '+' || line[0] == '*') return line.size() == 1 || line[1] == ' ' || line[1] == '\t';
+  int digits = 0;
+  while (digits < line.size() && digits < 10 && line[digits].isDigit()) ++digits;
+  if (digits == 0 || digits > 9 || digits >= line.size() || (line[digits] != '.' && line[digits] != ')')) return false;
+  return digits + 1 == line.size() || line[digits + 1] == ' ' || line[digits + 1] == '\t';
+}
+
+// Lines whose meaning reaches past blank lines: a link reference definition
+// ("[name]: url", used anywhere in the text) and raw HTML (a <pre>, a comment
+// or a <div> may hold blank lines). Prose with any of them stays one block.
+bool reaches_past_blank_lines(const QString& line) {
+  int i = 0;
+  while (i < line.size() && i < 3 && line[i] == ' ') ++i;
+  if (i >= line.size()) return false;
+  if (line[i] == '<') return true;
+  if (line[i] != '[') return false;
+  const int close = line.indexOf(QLatin1String("]:"), i + 1);
+  return close > i + 1;
+}
+
+// Prose lines cut into its top-level blocks: before each line that starts a
+// new block at the left margin after a blank line (a paragraph, a heading, a
+// list, a table, a quote, a rule), where every block before it is closed, so
+// each piece means on its own what it meant in the whole. An item of a list
+// that is still open stays with it (a loose list is one list), an indented
+// line with what it continues. Keeping lines together is always safe; only a
+// cut has to be right. While an answer streams only its last piece changes,
+// and the view lays out that piece again rather than the whole answer.
+void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
+  auto push = [&out](QStringList piece) {  // without its trailing blank lines, which mean nothing
+    while (!piece.isEmpty() && piece.back().trimmed().isEmpty()) piece.removeLast();
+    if (!piece.isEmpty()) out.push_back({MarkdownBlock::Prose, piece.join('\n'), {}});
+  };
+  for (const QString& line : lines)
+    if (reaches_past_blank_lines(line)) return push(lines);
+  QStringList piece;
+  bool after_blank = false;
+  bool open_list = false;  // a list item began at the margin, and no paragraph at the margin has closed it since
+  for (const QString& line : lines) {
+    const bool blank = line.trimmed().isEmpty();
+    const bool at_margin = !blank && !line[0].isSpace();
+    const bool item = at_margin && list_item_start(line);
+    if (after_blank && at_margin && !(item && open_list) && !piece.isEmpty()) {
+      push(piece);
+      piece.clear();
+    }
+    piece << line;
+    if (item) open_list = true;
+    else if (at_margin && after_blank) open_list = false;
+    after_blank = blank;
+  }
+  push(piece);
+}
+
 }  // namespace
 
 QVector<MarkdownBlock> split_markdown(const QString& markdown) {
@@ -31,8 +89,7 @@ QVector<MarkdownBlock> split_markdown(const QString& markdown) {
   int open_length = 0;
   QString language;
   auto flush_prose = [&] {
-    const QString text = prose.join('\n');
-    if (!text.trimmed().isEmpty()) out.push_back({MarkdownBlock::Prose, text, {}});
+    append_prose(out, prose);
     prose.clear();
   };
   for (const QString& line : lines) {

@@ -3,6 +3,7 @@
 #include <QVariantMap>
 
 #include "markdown_blocks.h"
+#include "text_pieces.h"
 
 namespace ossdesk::gui {
 
@@ -38,6 +39,7 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole:
     case ContentRole: return QString::fromStdString(m.content);
     case ReasoningRole: return QString::fromStdString(m.reasoning);
+    case ReasoningPiecesRole: return split_plain_text(QString::fromStdString(m.reasoning));
     case BlocksRole: {
       QVariantList list;
       for (const MarkdownBlock& b : split_markdown(QString::fromStdString(m.content)))
@@ -64,7 +66,7 @@ QHash<int, QByteArray> MessageListModel::roleNames() const {
           {ReasoningRole, "reasoning"},  {BlocksRole, "blocks"},       {StatusRole, "status"},
           {InterruptedRole, "interrupted"}, {StreamingRole, "streaming"}, {ThinkingMsRole, "thinkingMs"},
           {StatsLineRole, "statsLine"},  {SiblingIndexRole, "siblingIndex"}, {SiblingCountRole, "siblingCount"},
-          {ErrorRole, "errorText"}};
+          {ErrorRole, "errorText"}, {ReasoningPiecesRole, "reasoningPieces"}};
 }
 
 void MessageListModel::set_rows(std::vector<MessageRow> rows) {

@@ -37,7 +37,7 @@ class MessageListModel : public QAbstractListModel {
  public:
   enum Role {
     IdRole = Qt::UserRole + 1, RoleRole, ContentRole, ReasoningRole, BlocksRole, StatusRole, InterruptedRole,
-    StreamingRole, ThinkingMsRole, StatsLineRole, SiblingIndexRole, SiblingCountRole, ErrorRole
+    StreamingRole, ThinkingMsRole, StatsLineRole, SiblingIndexRole, SiblingCountRole, ErrorRole, ReasoningPiecesRole
   };
   explicit MessageListModel(QObject* parent = nullptr) : QAbstractListModel(parent) {}
 

@@ -37,6 +37,17 @@ class EngineProbe : public QObject {
     script.delay = std::chrono::milliseconds(40);  // so "Thought for" shows a real time
     engine_.set_script(script);
   }
+  // Any script: the reasoning and answer pieces (about a token each) and the
+  // pause after each piece.
+  Q_INVOKABLE void setScript(const QStringList& analysis, const QStringList& final, int delay_ms) {
+    test::FakeScript script;
+    script.analysis.clear();
+    script.final.clear();
+    for (const QString& piece : analysis) script.analysis.push_back(piece.toStdString());
+    for (const QString& piece : final) script.final.push_back(piece.toStdString());
+    script.delay = std::chrono::milliseconds(delay_ms);
+    engine_.set_script(script);
+  }
   // Where tests write screenshots; empty: none.
   Q_INVOKABLE QString screenshotDir() const { return qEnvironmentVariable("OSSDESK_SCREENSHOT_DIR"); }
   // A long, slow answer (for stop), or the short default.

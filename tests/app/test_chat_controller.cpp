@@ -8,7 +8,6 @@
 #include "app_fixture.h"
 #include "fake_chat_engine.h"
 #include "harmony/renderer.h"
-#include "markdown_blocks.h"
 #include "ossdesk/storage/conversations.h"
 #include "ossdesk/storage/messages.h"
 #include "tiny_model.h"
@@ -246,18 +245,6 @@ class TestChatController : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return app.models->state() == "ready"; }, 5000));
     QVERIFY(!app.models->reloadNeeded());
     QCOMPARE(app.models->modelPath(), QString("/models/scripted.gguf"));
-  }
-
-  void markdown_splits_prose_and_code() {
-    using gui::MarkdownBlock;
-    const auto blocks = gui::split_markdown("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```cpp\nint x = 1;\n```\nafter\n~~~\nstreaming");
-    QCOMPARE(blocks.size(), 4);
-    QCOMPARE(blocks[0].kind, MarkdownBlock::Prose);
-    QVERIFY(blocks[0].text.contains("| 1 | 2 |"));
-    QCOMPARE(blocks[1], (MarkdownBlock{MarkdownBlock::Code, "int x = 1;", "cpp"}));
-    QCOMPARE(blocks[2].text, QString("after"));
-    QCOMPARE(blocks[3], (MarkdownBlock{MarkdownBlock::Code, "streaming", ""}));  // unclosed: still streaming
-    QCOMPARE(gui::split_markdown("inline ```not a fence``` here").size(), 1);
   }
 
   // The real engine on a tiny synthetic model (real tokenizer, random

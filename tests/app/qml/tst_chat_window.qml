@@ -102,7 +102,7 @@ TestCase {
         }, 5000, "the thinking section folds when the answer starts")
         testChat.stop()
         tryCompare(testChat, "busy", false, 5000)
-        const header = findAll(root(), "thinkingHeader", []).pop()
+        const header = findAll(root(), "thinkingHeader", []).filter(h => h.visible).pop()  // the answer's, not a user message's
         verify(header.text.indexOf("Thought for") >= 0, header.text)
         mouseClick(header)  // open it again by hand
         const r = findAll(root(), "reasoningText", []).pop()
@@ -136,5 +136,41 @@ TestCase {
         sendByTyping("And quickly?")
         tryCompare(testChat, "busy", false, 5000)
         compare(probe.lastEffort(), "low")
+    }
+
+    // A long answer is drawn as pieces (its top-level Markdown blocks, the
+    // reasoning cut at line breaks), and while it streams the finished pieces
+    // stay the same items with the same text: only the end is laid out again.
+    function test_7_streaming_redraws_only_the_end() {
+        const reasoning = [], answer = []
+        for (let i = 0; i < 160; ++i) reasoning.push("Reasoning line " + i + " weighs one more thing.\n")
+        for (let p = 0; p < 10; ++p) {
+            for (let w = 0; w < 16; ++w) answer.push("word" + w + " ")
+            answer.push("\n\n")
+        }
+        probe.setScript(reasoning, answer, 10)
+        sendByTyping("Explain it slowly")
+
+        tryVerify(() => findAll(root(), "reasoningText", []).length >= 2, 5000, "the reasoning comes in pieces")
+        const firstPiece = findAll(root(), "reasoningText", [])[0]
+        const firstPieceText = firstPiece.text
+        verify(firstPieceText.length >= 2000, firstPieceText.length)
+
+        tryVerify(() => findAll(root(), "answerProse", []).length >= 2, 5000, "the answer comes in blocks")
+        const firstBlock = findAll(root(), "answerProse", [])[0]
+        const firstBlockText = firstBlock.text
+        verify(firstBlockText.indexOf("word15") > 0, firstBlockText)
+        verify(testChat.busy)
+        tryVerify(() => findAll(root(), "answerProse", []).length >= 5, 5000)
+        verify(testChat.busy, "still streaming (else the view may have been rebuilt)")
+        verify(findAll(root(), "answerProse", [])[0] === firstBlock, "the first block is the same item")
+        compare(firstBlock.text, firstBlockText)
+        verify(findAll(root(), "reasoningText", [])[0] === firstPiece, "the first reasoning piece is the same item")
+        compare(firstPiece.text, firstPieceText)
+
+        tryCompare(testChat, "busy", false, 10000)
+        compare(findAll(root(), "answerProse", []).length, 10)
+        const content = String(testChat.messages.data(testChat.messages.index(1, 0), Qt.UserRole + 3))
+        compare(content, answer.join(""))
     }
 }

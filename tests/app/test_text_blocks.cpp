@@ -1,0 +1,164 @@
+// How the chat view cuts an answer (split_markdown: prose and code, prose into
+// its top-level blocks) and the reasoning (split_plain_text) into the pieces it
+// lays out one by one. Two promises matter: a cut never changes what the text
+// means, and while a text streams, the pieces before the last ones never change
+// (so the view lays out again only the end).
+#include <QtTest>
+
+#include "markdown_blocks.h"
+#include "text_pieces.h"
+
+using namespace ossdesk;
+using gui::MarkdownBlock;
+
+namespace {
+
+QStringList texts(const QVector<MarkdownBlock>& blocks) {
+  QStringList out;
+  for (const MarkdownBlock& b : blocks) out << b.text;
+  return out;
+}
+
+// An answer as gpt-oss writes them: headings, paragraphs, a loose list with
+// an indented continuation, a table, a quote, code, an indented code block.
+const QString kAnswer = QStringLiteral(
+    "## Tides in short\n\n"
+    "The **Moon** pulls the near side of the ocean harder than the far side.\n"
+    "That difference is the `tidal force`.\n\n"
+    "1. High tide faces the Moon.\n\n"
+    "   It also happens on the far side.\n\n"
+    "2. Low tide is in between.\n"
+    "- a tight list\n- of two\n\n"
+    "| body | effect |\n|---|---|\n| Moon | 2/3 |\n| Sun | 1/3 |\n\n"
+    "> Tides are waves with a period of half a day.\n\n"
+    "```python\nprint('high')\n\nprint('low')\n```\n\n"
+    "An indented block follows:\n\n"
+    "    raw line one\n\n"
+    "    raw line two\n\n"
+    "Spring tides come when Sun and Moon line up.\n");
+
+}  // namespace
+
+class TestTextBlocks : public QObject {
+  Q_OBJECT
+ private slots:
+  void code_fences_are_their_own_blocks() {
+    const auto blocks = gui::split_markdown("Some text\n```cpp\nint x = 1;\n```\nafter\n~~~\nstreaming");
+    QCOMPARE(blocks.size(), 4);
+    QCOMPARE(blocks[0], (MarkdownBlock{MarkdownBlock::Prose, "Some text", ""}));
+    QCOMPARE(blocks[1], (MarkdownBlock{MarkdownBlock::Code, "int x = 1;", "cpp"}));
+    QCOMPARE(blocks[2].text, QString("after"));
+    QCOMPARE(blocks[3], (MarkdownBlock{MarkdownBlock::Code, "streaming", ""}));  // unclosed: still streaming
+    QCOMPARE(gui::split_markdown("inline ```not a fence``` here").size(), 1);
+  }
+
+  void prose_is_cut_into_its_top_level_blocks() {
+    const auto blocks = gui::split_markdown(kAnswer);
+    const QStringList expected{
+        "## Tides in short",
+        "The **Moon** pulls the near side of the ocean harder than the far side.\nThat difference is the `tidal force`.",
+        // a loose list, its indented continuation and the tight list that follows without a blank line: one block
+        "1. High tide faces the Moon.\n\n   It also happens on the far side.\n\n2. Low tide is in between.\n- a tight list\n- of two",
+        "| body | effect |\n|---|---|\n| Moon | 2/3 |\n| Sun | 1/3 |",
+        "> Tides are waves with a period of half a day.",
+        "print('high')\n\nprint('low')",
+        // an indented code block stays with the text before it, blank lines and all
+        "An indented block follows:\n\n    raw line one\n\n    raw line two",
+        "Spring tides come when Sun and Moon line up.",
+    };
+    QCOMPARE(texts(blocks), expected);
+    QCOMPARE(blocks[5].kind, MarkdownBlock::Code);
+    QCOMPARE(blocks[5].language, QString("python"));
+  }
+
+  void text_whose_meaning_reaches_past_blank_lines_stays_whole() {
+    // A reference link is defined anywhere in the text, so no block may lose it.
+    const QString reference = "See [the docs][d].\n\nMore text.\n\n[d]: https://example.com\n";
+    QCOMPARE(texts(gui::split_markdown(reference)), QStringList{reference.trimmed()});
+    // Raw HTML may hold blank lines (a comment, a <pre>).
+    const QString html = "<!-- a note\n\nstill the note -->\n\nText after.";
+    QCOMPARE(texts(gui::split_markdown(html)), QStringList{html});
+    // Brackets that are not a definition do not stop the cutting.
+    QCOMPARE(gui::split_markdown("[x] done\n\nnext").size(), 2);
+  }
+
+  void list_items_stay_with_their_list() {
+    for (const QString marker : {"-", "*", "+", "1.", "2)", "123456789."}) {
+      const QString text = "Intro\n\n" + marker + " item\n\n" + marker + " item\n\n" + marker;
+      QCOMPARE(texts(gui::split_markdown(text)), (QStringList{"Intro", text.mid(7)}));
+    }
+    // Not list items, so a paragraph that closes the list: a number too long,
+    // no space after the marker, emphasis.
+    for (const QString start : {"1234567890. x", "1.x", "**bold**", "-x"})
+      QCOMPARE(texts(gui::split_markdown("- a\n\n" + start)), (QStringList{"- a", start}));
+    // A list begun inside a paragraph is open all the same.
+    QCOMPARE(gui::split_markdown("Steps:\n- one\n\n- two").size(), 1);
+    // A list after a closed one starts a new block.
+    QCOMPARE(texts(gui::split_markdown("- a\n\nText\n\n- b")), (QStringList{"- a", "Text", "- b"}));
+  }
+
+  // While the answer streams, every block but the last two is already what it
+  // will be (the last may grow; the one before may still take a list item
+  // that turns a cut into a continuation, "1" becoming "1. item").
+  void streaming_leaves_finished_blocks_alone() {
+    const QStringList whole = texts(gui::split_markdown(kAnswer));
+    for (qsizetype n = 0; n <= kAnswer.size(); ++n) {
+      const QStringList now = texts(gui::split_markdown(kAnswer.left(n)));
+      QVERIFY2(now.size() <= whole.size(), qPrintable(QString::number(n)));
+      for (qsizetype i = 0; i + 2 < now.size(); ++i)
+        QVERIFY2(now[i] == whole[i], qPrintable(QString("prefix %1, block %2: '%3'").arg(n).arg(i).arg(now[i])));
+    }
+  }
+
+  void plain_text_short_is_one_piece() {
+    QVERIFY(gui::split_plain_text("").isEmpty());
+    const QString text = QString("word ").repeated(300) + "\n" + QString("word ").repeated(50);
+    QCOMPARE(gui::split_plain_text(text), QStringList{text});
+  }
+
+  void plain_text_is_cut_at_line_breaks() {
+    QString text;
+    for (int i = 0; i < 400; ++i) text += QString("Line %1 of the reasoning, about this long.\n").arg(i);
+    const QStringList pieces = gui::split_plain_text(text);
+    QVERIFY(pieces.size() >= 7);
+    QCOMPARE(pieces.join('\n'), text);  // every cut was a line break
+    for (qsizetype i = 0; i + 1 < pieces.size(); ++i) {
+      QVERIFY(pieces[i].size() >= gui::kPieceChars);
+      QVERIFY(pieces[i].size() < gui::kPieceChars + 60);  // the first break past the mark
+    }
+    // A blank line at a cut stays: the next piece starts with it.
+    const QString two = QString(2100, 'a') + "\n\nb";
+    QCOMPARE(gui::split_plain_text(two), (QStringList{QString(2100, 'a'), "\nb"}));
+  }
+
+  void a_long_paragraph_is_cut_at_a_space() {
+    const QString paragraph = QString("word ").repeated(5000);  // 25,000 characters, no line break
+    const QStringList pieces = gui::split_plain_text(paragraph);
+    QCOMPARE(pieces.size(), 4);
+    QCOMPARE(pieces.join(' '), paragraph);
+    for (qsizetype i = 0; i + 1 < pieces.size(); ++i) QCOMPARE(pieces[i].size(), gui::kLongestPiece + 4);
+    // Text without a space or a line break (a long base64 string) stays whole.
+    QCOMPARE(gui::split_plain_text(QString(30000, 'x')).size(), 1);
+  }
+
+  void streaming_plain_text_leaves_finished_pieces_alone() {
+    // Lines of a few sentences, one paragraph of 20,000 characters without a
+    // line break, one run of 10,000 without a space either.
+    QString text;
+    for (int i = 0; i < 800; ++i) {
+      if (i == 300) text += QString("long ").repeated(4000) + "\n";
+      if (i == 600) text += QString(10000, 'x') + " ";
+      text += QString("Sentence %1 goes on about the problem.%2").arg(i).arg(i % 8 == 7 ? "\n" : " ");
+    }
+    const QStringList whole = gui::split_plain_text(text);
+    QVERIFY2(whole.size() >= 10, qPrintable(QString::number(whole.size())));
+    for (qsizetype n = 0; n <= text.size(); n += 7) {
+      const QStringList now = gui::split_plain_text(text.left(n));
+      for (qsizetype i = 0; i + 1 < now.size(); ++i)
+        QVERIFY2(now[i] == whole[i], qPrintable(QString("prefix %1, piece %2").arg(n).arg(i)));
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTextBlocks)
+#include "test_text_blocks.moc"
