@@ -2,6 +2,8 @@
 
 #include <QVariantMap>
 
+#include <iterator>
+
 #include "markdown_blocks.h"
 #include "text_pieces.h"
 
@@ -70,11 +72,32 @@ QHash<int, QByteArray> MessageListModel::roleNames() const {
 }
 
 void MessageListModel::set_rows(std::vector<MessageRow> rows) {
-  const bool count_changes = rows.size() != rows_.size();
-  beginResetModel();
-  rows_ = std::move(rows);
-  endResetModel();
-  if (count_changes) emit countChanged();
+  const std::size_t old_count = rows_.size();
+  std::size_t kept = 0;  // rows that stay: the same message at the same place
+  while (kept < rows_.size() && kept < rows.size() && rows_[kept].record.id == rows[kept].record.id) ++kept;
+  if (kept == 0) {  // another conversation (or none): nothing to keep
+    beginResetModel();
+    rows_ = std::move(rows);
+    endResetModel();
+  } else {
+    if (rows_.size() > kept) {
+      beginRemoveRows({}, static_cast<int>(kept), static_cast<int>(rows_.size()) - 1);
+      rows_.resize(kept);
+      endRemoveRows();
+    }
+    for (std::size_t i = 0; i < kept; ++i) {
+      if (rows_[i] == rows[i]) continue;
+      rows_[i] = std::move(rows[i]);
+      emit dataChanged(index(static_cast<int>(i)), index(static_cast<int>(i)));
+    }
+    if (rows.size() > kept) {
+      beginInsertRows({}, static_cast<int>(kept), static_cast<int>(rows.size()) - 1);
+      rows_.insert(rows_.end(), std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(kept)),
+                   std::make_move_iterator(rows.end()));
+      endInsertRows();
+    }
+  }
+  if (rows_.size() != old_count) emit countChanged();
 }
 
 void MessageListModel::append_row(MessageRow row) {

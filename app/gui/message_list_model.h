@@ -2,7 +2,8 @@
 // leaf), with each message's branch position (‹ 2/3 ›), its Markdown split
 // into prose and code blocks, and its stats line. While an answer streams its
 // row is updated in place (content, reasoning, thinking time), at most once
-// per frame by the ChatController.
+// per frame by the ChatController; when it finishes, the thread read again
+// changes only the rows that differ (set_rows).
 #pragma once
 
 #include <QAbstractListModel>
@@ -21,6 +22,7 @@ struct MessageRow {
   int sibling_count = 1;
   bool streaming = false;
   double thinking_ms = 0;  // live while streaming; else the stored stats
+  bool operator==(const MessageRow&) const = default;
 };
 
 // "52.3 tok/s · TTFT 0.41 s · 812 tokens · Vulkan · RTX 4090"; empty pieces are left out.
@@ -45,6 +47,12 @@ class MessageListModel : public QAbstractListModel {
   QVariant data(const QModelIndex& index, int role) const override;
   QHash<int, QByteArray> roleNames() const override;
 
+  // Shows `rows` (the thread read again after a change). The leading rows
+  // that are still the same messages are updated in place, and only where
+  // something changed; the rest are removed and the new ones inserted. So
+  // when an answer finishes, or a message is sent or regenerated, the views
+  // of the messages before keep their state (a reasoning opened by hand, a
+  // selection, where the user scrolled to). Another conversation resets.
   void set_rows(std::vector<MessageRow> rows);
   void append_row(MessageRow row);
   // Changes the last row and tells the view which roles moved.

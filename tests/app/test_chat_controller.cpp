@@ -139,6 +139,50 @@ class TestChatController : public QObject {
     QCOMPARE(sent.messages.size(), std::size_t{1});  // the old question is not in the new branch
   }
 
+  // Reading the thread again after a change keeps the rows that stayed, so
+  // the view's items for them live on (a reasoning opened by hand, a
+  // selection, where the user scrolled to): a finished answer changes its row
+  // in place, a new message is inserted, a regenerated answer replaces the
+  // last row. Only another conversation resets the list.
+  void the_thread_changes_in_place() {
+    test::FakeChatEngine engine;
+    test::AppUnderTest app("app-in-place", test::factory_for(&engine));
+    QAbstractItemModelTester tester(app.chat->messages(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(app.load());
+    QVERIFY(app.chat->send("first question"));
+    QVERIFY(app.wait_idle());
+    auto* m = app.chat->messages();
+    QSignalSpy resets(m, &QAbstractItemModel::modelReset);
+    QSignalSpy inserted(m, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(m, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy changed(m, &QAbstractItemModel::dataChanged);
+
+    QVERIFY(app.chat->send("second question"));
+    QVERIFY(app.wait_idle());
+    QCOMPARE(m->rowCount(), 4);
+    QCOMPARE(resets.count(), 0);
+    QCOMPARE(inserted.count(), 1);  // the question and its answer, once sent
+    QCOMPARE(inserted[0][1].toInt(), 2);
+    QCOMPARE(inserted[0][2].toInt(), 3);
+    QCOMPARE(removed.count(), 0);
+    for (const auto& change : changed)  // the streaming answer, then its finished state: never rows 0-2
+      QCOMPARE(change[0].toModelIndex().row(), 3);
+    QCOMPARE(last_row(m, MessageListModel::StreamingRole).toBool(), false);
+    QCOMPARE(last_row(m, MessageListModel::StatusRole).toString(), QString("complete"));
+
+    QVERIFY(app.chat->regenerate());
+    QVERIFY(app.wait_idle());
+    QCOMPARE(resets.count(), 0);
+    QCOMPARE(removed.count(), 1);  // the old answer makes room for the new one
+    QCOMPARE(removed[0][1].toInt(), 3);
+    QCOMPARE(m->rowCount(), 4);
+    QCOMPARE(last_row(m, MessageListModel::SiblingCountRole).toInt(), 2);
+
+    app.chat->newConversation();
+    QCOMPARE(resets.count(), 1);
+    QCOMPARE(m->rowCount(), 0);
+  }
+
   // The effort chosen for a conversation is what the engine receives, and it
   // lands in the system message the model reads.
   void effort_choice_reaches_the_system_message() {

@@ -88,7 +88,7 @@ TestCase {
         mouseClick(regenerate)
         tryCompare(testChat, "busy", false, 5000)
         compare(testChat.messages.count, 2)
-        tryVerify(() => { const p = findByName(root(), "branchPosition"); return p && p.visible && p.text === "2/2" }, 3000)
+        tryVerify(() => findAll(root(), "branchPosition", []).filter(p => p.visible && p.text === "2/2").length === 1, 3000)
     }
 
     function test_4_reasoning_collapses_when_the_answer_starts() {
@@ -172,5 +172,37 @@ TestCase {
         compare(findAll(root(), "answerProse", []).length, 10)
         const content = String(testChat.messages.data(testChat.messages.index(1, 0), Qt.UserRole + 3))
         compare(content, answer.join(""))
+    }
+
+    // When the answer finishes, what the user did while it streamed stays: the
+    // reasoning opened by hand, the place scrolled to (the view is changed in
+    // place, not rebuilt).
+    function test_8_a_finished_answer_keeps_what_the_user_did() {
+        const answer = []
+        for (let p = 0; p < 40; ++p) {
+            for (let w = 0; w < 16; ++w) answer.push("word" + w + " ")
+            answer.push("\n\n")
+        }
+        probe.setScript(["Short ", "reasoning."], answer, 4)
+        sendByTyping("A long one")
+        tryVerify(() => findAll(root(), "answerProse", []).length > 0, 5000)
+        const header = findAll(root(), "thinkingHeader", []).filter(h => h.visible).pop()
+        const reasoning = findAll(root(), "reasoningText", [])[0]
+        tryVerify(() => !reasoning.visible, 3000, "folded once the answer starts")
+        // Opened again by hand. (The delay moves QTest's own event clock on: after
+        // the clicks of the tests before, a click without it never reached the button.)
+        mouseClick(header, header.width / 2, header.height / 2, Qt.LeftButton, Qt.NoModifier, 1000)
+        tryVerify(() => reasoning.visible)
+        const list = findByName(root(), "chatView")
+        tryVerify(() => list.contentHeight > 2 * list.height, 5000, "an answer taller than the window")
+        verify(testChat.busy)
+        list.following = false  // as when the user scrolls up to read
+        list.contentY = list.originY + list.height / 2
+        const y = list.contentY
+        tryCompare(testChat, "busy", false, 10000)
+        wait(100)
+        compare(list.contentY, y, "the view stays where the user scrolled to")
+        verify(findAll(root(), "reasoningText", [])[0] === reasoning, "the reasoning is the same item")
+        verify(reasoning.visible, "the reasoning opened by hand stays open")
     }
 }
