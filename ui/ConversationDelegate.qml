@@ -7,6 +7,7 @@ import Ossdesk
 
 ItemDelegate {
     id: row
+    objectName: "conversationRow"
     required property ChatController chat
     required property var conversationId
     required property string title
@@ -33,6 +34,7 @@ ItemDelegate {
         }
         TextField {
             id: titleEdit
+            objectName: "titleEdit"
             visible: row.editing
             Layout.fillWidth: true
             text: row.title

@@ -28,7 +28,10 @@ class ConversationListModel : public QAbstractListModel {
   QVariant data(const QModelIndex& index, int role) const override;
   QHash<int, QByteArray> roleNames() const override;
 
-  // Replaces the rows (a full reset: the list is short and changes rarely).
+  // Shows `rows` (the list read again after a change) by removing, moving,
+  // inserting and changing rows, never by a reset: so the sidebar keeps where
+  // it was scrolled to, an open menu, and a title being renamed in place,
+  // when an answer finishes and its conversation moves to the top.
   void set_conversations(std::vector<storage::ConversationSummary> rows);
   int row_of(qint64 id) const;  // -1 when absent
   const storage::ConversationSummary* find(qint64 id) const;

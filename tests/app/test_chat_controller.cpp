@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "app_fixture.h"
+#include "conversation_list_model.h"
 #include "fake_chat_engine.h"
 #include "harmony/renderer.h"
 #include "ossdesk/storage/conversations.h"
@@ -181,6 +182,52 @@ class TestChatController : public QObject {
     app.chat->newConversation();
     QCOMPARE(resets.count(), 1);
     QCOMPARE(m->rowCount(), 0);
+  }
+
+  // The sidebar is changed row by row, never reset: a conversation answered
+  // again moves to the top, a new one is inserted, a deleted one removed, so
+  // the sidebar keeps its scroll position, an open menu, a rename in progress.
+  void the_sidebar_moves_rows_instead_of_resetting() {
+    test::FakeChatEngine engine;
+    test::AppUnderTest app("app-sidebar", test::factory_for(&engine));
+    auto* list = app.chat->conversations();
+    QAbstractItemModelTester tester(list, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(app.load());
+    QVERIFY(app.chat->send("first chat"));
+    QVERIFY(app.wait_idle());
+    const qint64 first = app.chat->currentConversationId();
+    app.chat->newConversation();
+    QVERIFY(app.chat->send("second chat"));
+    QVERIFY(app.wait_idle());
+    const qint64 second = app.chat->currentConversationId();
+    QCOMPARE(list->row_of(second), 0);
+    QCOMPARE(list->row_of(first), 1);
+
+    QSignalSpy resets(list, &QAbstractItemModel::modelReset);
+    QSignalSpy moved(list, &QAbstractItemModel::rowsMoved);
+    QSignalSpy removed(list, &QAbstractItemModel::rowsRemoved);
+    QTest::qWait(5);  // so the answer below is later than the one before, to the millisecond
+    app.chat->selectConversation(first);
+    QVERIFY(app.chat->send("back to the first"));
+    QVERIFY(app.wait_idle());
+    QCOMPARE(list->row_of(first), 0);  // answered last: on top
+    QCOMPARE(list->row_of(second), 1);
+    QCOMPARE(moved.count(), 1);
+    QCOMPARE(resets.count(), 0);
+    QCOMPARE(list->data(list->index(0), gui::ConversationListModel::MessageCountRole).toLongLong(), 4);
+
+    app.chat->newConversation();
+    QVERIFY(app.chat->send("third chat"));
+    QVERIFY(app.wait_idle());
+    QCOMPARE(list->rowCount(), 3);
+    app.chat->deleteConversation(second);
+    QCOMPARE(list->rowCount(), 2);
+    QCOMPARE(list->row_of(second), -1);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(resets.count(), 0);
+    app.chat->undoDelete();
+    QCOMPARE(list->row_of(second), 2);
+    QCOMPARE(resets.count(), 0);
   }
 
   // The effort chosen for a conversation is what the engine receives, and it

@@ -205,4 +205,28 @@ TestCase {
         verify(findAll(root(), "reasoningText", [])[0] === reasoning, "the reasoning is the same item")
         verify(reasoning.visible, "the reasoning opened by hand stays open")
     }
+
+    // A title being renamed in the sidebar stays open with what was typed
+    // when the answer finishes and the sidebar is read again.
+    function test_9_renaming_in_the_sidebar_survives_an_answer() {
+        const answer = []
+        for (let i = 0; i < 150; ++i) answer.push("word ")
+        probe.setScript(["Hm."], answer, 10)
+        sendByTyping("Rename me while you answer")
+        tryCompare(testChat, "busy", true, 2000)
+        const id = testChat.currentConversationId
+        const row = findAll(root(), "conversationRow", []).filter(r => r.conversationId === id)[0]
+        verify(row, "the conversation is in the sidebar")
+        mouseDoubleClickSequence(row, 20, row.height / 2)
+        const edit = findAll(row, "titleEdit", [])[0]
+        tryVerify(() => edit.visible && edit.activeFocus, 2000, "renaming in place")
+        edit.text = "Kept while answering"
+        verify(testChat.busy)
+        tryCompare(testChat, "busy", false, 10000)
+        wait(50)
+        verify(edit.visible && edit.activeFocus, "still renaming after the answer finished")
+        compare(edit.text, "Kept while answering")
+        keyClick(Qt.Key_Return)
+        tryCompare(testChat, "currentTitle", "Kept while answering")
+    }
 }

@@ -28,6 +28,7 @@ struct ConversationSummary {
   ConversationRecord conversation{};
   std::int64_t message_count = 0;
   bool has_interrupted = false;  // some answer was cut off by a crash
+  bool operator==(const ConversationSummary&) const = default;
 };
 
 RowId create_conversation(Database& db, const NewConversation& conversation);
