@@ -14,8 +14,9 @@ ColumnLayout {
     property var blocks: []
     spacing: 8
 
-    onBlocksChanged: ListSync.update(shown, root.blocks || [], ["kind", "text", "language"])
-    Component.onCompleted: ListSync.update(shown, root.blocks || [], ["kind", "text", "language"])
+    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language"]) }
+    onBlocksChanged: sync()
+    Component.onCompleted: sync()
 
     ListModel { id: shown }
     Repeater {

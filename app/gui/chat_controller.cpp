@@ -391,14 +391,18 @@ void ChatController::drain() {
   const bool text = !batch.reasoning.empty() || !batch.content.empty();
   if (text && current_ == generating_conversation_) {
     const double thinking = reasoning_start_ms_ < 0 ? 0 : double((reasoning_end_ms_ < 0 ? now : reasoning_end_ms_) - reasoning_start_ms_);
+    // Only the roles of the text that grew: each is split and compared again
+    // by the view (a long reasoning need not be while the answer streams).
+    QList<int> roles{MessageListModel::ThinkingMsRole};
+    if (!batch.reasoning.empty()) roles << MessageListModel::ReasoningRole << MessageListModel::ReasoningPiecesRole;
+    if (!batch.content.empty()) roles << MessageListModel::ContentRole << MessageListModel::BlocksRole;
     messages_.update_last(
         [&](MessageRow& row) {
           row.record.content = writer_->content();
           row.record.reasoning = writer_->reasoning();
           row.thinking_ms = thinking;
         },
-        {MessageListModel::ContentRole, MessageListModel::ReasoningRole, MessageListModel::ReasoningPiecesRole,
-         MessageListModel::BlocksRole, MessageListModel::ThinkingMsRole});
+        roles);
   }
   update_live_stats(false);
   if (batch.done) finish_generation(*batch.done, final_stats_.value_or(GenerationStats{}), final_error_);

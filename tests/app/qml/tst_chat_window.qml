@@ -34,6 +34,15 @@ TestCase {
         return out
     }
     function root() { return window.contentItem }
+    // An answer of `count` paragraphs of 16 words, a piece per word.
+    function paragraphPieces(count) {
+        const pieces = []
+        for (let p = 0; p < count; ++p) {
+            for (let w = 0; w < 16; ++w) pieces.push("word" + w + " ")
+            pieces.push("\n\n")
+        }
+        return pieces
+    }
     function sendByTyping(text) {
         const input = findByName(root(), "composerInput")
         verify(input, "composer input")
@@ -142,12 +151,9 @@ TestCase {
     // reasoning cut at line breaks), and while it streams the finished pieces
     // stay the same items with the same text: only the end is laid out again.
     function test_7_streaming_redraws_only_the_end() {
-        const reasoning = [], answer = []
+        const reasoning = []
         for (let i = 0; i < 160; ++i) reasoning.push("Reasoning line " + i + " weighs one more thing.\n")
-        for (let p = 0; p < 10; ++p) {
-            for (let w = 0; w < 16; ++w) answer.push("word" + w + " ")
-            answer.push("\n\n")
-        }
+        const answer = paragraphPieces(10)
         probe.setScript(reasoning, answer, 10)
         sendByTyping("Explain it slowly")
 
@@ -178,12 +184,7 @@ TestCase {
     // reasoning opened by hand, the place scrolled to (the view is changed in
     // place, not rebuilt).
     function test_8_a_finished_answer_keeps_what_the_user_did() {
-        const answer = []
-        for (let p = 0; p < 40; ++p) {
-            for (let w = 0; w < 16; ++w) answer.push("word" + w + " ")
-            answer.push("\n\n")
-        }
-        probe.setScript(["Short ", "reasoning."], answer, 4)
+        probe.setScript(["Short ", "reasoning."], paragraphPieces(40), 4)
         sendByTyping("A long one")
         tryVerify(() => findAll(root(), "answerProse", []).length > 0, 5000)
         const header = findAll(root(), "thinkingHeader", []).filter(h => h.visible).pop()
