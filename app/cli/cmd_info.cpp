@@ -56,6 +56,7 @@ int cmd_info(const Argv& argv) {
       std::printf("  %-7s [%d] %s (%s, %s%s)\n", b.c_str(), d.index, d.name.c_str(), d.type.c_str(), human_bytes(d.memory_bytes).c_str(),
                   bandwidth.c_str());
     }
+    if (const std::string library = backend_library(b); !library.empty()) std::printf("          from %s\n", library.c_str());
   }
   return 0;
 }

@@ -120,6 +120,9 @@ struct BackendChoice {
 std::vector<std::string> available_backends();
 // The devices a backend sees (empty with a reason when it has none).
 std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_software, std::string* why_none);
+// The shared library a backend runs from ("" when it is built into the engine
+// or its library is not loaded): the CUDA plugin's path, for `info`.
+std::string backend_library(const std::string& backend);
 
 // Creates and loads a backend. `name` is "cpu", "vulkan", "cuda" or "auto"
 // (the first of cuda, vulkan, cpu that has a usable device; `choice` says which

@@ -42,6 +42,15 @@ std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_so
   return {};
 }
 
+std::string backend_library(const std::string& backend) {
+#ifdef OSSDESK_HAVE_CUDA
+  if (backend == "cuda") return cuda::library_path();
+#else
+  (void)backend;
+#endif
+  return {};
+}
+
 std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
                                         const LoadControl& control, BackendChoice* choice) {
   std::string chosen = name;

@@ -39,7 +39,8 @@ fs::path executable_dir() {
 
 struct Library {
   bool loaded = false;
-  std::string why;  // when not loaded
+  std::string path;  // when loaded
+  std::string why;   // when not loaded
   OssdeskCudaListFn list = nullptr;
   OssdeskCudaCreateFn create = nullptr;
 };
@@ -72,7 +73,8 @@ Library load() {
   } else {
     const fs::path dir = executable_dir();
     if (!dir.empty()) {
-      candidates.push_back(dir / ".." / "lib" / kLibraryName);
+      candidates.push_back(dir / OSSDESK_CUDA_PLUGIN_FROM_BINDIR / kLibraryName);  // installed (packaging/)
+      candidates.push_back(dir / ".." / "lib" / kLibraryName);                     // build/bin beside build/lib
       candidates.push_back(dir / kLibraryName);
     }
 #ifdef OSSDESK_CUDA_PLUGIN_BUILD_PATH
@@ -105,6 +107,7 @@ Library load() {
       return lib;
     }
     lib.loaded = true;  // the handle stays open for the life of the process
+    lib.path = path.lexically_normal().string();
     return lib;
   }
   lib.why = std::string("the CUDA backend library was not found (looked for ") + looked + ")";
@@ -148,6 +151,8 @@ std::vector<DeviceInfo> list_devices(std::string* why_none) {
   }
   return out;
 }
+
+std::string library_path() { return library().path; }
 
 std::unique_ptr<Backend> create_backend(const Model& model, const BackendOptions& options, const LoadControl& control) {
   const Library& lib = library();

@@ -1,6 +1,6 @@
 // Finding and loading libossdesk_cuda (see cuda_plugin_abi.h). Looked for at
-// $OSSDESK_CUDA_LIBRARY, then beside the executable (../lib and the same
-// folder), then where this build put it. Loaded once per process; every
+// $OSSDESK_CUDA_LIBRARY, then relative to the executable (where the install
+// puts it, ../lib, the same folder), then where this build put it. Loaded once per process; every
 // failure becomes a reason the user can read ("no NVIDIA driver", "library
 // not found: looked in ...").
 #pragma once
@@ -15,6 +15,9 @@ namespace ossdesk::cuda {
 
 // The CUDA devices, or none with the reason.
 std::vector<DeviceInfo> list_devices(std::string* why_none);
+
+// The file the library was loaded from, or "" when it was not.
+std::string library_path();
 
 // Creates the CUDA backend through the library. Throws Error(Unsupported)
 // with the reason when the library or a device is missing, or what the
