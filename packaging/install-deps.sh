@@ -13,6 +13,7 @@ packages=(
   qml6-module-qtcore qml6-module-qttest qml6-module-qtquick-dialogs
   libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
   xvfb xauth
+  dpkg-dev file desktop-file-utils appstream
 )
 # Node.js runs the third-party reference implementations in the tests; any
 # recent node will do (some machines carry their own, not Debian's).

@@ -9,6 +9,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QGuiApplication>
+#include <QIcon>
 #include <QQmlApplicationEngine>
 #include <QQuickStyle>
 #include <QQuickWindow>
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   QGuiApplication::setOrganizationName(QStringLiteral("ossdesk"));
   QGuiApplication::setApplicationName(QStringLiteral("ossdesk"));
   QGuiApplication::setApplicationDisplayName(QStringLiteral("ossdesk"));
+  QGuiApplication::setDesktopFileName(QStringLiteral(OSSDESK_APP_ID));
+  QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/" OSSDESK_APP_ID ".png")));
   QQuickStyle::setStyle(QStringLiteral("Basic"));
 
   QCommandLineParser cli;
