@@ -54,8 +54,11 @@ TestCase {
         testChat.send("How does MXFP4 compare with BF16 for gpt-oss-20b?")
         tryCompare(testChat, "busy", false, 5000)
         shoot("03-conversation-reasoning-collapsed")
-        const header = findAll(window.contentItem, "thinkingHeader", []).pop()
+        // The shown one: the user's message has a hidden header too (04 showed
+        // the reasoning folded while the click went to that one).
+        const header = findAll(window.contentItem, "thinkingHeader", []).filter(h => h.visible).pop()
         mouseClick(header)
+        tryVerify(() => findAll(window.contentItem, "reasoningText", []).some(t => t.visible), 2000, "the reasoning opened")
         shoot("04-conversation-reasoning-expanded")
     }
 
