@@ -17,7 +17,7 @@ void usage() {
       "commands:\n"
       "  logits    --model PATH --tokens 1,2,3 [--backend cpu] [--device N] [--profile] --out FILE\n"
       "  complete  --model PATH --tokens 1,2,3 --max-tokens N [--temperature 0] [--backend B] [--device N] [--profile]\n"
-      "  info      --model PATH [--context N]\n"
+      "  info      --model PATH [--context N] [--json]\n"
       "  tokenize  (--model PATH | --tokenizer FILE) (--text STR | --file PATH) [--allow-special]\n"
       "  detokenize (--model PATH | --tokenizer FILE) --ids 1,2,3\n"
       "  render    --messages FILE.json [--ids (--model PATH | --tokenizer FILE)]\n"

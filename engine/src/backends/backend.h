@@ -124,6 +124,10 @@ std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_so
 // or its library is not loaded): the CUDA plugin's path, for `info`.
 std::string backend_library(const std::string& backend);
 
+// The backend `name` means: itself ("requested"), or for "auto" the first of
+// cuda, vulkan, cpu that has a usable device, with what was missing on the way.
+BackendChoice choose_backend(const std::string& name, bool include_software);
+
 // Creates and loads a backend. `name` is "cpu", "vulkan", "cuda" or "auto"
 // (the first of cuda, vulkan, cpu that has a usable device; `choice` says which
 // and why). Throws Error naming the backend and the reason.

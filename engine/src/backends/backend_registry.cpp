@@ -51,44 +51,50 @@ std::string backend_library(const std::string& backend) {
   return {};
 }
 
-std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
-                                        const LoadControl& control, BackendChoice* choice) {
-  std::string chosen = name;
-  std::string reason = "requested";
-  if (name == "auto") {
-    // CUDA on NVIDIA, else a Vulkan GPU (software devices only when asked
-    // for), else the CPU; the reason says what was missing on the way.
-    chosen = "cpu";
-    std::string why_not;
+BackendChoice choose_backend(const std::string& name, bool include_software) {
+  if (name != "auto") return {name, "requested"};
+  // CUDA on NVIDIA, else a Vulkan GPU (software devices only when asked
+  // for), else the CPU; the reason says what was missing on the way.
+  std::string chosen = "cpu";
+  std::string reason;
+  std::string why_not;
 #ifdef OSSDESK_HAVE_CUDA
-    std::string why_cuda;
-    if (!cuda::list_devices(&why_cuda).empty()) chosen = "cuda", reason = "an NVIDIA GPU";
-    else why_not += "no CUDA GPU: " + why_cuda + "; ";
+  std::string why_cuda;
+  if (!cuda::list_devices(&why_cuda).empty()) chosen = "cuda", reason = "an NVIDIA GPU";
+  else why_not += "no CUDA GPU: " + why_cuda + "; ";
 #endif
 #ifdef OSSDESK_HAVE_VULKAN
-    std::string why_vulkan;
-    if (chosen == "cpu") {
-      if (!vk::list_devices(options.allow_software_devices, &why_vulkan).empty()) chosen = "vulkan", reason = "the first Vulkan GPU";
-      else why_not += "no Vulkan GPU: " + why_vulkan;
-    }
-#endif
-    if (why_not.ends_with("; ")) why_not.resize(why_not.size() - 2);
-    if (chosen == "cpu") reason = why_not.empty() ? "no GPU backend in this build" : why_not;
-    else if (!why_not.empty()) reason += " (" + why_not + ")";
-  }
+  std::string why_vulkan;
   if (chosen == "cpu") {
-    if (choice) *choice = {chosen, reason};
+    if (!vk::list_devices(include_software, &why_vulkan).empty()) chosen = "vulkan", reason = "the first Vulkan GPU";
+    else why_not += "no Vulkan GPU: " + why_vulkan;
+  }
+#else
+  (void)include_software;
+#endif
+  if (why_not.ends_with("; ")) why_not.resize(why_not.size() - 2);
+  if (chosen == "cpu") reason = why_not.empty() ? "no GPU backend in this build" : why_not;
+  else if (!why_not.empty()) reason += " (" + why_not + ")";
+  return {chosen, reason};
+}
+
+std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
+                                        const LoadControl& control, BackendChoice* choice) {
+  const BackendChoice picked = choose_backend(name, options.allow_software_devices);
+  const std::string& chosen = picked.name;
+  if (chosen == "cpu") {
+    if (choice) *choice = picked;
     return std::make_unique<cpu::CpuBackend>(model, options, control);
   }
 #ifdef OSSDESK_HAVE_CUDA
   if (chosen == "cuda") {
-    if (choice) *choice = {chosen, reason};
+    if (choice) *choice = picked;
     return cuda::create_backend(model, options, control);
   }
 #endif
 #ifdef OSSDESK_HAVE_VULKAN
   if (chosen == "vulkan") {
-    if (choice) *choice = {chosen, reason};
+    if (choice) *choice = picked;
     return std::make_unique<vk::VulkanBackend>(model, options, control);
   }
 #endif

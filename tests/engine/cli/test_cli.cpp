@@ -148,6 +148,21 @@ class TestCli : public QObject {
     QVERIFY(info.out.contains("format:     gguf"));
     QVERIFY(info.out.contains("MXFP4 x12"));
     QVERIFY(info.out.contains("memory at context 4096"));
+    // Which backend `auto` runs, and why: no GPU here, and lavapipe is offered only when asked for.
+    QVERIFY2(info.out.contains("auto runs: cpu (") && info.out.contains("no Vulkan GPU"), qPrintable(info.out));
+    // The same as JSON, for scripts.
+    const Run info_json = cli({"info", "--model", gguf, "--context", "4096", "--json"});
+    QCOMPARE(info_json.code, 0);
+    const QJsonObject ij = QJsonDocument::fromJson(info_json.out.toUtf8()).object();
+    QCOMPARE(ij["format"].toString(), QString("gguf"));
+    QCOMPARE(ij["tensor_types"].toObject()["MXFP4"].toObject()["count"].toInt(), 12);
+    QCOMPARE(ij["memory"].toObject()["context"].toInt(), 4096);
+    QVERIFY(ij["memory"].toObject()["total_bytes"].toDouble() > ij["memory"].toObject()["weights_bytes"].toDouble());
+    QCOMPARE(ij["auto"].toObject()["backend"].toString(), QString("cpu"));
+    bool cpu_listed = false;
+    for (const QJsonValue& b : ij["backends"].toArray())
+      if (b.toObject()["name"].toString() == "cpu") cpu_listed = b.toObject()["devices"].toArray().size() == 1;
+    QVERIFY2(cpu_listed, qPrintable(info_json.out));
     // Same weights, same greedy tokens, whichever file.
     const Run a = cli({"complete", "--model", hf, "--tokens", "1,2,3", "--max-tokens", "5"});
     const Run b = cli({"complete", "--model", gguf, "--tokens", "1,2,3", "--max-tokens", "5"});
