@@ -142,7 +142,15 @@ int cmd_info(const Argv& argv) {
   const MemoryEstimate f32 = estimate_memory(model->config(), model->weights(), context, 4);
   const MemoryEstimate f16 = estimate_memory(model->config(), model->weights(), context, 2);
   const std::vector<BackendDevices> backends = list_backends();
-  const BackendChoice automatic = choose_backend("auto", false);
+  // Chosen from the devices just listed: listing again would open every driver twice.
+  const BackendChoice automatic = choose_auto_backend([&backends](const std::string& name, std::string* why_none) {
+    for (const BackendDevices& b : backends)
+      if (b.name == name) {
+        *why_none = b.why_none;
+        return b.devices;
+      }
+    return std::vector<DeviceInfo>{};
+  });
   if (args.flag("json")) print_json(*model, context, types, f16, f32, backends, automatic);
   else print_text(*model, context, types, f16, f32, backends, automatic);
   return 0;

@@ -127,6 +127,10 @@ std::string backend_library(const std::string& backend);
 // The backend `name` means: itself ("requested"), or for "auto" the first of
 // cuda, vulkan, cpu that has a usable device, with what was missing on the way.
 BackendChoice choose_backend(const std::string& name, bool include_software);
+// The "auto" choice over devices from `devices_of` (list_devices's answer for
+// a backend), for a caller that has listed them already (`info`).
+using DeviceLister = std::function<std::vector<DeviceInfo>(const std::string& backend, std::string* why_none)>;
+BackendChoice choose_auto_backend(const DeviceLister& devices_of);
 
 // Creates and loads a backend. `name` is "cpu", "vulkan", "cuda" or "auto"
 // (the first of cuda, vulkan, cpu that has a usable device; `choice` says which

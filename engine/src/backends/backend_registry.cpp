@@ -53,50 +53,42 @@ std::string backend_library(const std::string& backend) {
 
 BackendChoice choose_backend(const std::string& name, bool include_software) {
   if (name != "auto") return {name, "requested"};
-  // CUDA on NVIDIA, else a Vulkan GPU (software devices only when asked
-  // for), else the CPU; the reason says what was missing on the way.
-  std::string chosen = "cpu";
-  std::string reason;
+  return choose_auto_backend(
+      [include_software](const std::string& backend, std::string* why_none) { return list_devices(backend, include_software, why_none); });
+}
+
+BackendChoice choose_auto_backend(const DeviceLister& devices_of) {
+  // CUDA on NVIDIA, else a Vulkan GPU, else the CPU; the reason says what was
+  // missing on the way. A GPU backend is asked for its devices only when the
+  // ones before it have none.
+  struct Gpu {
+    const char* backend;
+    const char* chosen_because;
+    const char* missing;
+  };
+  static constexpr Gpu kGpus[] = {{"cuda", "an NVIDIA GPU", "no CUDA GPU"}, {"vulkan", "the first Vulkan GPU", "no Vulkan GPU"}};
+  const std::vector<std::string> built = available_backends();
   std::string why_not;
-#ifdef OSSDESK_HAVE_CUDA
-  std::string why_cuda;
-  if (!cuda::list_devices(&why_cuda).empty()) chosen = "cuda", reason = "an NVIDIA GPU";
-  else why_not += "no CUDA GPU: " + why_cuda + "; ";
-#endif
-#ifdef OSSDESK_HAVE_VULKAN
-  std::string why_vulkan;
-  if (chosen == "cpu") {
-    if (!vk::list_devices(include_software, &why_vulkan).empty()) chosen = "vulkan", reason = "the first Vulkan GPU";
-    else why_not += "no Vulkan GPU: " + why_vulkan;
+  for (const Gpu& gpu : kGpus) {
+    if (std::find(built.begin(), built.end(), gpu.backend) == built.end()) continue;
+    std::string why;
+    if (!devices_of(gpu.backend, &why).empty())
+      return {gpu.backend, why_not.empty() ? std::string(gpu.chosen_because) : std::string(gpu.chosen_because) + " (" + why_not + ")"};
+    why_not += (why_not.empty() ? "" : "; ") + std::string(gpu.missing) + ": " + why;
   }
-#else
-  (void)include_software;
-#endif
-  if (why_not.ends_with("; ")) why_not.resize(why_not.size() - 2);
-  if (chosen == "cpu") reason = why_not.empty() ? "no GPU backend in this build" : why_not;
-  else if (!why_not.empty()) reason += " (" + why_not + ")";
-  return {chosen, reason};
+  return {"cpu", why_not.empty() ? "no GPU backend in this build" : why_not};
 }
 
 std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
                                         const LoadControl& control, BackendChoice* choice) {
   const BackendChoice picked = choose_backend(name, options.allow_software_devices);
-  const std::string& chosen = picked.name;
-  if (chosen == "cpu") {
-    if (choice) *choice = picked;
-    return std::make_unique<cpu::CpuBackend>(model, options, control);
-  }
+  if (choice) *choice = picked;
+  if (picked.name == "cpu") return std::make_unique<cpu::CpuBackend>(model, options, control);
 #ifdef OSSDESK_HAVE_CUDA
-  if (chosen == "cuda") {
-    if (choice) *choice = picked;
-    return cuda::create_backend(model, options, control);
-  }
+  if (picked.name == "cuda") return cuda::create_backend(model, options, control);
 #endif
 #ifdef OSSDESK_HAVE_VULKAN
-  if (chosen == "vulkan") {
-    if (choice) *choice = picked;
-    return std::make_unique<vk::VulkanBackend>(model, options, control);
-  }
+  if (picked.name == "vulkan") return std::make_unique<vk::VulkanBackend>(model, options, control);
 #endif
   std::string names;
   for (const std::string& b : available_backends()) names += (names.empty() ? "" : ", ") + b;

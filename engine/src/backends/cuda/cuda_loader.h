@@ -1,8 +1,8 @@
 // Finding and loading libossdesk_cuda (see cuda_plugin_abi.h). Looked for at
 // $OSSDESK_CUDA_LIBRARY, then relative to the executable (where the install
-// puts it, ../lib, the same folder), then where this build put it. Loaded once per process; every
-// failure becomes a reason the user can read ("no NVIDIA driver", "library
-// not found: looked in ...").
+// puts it, ../lib, the same folder), then where this build put it. Loaded
+// once per process; every failure becomes a reason the user can read ("no
+// NVIDIA driver", "library not found: looked in ...").
 #pragma once
 
 #include <memory>
