@@ -89,6 +89,9 @@ QSet<QString> package_names(const QString& field) {
 }
 
 const QString kAppId = QStringLiteral(OSSDESK_APP_ID);
+// Where the desktop files go, relative to the prefix.
+const QString kDesktopEntry = QStringLiteral(OSSDESK_INSTALL_DATADIR "/applications/") + kAppId + QStringLiteral(".desktop");
+const QString kMetainfo = QStringLiteral(OSSDESK_INSTALL_DATADIR "/metainfo/") + kAppId + QStringLiteral(".metainfo.xml");
 #endif
 
 }  // namespace
@@ -115,8 +118,7 @@ class InstallTest : public QObject {
     QStringList expected = {QStringLiteral(OSSDESK_INSTALL_BINDIR "/ossdesk-cli")};
 #ifdef OSSDESK_TEST_GUI
     expected << QStringLiteral(OSSDESK_INSTALL_BINDIR "/ossdesk")
-             << QStringLiteral(OSSDESK_INSTALL_DATADIR "/applications/") + kAppId + QStringLiteral(".desktop")
-             << QStringLiteral(OSSDESK_INSTALL_DATADIR "/metainfo/") + kAppId + QStringLiteral(".metainfo.xml")
+             << kDesktopEntry << kMetainfo
              << QStringLiteral(OSSDESK_INSTALL_DATADIR "/icons/hicolor/scalable/apps/") + kAppId + QStringLiteral(".svg")
              << QStringLiteral(OSSDESK_INSTALL_DATADIR "/icons/hicolor/256x256/apps/") + kAppId + QStringLiteral(".png");
 #endif
@@ -125,8 +127,8 @@ class InstallTest : public QObject {
 #endif
     for (const QString& path : expected) QVERIFY2(QFileInfo::exists(installed(path)), qPrintable(path + " was not installed"));
     QVERIFY(QFileInfo(bin(QStringLiteral("ossdesk-cli"))).isExecutable());
-    // Nothing but what is listed above and the programs' own files: no
-    // static libraries, headers or test programs.
+    // Nothing but what is listed above: no static libraries, headers or
+    // test programs.
     QDirIterator all(prefix_, QDir::Files, QDirIterator::Subdirectories);
     while (all.hasNext()) {
       const QString path = QDir(prefix_).relativeFilePath(all.next());
@@ -189,8 +191,8 @@ class InstallTest : public QObject {
   // installed icon; the metainfo launches the entry and its newest release
   // is this version.
   void the_desktop_entry_and_metainfo_validate_and_agree() {
-    const QString desktop = installed(QStringLiteral(OSSDESK_INSTALL_DATADIR "/applications/") + kAppId + QStringLiteral(".desktop"));
-    const QString metainfo = installed(QStringLiteral(OSSDESK_INSTALL_DATADIR "/metainfo/") + kAppId + QStringLiteral(".metainfo.xml"));
+    const QString desktop = installed(kDesktopEntry);
+    const QString metainfo = installed(kMetainfo);
     for (const char* tool : {"desktop-file-validate", "appstreamcli"})
       QVERIFY2(!QStandardPaths::findExecutable(QLatin1String(tool)).isEmpty(),
                qPrintable(QStringLiteral("%1 is missing: packaging/install-deps.sh installs it").arg(QLatin1String(tool))));
@@ -239,7 +241,7 @@ class InstallTest : public QObject {
     const Run contents = run(QStringLiteral("dpkg-deb"), {QStringLiteral("-c"), deb});
     QVERIFY2(contents.code == 0, qPrintable(contents.output));
     QStringList files = {QStringLiteral("./usr/" OSSDESK_INSTALL_BINDIR "/ossdesk"), QStringLiteral("./usr/" OSSDESK_INSTALL_BINDIR "/ossdesk-cli"),
-                         QStringLiteral("./usr/" OSSDESK_INSTALL_DATADIR "/applications/") + kAppId + QStringLiteral(".desktop")};
+                         QStringLiteral("./usr/") + kDesktopEntry};
 #ifdef OSSDESK_TEST_CUDA_PLUGIN
     files << QStringLiteral("./usr/" OSSDESK_INSTALL_PLUGINDIR "/" OSSDESK_TEST_CUDA_PLUGIN);
 #endif
