@@ -95,8 +95,12 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
   *p = cudaDeviceProp{};
   std::snprintf(p->name, sizeof p->name, "ossdesk CUDA emulator (CPU)");
   p->totalGlobalMem = ossdesk_emu::memory_budget();
+  // OSSDESK_CUDA_EMULATOR_COMPUTE="7.5" pretends to be an older GPU (the
+  // tests of devices this build's kernels cannot run on); an H100 otherwise.
   p->major = 9;
   p->minor = 0;
+  if (const char* v = std::getenv("OSSDESK_CUDA_EMULATOR_COMPUTE"); v && std::sscanf(v, "%d.%d", &p->major, &p->minor) != 2)
+    p->major = 9, p->minor = 0;
   p->multiProcessorCount = 1;
   p->warpSize = 32;
   p->maxThreadsPerBlock = 1024;

@@ -124,17 +124,20 @@ std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_so
 // or its library is not loaded): the CUDA plugin's path, for `info`.
 std::string backend_library(const std::string& backend);
 
-// The backend `name` means: itself ("requested"), or for "auto" the first of
-// cuda, vulkan, cpu that has a usable device, with what was missing on the way.
-BackendChoice choose_backend(const std::string& name, bool include_software);
 // The "auto" choice over devices from `devices_of` (list_devices's answer for
-// a backend), for a caller that has listed them already (`info`).
+// a backend), for a caller that has listed them already (`info`). With
+// `attempt`, each GPU backend that has a device is tried in turn: false (with
+// why in *why_not) moves on to the next, and the CPU is tried last.
 using DeviceLister = std::function<std::vector<DeviceInfo>(const std::string& backend, std::string* why_none)>;
-BackendChoice choose_auto_backend(const DeviceLister& devices_of);
+using AutoAttempt = std::function<bool(const BackendChoice& candidate, std::string* why_not)>;
+BackendChoice choose_auto_backend(const DeviceLister& devices_of, const AutoAttempt& attempt = {});
 
-// Creates and loads a backend. `name` is "cpu", "vulkan", "cuda" or "auto"
-// (the first of cuda, vulkan, cpu that has a usable device; `choice` says which
-// and why). Throws Error naming the backend and the reason.
+// Creates and loads a backend. `name` is "cpu", "vulkan", "cuda" or "auto":
+// the first of cuda, vulkan, cpu that has a usable device and loads the
+// model; a GPU backend that fails for want of memory or support hands on to
+// the next, and `choice` says which runs and why ("the first Vulkan GPU (cuda
+// could not load the model: the model needs 13.1 GiB ...)"). Throws Error
+// naming the backend and the reason.
 std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
                                         const LoadControl& control, BackendChoice* choice = nullptr);
 

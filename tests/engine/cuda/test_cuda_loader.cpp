@@ -7,14 +7,35 @@
 #include <QtTest>
 
 #include "backends/backend.h"
+#include "backends/cuda/cuda_arch.h"
 #include "model/model.h"
 #include "ossdesk/error.h"
 #include "tiny_model.h"
 
 using namespace ossdesk;
 
+#ifdef OSSDESK_CUDA_EMULATED_LIBRARY
+constexpr const char* kEmulatedLibrary = OSSDESK_CUDA_EMULATED_LIBRARY;
+#else
+constexpr const char* kEmulatedLibrary = nullptr;  // a build without the emulator (not Linux x86-64)
+#endif
+
 class TestCudaLoader : public QObject {
   Q_OBJECT
+
+  // `ossdesk-cli generate` on the CPU emulator of CUDA (tests/cuda_emu) set
+  // up by `env`: its exit code and what it printed on stderr (the backend and why).
+  std::pair<int, QString> generate_on_emulator(const QString& backend, const QList<QPair<QString, QString>>& env_vars) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("OSSDESK_CUDA_LIBRARY", kEmulatedLibrary);
+    for (const auto& [name, value] : env_vars) env.insert(name, value);
+    p.setProcessEnvironment(env);
+    p.start(OSSDESK_CLI_PATH, {"generate", "--model", QString::fromStdString(test::tiny_chat_model()), "--prompt", "Hi",
+                               "--max-tokens", "2", "--temperature", "0", "--context", "256", "--backend", backend});
+    if (!p.waitForFinished(300000)) return {-1, "timed out"};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardError())};
+  }
 
  private slots:
   void cuda_is_part_of_this_build() {
@@ -58,6 +79,64 @@ class TestCudaLoader : public QObject {
       QCOMPARE(e.kind(), ErrorKind::Unsupported);
       QVERIFY2(std::string(e.what()).find("cuda") != std::string::npos, e.what());
     }
+  }
+
+  // Which compute capabilities the kernels run on (cuda_arch.h): machine
+  // code for X.Y runs on X.Z, Z >= Y; PTX on X.Y and newer.
+  void kernels_run_on_the_architectures_built() {
+    using cuda::kernels_run_on;
+    const char* both = "80,86,89,90,120";  // CMake's default: machine code and PTX for each
+    QVERIFY(!kernels_run_on(both, 7, 5));  // RTX 2080
+    QVERIFY(!kernels_run_on(both, 6, 1));  // GTX 1080
+    QVERIFY(kernels_run_on(both, 8, 0));
+    QVERIFY(kernels_run_on(both, 8, 7));   // Orin: 8.6's machine code
+    QVERIFY(kernels_run_on(both, 10, 0));  // B200: 9.0's PTX, compiled by the driver
+    QVERIFY(kernels_run_on(both, 12, 1));
+    const char* real = "80-real,90-real";
+    QVERIFY(kernels_run_on(real, 8, 6));
+    QVERIFY(kernels_run_on(real, 9, 0));
+    QVERIFY(!kernels_run_on(real, 10, 0));  // no PTX to compile for a new major version
+    QVERIFY(!kernels_run_on(real, 7, 5));
+    QVERIFY(!kernels_run_on("90-virtual", 8, 9));
+    QVERIFY(kernels_run_on("90-virtual", 12, 0));
+    QVERIFY(!kernels_run_on("8x,90-other", 9, 0));  // entries that are not architectures count for nothing
+    QVERIFY(!kernels_run_on("", 9, 0));
+    QCOMPARE(cuda::kernels_do_not_run_because(both, 7, 5),
+             std::string("compute 7.5; this build's CUDA kernels run on compute 8.0 and newer"));
+    QCOMPARE(cuda::kernels_do_not_run_because(real, 10, 0),
+             std::string("compute 10.0; this build's CUDA kernels run on compute 8.0, 9.0"));
+    // This build's list (engine/src/backends/cuda/CMakeLists.txt): Ampere and newer.
+    QVERIFY2(!kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, 7, 5), OSSDESK_CUDA_KERNEL_ARCHS);
+    QVERIFY2(kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, 8, 0), OSSDESK_CUDA_KERNEL_ARCHS);
+    QVERIFY2(kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, 9, 0), OSSDESK_CUDA_KERNEL_ARCHS);
+  }
+
+  // A GPU the kernels were not built for (the emulator pretending to be an
+  // RTX 2080's compute 7.5) is not a CUDA device: auto runs elsewhere and
+  // says why, and asking for CUDA fails with the same words, not at the
+  // first kernel.
+  void a_gpu_older_than_the_kernels_is_passed_over() {
+    if (!kEmulatedLibrary) QSKIP("no emulated CUDA library in this build");
+    const QString reason = "ossdesk CUDA emulator (CPU) (compute 7.5; this build's CUDA kernels run on compute 8.0 and newer)";
+    const auto [auto_exit, auto_err] = generate_on_emulator("auto", {{"OSSDESK_CUDA_EMULATOR_COMPUTE", "7.5"}});
+    QCOMPARE(auto_exit, 0);
+    QVERIFY2(auto_err.contains("no CUDA GPU: " + reason), qPrintable(auto_err));
+    const auto [cuda_exit, cuda_err] = generate_on_emulator("cuda", {{"OSSDESK_CUDA_EMULATOR_COMPUTE", "7.5"}});
+    QVERIFY(cuda_exit != 0);
+    QVERIFY2(cuda_err.contains("cuda: " + reason), qPrintable(cuda_err));
+    const auto [ok_exit, ok_err] = generate_on_emulator("auto", {{"OSSDESK_CUDA_EMULATOR_COMPUTE", "8.0"}});
+    QCOMPARE(ok_exit, 0);
+    QVERIFY2(ok_err.contains("cuda on ossdesk CUDA emulator (CPU) (an NVIDIA GPU)"), qPrintable(ok_err));
+  }
+
+  // A CUDA GPU with too little memory for the model hands auto on to the
+  // next backend, which runs it and says what CUDA needed.
+  void a_gpu_without_room_for_the_model_hands_auto_on() {
+    if (!kEmulatedLibrary) QSKIP("no emulated CUDA library in this build");
+    const auto [exit_code, err] = generate_on_emulator("auto", {{"OSSDESK_CUDA_EMULATOR_MEMORY_MIB", "1"}});
+    QCOMPARE(exit_code, 0);
+    QVERIFY2(err.contains("cuda could not load the model: the model needs "), qPrintable(err));
+    QVERIFY2(err.contains("but ossdesk CUDA emulator (CPU) has "), qPrintable(err));
   }
 
   // The library is looked for once per process: a fresh CLI with a wrong

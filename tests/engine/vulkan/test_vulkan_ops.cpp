@@ -4,6 +4,7 @@
 // shared-memory and the subgroup reduction. Runs on lavapipe in CI (software
 // devices are requested explicitly); exits 77 (skipped) when the machine has
 // no Vulkan device at all.
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include "backends/vulkan/vk_weights.h"
 #include "vulkan_test_support.h"
 #include "model/model.h"
+#include "model/synth.h"
 #include "ossdesk/error.h"
 #include "util/half.h"
 #include "util/thread_pool.h"
@@ -181,6 +183,35 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     QCOMPARE(choice.name, std::string(gpu ? "vulkan" : "cpu"));
     QCOMPARE(b->device().backend, choice.name);
     if (!gpu) QVERIFY(choice.reason.find("no Vulkan GPU") != std::string::npos);
+  }
+
+  // A model the GPU backends cannot run (top-9 routing; their router kernels
+  // take at most top-8) still loads with "auto": each GPU backend that has a
+  // device (lavapipe counts here) refuses it and hands on, and the CPU runs it
+  // saying why. A backend asked for by name fails instead.
+  void auto_hands_a_model_the_gpus_refuse_on_to_the_cpu() {
+    QTemporaryDir dir;
+    SynthOptions synth;
+    synth.config = config_preset("tiny");
+    synth.config.num_experts = 10;
+    synth.config.experts_per_token = 9;
+    synth.out = dir.filePath("top9").toStdString();
+    synth_model(synth);
+    auto model = Model::open(synth.out);
+    BackendOptions o;
+    o.context_length = 64;
+    o.allow_software_devices = true;
+    std::string why;
+    if (list_devices("vulkan", true, &why).empty()) QSKIP("no Vulkan device at all");
+    BackendChoice choice;
+    auto b = create_backend("auto", *model, o, {}, &choice);
+    QCOMPARE(choice.name, std::string("cpu"));
+    QCOMPARE(b->device().backend, std::string("cpu"));
+    QVERIFY2(choice.reason.find("vulkan could not load the model: vulkan: the router kernel handles at most 128 experts "
+                                "and top-8") != std::string::npos,
+             choice.reason.c_str());
+    qInfo("auto: cpu (%s)", choice.reason.c_str());
+    QVERIFY_THROWS_EXCEPTION(Error, create_backend("vulkan", *model, o, {}));
   }
 
   void shaders_embedded() {

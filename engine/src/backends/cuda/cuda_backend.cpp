@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "backends/cpu/rope.h"
+#include "backends/cuda/cuda_arch.h"
 #include "backends/cuda/cuda_check.h"
 
 namespace ossdesk::cuda {
@@ -39,15 +40,23 @@ int choose_device(const BackendOptions& o, cudaDeviceProp* chosen) {
     fail(ErrorKind::Unsupported, std::string("cuda: no usable CUDA device (") +
                                      (status != cudaSuccess ? cudaGetErrorString(status) : "none found") + ")");
   int best = -1;
+  std::string cannot_run;  // the devices asked for (or all, for none asked) that the kernels do not run on
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp p{};
     check(cudaGetDeviceProperties(&p, i), "cudaGetDeviceProperties");
-    bool take = false;
-    if (o.device_index >= 0) take = i == o.device_index;
-    else if (!o.device_name.empty()) take = best < 0 && std::string(p.name).find(o.device_name) != std::string::npos;
-    else take = best < 0 || p.totalGlobalMem > chosen->totalGlobalMem;
-    if (take) best = i, *chosen = p;
+    bool wanted = true;
+    if (o.device_index >= 0) wanted = i == o.device_index;
+    else if (!o.device_name.empty()) wanted = best < 0 && std::string(p.name).find(o.device_name) != std::string::npos;
+    if (!wanted) continue;
+    if (!kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor)) {
+      cannot_run += (cannot_run.empty() ? "" : "; ") + std::string(p.name) + " (" +
+                    kernels_do_not_run_because(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor) + ")";
+      continue;
+    }
+    if (best < 0 || o.device_index >= 0 || !o.device_name.empty() || p.totalGlobalMem > chosen->totalGlobalMem)
+      best = i, *chosen = p;
   }
+  if (best < 0 && !cannot_run.empty()) fail(ErrorKind::Unsupported, "cuda: " + cannot_run);
   if (best < 0)
     fail(ErrorKind::Unsupported, "cuda: no CUDA device matches " +
                                      (o.device_index >= 0 ? "index " + std::to_string(o.device_index) : "'" + o.device_name + "'") +

@@ -146,7 +146,7 @@ std::vector<DeviceInfo> list_devices(std::string* why_none) {
                   std::to_string(d.multiprocessors) + " SMs";
     info.memory_bytes = d.memory_bytes;
     info.memory_bandwidth_bytes_per_s = d.memory_bandwidth_bytes_per_s;
-    info.index = i;
+    info.index = d.index;
     out.push_back(std::move(info));
   }
   return out;

@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
+#include "backends/cuda/cuda_arch.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_plugin_abi.h"
 #include "ossdesk/error.h"
@@ -44,11 +46,20 @@ OSSDESK_CUDA_EXPORT int ossdesk_cuda_list_devices(OssdeskCudaDevice* out, int ca
   }
   int driver = 0;
   cudaDriverGetVersion(&driver);
-  for (int i = 0; i < count && i < capacity; ++i) {
+  int usable = 0;
+  std::string left_out;  // GPUs this build's kernels do not run on, with why
+  for (int i = 0; i < count; ++i) {
     cudaDeviceProp p{};
     if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
-    OssdeskCudaDevice& d = out[i];
+    if (!ossdesk::cuda::kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor)) {
+      left_out += (left_out.empty() ? "" : "; ") + std::string(p.name) + " (" +
+                  ossdesk::cuda::kernels_do_not_run_because(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor) + ")";
+      continue;
+    }
+    if (usable == capacity) continue;
+    OssdeskCudaDevice& d = out[usable++];
     std::memset(&d, 0, sizeof d);
+    d.index = i;
     copy_text(p.name, d.name, sizeof d.name);
     d.memory_bytes = p.totalGlobalMem;
     d.compute_major = p.major;
@@ -57,7 +68,9 @@ OSSDESK_CUDA_EXPORT int ossdesk_cuda_list_devices(OssdeskCudaDevice* out, int ca
     d.driver_version = driver;
     d.memory_bandwidth_bytes_per_s = ossdesk::cuda::peak_memory_bandwidth(i);
   }
-  return count;
+  copy_text(usable == 0 && left_out.empty() ? "no NVIDIA GPU the CUDA runtime could describe" : left_out.c_str(), why,
+            why_size);
+  return usable;
 }
 
 OSSDESK_CUDA_EXPORT ossdesk::Backend* ossdesk_cuda_create_backend(const ossdesk::Model* model,

@@ -19,11 +19,12 @@ struct LoadControl;
 }  // namespace ossdesk
 
 // Bumped whenever backend.h, model.h or this file change in a way the library sees.
-constexpr int kCudaPluginAbi = 2;
+constexpr int kCudaPluginAbi = 3;
 
 extern "C" {
 
 struct OssdeskCudaDevice {
+  int index;  // the CUDA device ordinal (devices the kernels cannot run on are left out)
   char name[256];
   std::uint64_t memory_bytes;
   int compute_major, compute_minor;
@@ -34,8 +35,9 @@ struct OssdeskCudaDevice {
 
 // kCudaPluginAbi of the library.
 typedef int (*OssdeskCudaAbiFn)();
-// Fills up to `capacity` devices and returns how many exist; 0 with the reason
-// in `why` (NUL-terminated, at most why_size bytes) when there are none.
+// Fills up to `capacity` devices this build's kernels run on and returns how
+// many there are; 0 with the reason in `why` (NUL-terminated, at most
+// why_size bytes) when there are none. GPUs left out are named in `why`.
 typedef int (*OssdeskCudaListFn)(OssdeskCudaDevice* out, int capacity, char* why, int why_size);
 // Creates and loads the backend; null with the message in `error` and the
 // ossdesk::ErrorKind (as int) in `error_kind` when it fails.
