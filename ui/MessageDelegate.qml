@@ -81,20 +81,27 @@ Item {
             }
         }
 
-        // --- the model's answer
-        ThinkingSection {
-            visible: !root.isUser && root.reasoning !== ""
+        // --- the model's answer: a user's message builds none of it (a
+        // hidden ThinkingSection in every user message was once the one a
+        // test clicked)
+        Loader {
+            active: !root.isUser
+            visible: active && root.reasoning !== ""
             Layout.fillWidth: true
-            pieces: root.isUser ? [] : root.reasoningPieces
-            thinkingMs: root.thinkingMs
-            thinking: root.streaming && root.content === ""
-            answered: root.content !== ""
+            sourceComponent: ThinkingSection {
+                pieces: root.reasoningPieces
+                thinkingMs: root.thinkingMs
+                thinking: root.streaming && root.content === ""
+                answered: root.content !== ""
+            }
         }
-        MarkdownBody {
-            visible: !root.isUser
+        Loader {
+            active: !root.isUser
             Layout.fillWidth: true
-            chat: root.chat
-            blocks: root.isUser ? [] : root.blocks  // hidden Markdown would be laid out all the same
+            sourceComponent: MarkdownBody {
+                chat: root.chat
+                blocks: root.blocks
+            }
         }
         Label {
             visible: !root.isUser && root.streaming && root.content === "" && root.reasoning === ""

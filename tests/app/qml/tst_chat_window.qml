@@ -111,7 +111,11 @@ TestCase {
         }, 5000, "the thinking section folds when the answer starts")
         testChat.stop()
         tryCompare(testChat, "busy", false, 5000)
-        const header = findAll(root(), "thinkingHeader", []).filter(h => h.visible).pop()  // the answer's, not a user message's
+        // One Thinking header, the answer's: a user's message builds none.
+        const headers = findAll(root(), "thinkingHeader", [])
+        compare(headers.length, 1)
+        const header = headers[0]
+        verify(header.visible)
         verify(header.text.indexOf("Thought for") >= 0, header.text)
         mouseClick(header)  // open it again by hand
         const r = findAll(root(), "reasoningText", []).pop()
