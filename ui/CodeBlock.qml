@@ -10,6 +10,8 @@ Rectangle {
     required property ChatController chat
     property string code
     property string language
+    readonly property Item textItem: codeText  // for a selection across blocks (SelectionSpan)
+    signal keyPressed(var event)
     implicitHeight: layout.implicitHeight
     radius: Theme.radius
     color: Theme.codeBackground
@@ -50,6 +52,7 @@ Rectangle {
                 font.family: Theme.mono
                 font.pixelSize: Theme.small
                 color: Theme.text
+                Keys.onPressed: event => root.keyPressed(event)
             }
         }
     }

@@ -2,50 +2,80 @@
 // tables, emphasis, links), fenced code as CodeBlock with a copy button.
 // `blocks` (split_markdown, app/gui/markdown_blocks.h) is a new list on every
 // streamed frame; ListSync writes only the blocks that changed, so only the
-// growing last one is laid out again.
+// growing last one is laid out again. A selection runs across the blocks
+// (SelectionSpan).
 import QtQuick
 import QtQuick.Layouts
 import Ossdesk
 import "ListSync.js" as ListSync
 
-ColumnLayout {
+Item {
     id: root
     required property ChatController chat
     property var blocks: []
-    spacing: 8
+    implicitHeight: column.implicitHeight
 
     function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language"]) }
     onBlocksChanged: sync()
     Component.onCompleted: sync()
 
+    // The blocks' text items in reading order.
+    function texts() {
+        const out = []
+        for (let i = 0; i < blockRepeater.count; ++i) {
+            const block = blockRepeater.itemAt(i)
+            if (block && block.item) out.push(block.item.textItem)
+        }
+        return out
+    }
+
     ListModel { id: shown }
-    Repeater {
-        model: shown
-        delegate: Loader {
-            id: block
-            required property string kind
-            required property string text
-            required property string language
-            Layout.fillWidth: true
-            sourceComponent: kind === "code" ? codeComponent : proseComponent
-            Component {
-                id: proseComponent
-                TextEdit {
-                    objectName: "answerProse"
-                    text: block.text
-                    textFormat: TextEdit.MarkdownText
-                    readOnly: true
-                    selectByMouse: true
-                    wrapMode: Text.Wrap
-                    color: Theme.text
-                    font.pixelSize: Theme.baseSize
-                    onLinkActivated: link => Qt.openUrlExternally(link)
+    ColumnLayout {
+        id: column
+        width: parent.width
+        spacing: 8
+        Repeater {
+            id: blockRepeater
+            model: shown
+            delegate: Loader {
+                id: block
+                required property string kind
+                required property string text
+                required property string language
+                Layout.fillWidth: true
+                sourceComponent: kind === "code" ? codeComponent : proseComponent
+                Component {
+                    id: proseComponent
+                    TextEdit {
+                        readonly property Item textItem: this
+                        objectName: "answerProse"
+                        text: block.text
+                        textFormat: TextEdit.MarkdownText
+                        readOnly: true
+                        selectByMouse: true
+                        wrapMode: Text.Wrap
+                        color: Theme.text
+                        font.pixelSize: Theme.baseSize
+                        onLinkActivated: link => Qt.openUrlExternally(link)
+                        Keys.onPressed: event => span.copyKey(event)
+                    }
+                }
+                Component {
+                    id: codeComponent
+                    CodeBlock {
+                        code: block.text
+                        language: block.language
+                        chat: root.chat
+                        onKeyPressed: event => span.copyKey(event)
+                    }
                 }
             }
-            Component {
-                id: codeComponent
-                CodeBlock { code: block.text; language: block.language; chat: root.chat }
-            }
         }
+    }
+    SelectionSpan {
+        id: span
+        anchors.fill: parent
+        texts: root.texts
+        copier: root.chat
     }
 }

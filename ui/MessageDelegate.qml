@@ -90,6 +90,8 @@ Item {
             Layout.fillWidth: true
             sourceComponent: ThinkingSection {
                 pieces: root.reasoningPieces
+                text: root.reasoning
+                copier: root.chat
                 thinkingMs: root.thinkingMs
                 thinking: root.streaming && root.content === ""
                 answered: root.content !== ""

@@ -4,6 +4,7 @@
 // opened or closed it by hand. The text comes in pieces (split_plain_text,
 // app/gui/text_pieces.h), one text item each, drawn one under another with no
 // gap: as one item, a long reasoning was laid out whole on every streamed frame.
+// A selection runs across the pieces (SelectionSpan).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -12,6 +13,8 @@ import "ListSync.js" as ListSync
 ColumnLayout {
     id: root
     property var pieces: []
+    property string text           // the whole reasoning: what each cut between pieces dropped
+    property var copier: null      // ChatController, for copying a selection across pieces
     property double thinkingMs
     property bool thinking: false   // streaming, and no answer yet
     property bool answered: true    // some answer text exists
@@ -46,6 +49,7 @@ ColumnLayout {
             y: 6
             width: parent.width - 16
             Repeater {
+                id: pieceRepeater
                 model: shown
                 delegate: TextEdit {
                     required property string piece
@@ -57,7 +61,24 @@ ColumnLayout {
                     wrapMode: Text.Wrap
                     color: Theme.subtle
                     font.pixelSize: Theme.small
+                    Keys.onPressed: event => span.copyKey(event)
                 }
+            }
+        }
+        SelectionSpan {
+            id: span
+            anchors.fill: pieceColumn
+            copier: root.copier
+            texts: () => {
+                const out = []
+                for (let i = 0; i < pieceRepeater.count; ++i) out.push(pieceRepeater.itemAt(i))
+                return out
+            }
+            // Each cut dropped one character, a line break or a space (split_plain_text).
+            separatorAfter: i => {
+                let at = 0
+                for (let k = 0; k <= i; ++k) at += shown.get(k).piece.length + (k < i ? 1 : 0)
+                return root.text.charAt(at)
             }
         }
     }

@@ -2,6 +2,8 @@
 // over the real controllers, a real history file and the scripted engine. The
 // QML tests reach them through `testApp` (controllers) and `probe` (what the
 // scripted engine received).
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QQmlContext>
 #include <QQmlEngine>
 #include <QtQuickTest>
@@ -48,6 +50,8 @@ class EngineProbe : public QObject {
     script.delay = std::chrono::milliseconds(delay_ms);
     engine_.set_script(script);
   }
+  // What the app last put on the clipboard.
+  Q_INVOKABLE QString clipboardText() const { return QGuiApplication::clipboard()->text(); }
   // Where tests write screenshots; empty: none.
   Q_INVOKABLE QString screenshotDir() const { return qEnvironmentVariable("OSSDESK_SCREENSHOT_DIR"); }
   // A long, slow answer (for stop), or the short default.

@@ -234,4 +234,74 @@ TestCase {
         keyClick(Qt.Key_Return)
         tryCompare(testChat, "currentTitle", "Kept while answering")
     }
+
+    // The answer is drawn as one text per block, but a drag selects across
+    // them as across one text, and Ctrl+C copies what it covers; so does a
+    // drag over the reasoning's pieces. A click in a block ends it.
+    function test_10_a_selection_runs_across_blocks_and_pieces() {
+        const reasoning = []
+        // 12 lines of 250 characters: two pieces (the first ends at the first
+        // line break past 2000 characters), both on screen.
+        for (let i = 0; i < 12; ++i) reasoning.push(("Reasoning line " + i + " weighs one more thing. ").repeat(7).padEnd(250, ".") + "\n")
+        probe.setScript(reasoning, ["Alpha paragraph one.\n\n", "Beta paragraph two.\n\n", "- gamma item\n- delta item\n\n",
+                                    "```\ncode line\n```\n\n", "Omega last words.\n"], 0)
+        sendByTyping("Several blocks")
+        tryCompare(testChat, "busy", false, 5000)
+        const blocks = findAll(root(), "answerProse", [])
+        compare(blocks.length, 4)
+        const first = blocks[0], last = blocks[3]
+
+        // Down: from the start of the first block to a few letters into the last.
+        // (Each press waits: QTest's event clock must move on, or a press
+        // soon after the click before reads as a double-click or is lost.)
+        mousePress(first, 1, first.height / 2, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(first, first.width / 2, first.height / 2, -1, Qt.LeftButton)
+        mouseMove(blocks[1], 10, blocks[1].height / 2, -1, Qt.LeftButton)
+        mouseMove(last, 30, last.height / 2, -1, Qt.LeftButton)
+        mouseRelease(last, 30, last.height / 2)
+        compare(first.selectedText, "Alpha paragraph one.")
+        compare(blocks[1].selectedText, "Beta paragraph two.")
+        verify(last.selectedText.length > 0 && "Omega last words.".startsWith(last.selectedText), last.selectedText)
+        verify(first.activeFocus)
+        keyClick(Qt.Key_C, Qt.ControlModifier)
+        compare(probe.clipboardText(), "Alpha paragraph one.\n\nBeta paragraph two.\n\ngamma item\ndelta item\n\ncode line\n\n"
+                + last.selectedText)
+
+        // Up: from the last block into the second; the first is left out.
+        mousePress(last, last.width - 2, last.height / 2, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(last, 5, last.height / 2, -1, Qt.LeftButton)
+        mouseMove(blocks[1], 20, blocks[1].height / 2, -1, Qt.LeftButton)
+        mouseRelease(blocks[1], 20, blocks[1].height / 2)
+        compare(first.selectedText, "")
+        verify(blocks[1].selectedText.length > 0 && "Beta paragraph two.".endsWith(blocks[1].selectedText), blocks[1].selectedText)
+        verify(blocks[1].selectedText.length < "Beta paragraph two.".length)
+        compare(last.selectedText, "Omega last words.")
+        keyClick(Qt.Key_C, Qt.ControlModifier)
+        verify(probe.clipboardText().endsWith("delta item\n\ncode line\n\nOmega last words."), probe.clipboardText())
+
+        // A click in a block ends the selection everywhere.
+        mouseClick(blocks[2], 5, 5, Qt.LeftButton, Qt.NoModifier, 500)
+        for (const b of blocks) compare(b.selectedText, "")
+
+        // The reasoning, opened by hand, comes as pieces; a drag over the cut
+        // copies the text around it as it was, the line break included.
+        const header = findAll(root(), "thinkingHeader", [])[0]
+        mouseClick(header, header.width / 2, header.height / 2, Qt.LeftButton, Qt.NoModifier, 1000)
+        const pieces = findAll(root(), "reasoningText", [])
+        compare(pieces.length, 2)
+        // The opened pieces are laid out, and the view follows its end, on the
+        // next frame: press after that.
+        const view = findByName(root(), "chatView")
+        waitForRendering(view)
+        mousePress(pieces[0], 2, pieces[0].height - 5, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(pieces[0], 2, pieces[0].height + 2, -1, Qt.LeftButton)
+        mouseMove(pieces[1], pieces[1].width - 2, 5, -1, Qt.LeftButton)
+        mouseRelease(pieces[1], pieces[1].width - 2, 5)
+        verify(pieces[0].selectedText.length > 0)
+        verify(pieces[1].selectedText.length > 0)
+        keyClick(Qt.Key_C, Qt.ControlModifier)
+        const copied = probe.clipboardText()
+        verify(copied === pieces[0].selectedText.replace(/\u2029/g, "\n") + "\n" + pieces[1].selectedText, copied)
+        verify(reasoning.join("").indexOf(copied) >= 0, copied)
+    }
 }

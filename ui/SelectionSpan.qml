@@ -1,0 +1,97 @@
+// Lets one mouse selection run over several texts drawn one under another:
+// an answer's Markdown blocks, the reasoning's pieces. The chat view keeps
+// them as separate items so that streaming lays out only the last one
+// (MarkdownBody, ThinkingSection); without this a drag stopped at the edge of
+// the text it began in.
+//
+// Lies over the texts and only watches the pointer (a PointHandler takes no
+// grab), so the text pressed in still selects itself and its links and
+// buttons still work; the texts the drag reaches are selected here, those in
+// between whole. Ctrl+C in the text pressed in copies the whole selection
+// (each text's `Keys.onPressed` calls `copyKey`).
+import QtQuick
+
+Item {
+    id: span
+    // The text items (TextEdit) in reading order. A function, as the list
+    // grows while an answer streams.
+    property var texts: () => []
+    // What stood between text i and i + 1 in the original, for the copy.
+    property var separatorAfter: i => "\n\n"
+    // Something copies text to the clipboard (ChatController).
+    property var copier: null
+    // The selection covers more than the text it began in.
+    property bool spansSeveral: false
+    property int anchorIndex: -1
+    property Item anchorText: null
+
+    // The text at y (in span's coordinates), else the last one above y.
+    function indexAt(y) {
+        const list = texts()
+        let found = list.length > 0 ? 0 : -1
+        for (let i = 0; i < list.length; ++i)
+            if (list[i].mapToItem(span, 0, 0).y <= y) found = i
+        return found
+    }
+    function clear(except) {
+        for (const t of texts())
+            if (t !== except) t.deselect()
+        spansSeveral = false
+    }
+    function begin(p) {
+        anchorIndex = indexAt(p.y)
+        anchorText = anchorIndex >= 0 ? texts()[anchorIndex] : null
+        clear(anchorText)  // the anchor's own press sets its selection
+    }
+    function extend(p) {
+        const list = texts()
+        if (anchorIndex < 0 || list[anchorIndex] !== anchorText) return
+        const j = indexAt(p.y)
+        const lo = Math.min(anchorIndex, j), hi = Math.max(anchorIndex, j)
+        for (let i = 0; i < list.length; ++i) {
+            const t = list[i]
+            if (i === anchorIndex) continue  // selects itself from the press to the pointer
+            if (i < lo || i > hi) {
+                t.deselect()
+            } else if (i !== j) {
+                t.selectAll()
+            } else {
+                const local = t.mapFromItem(span, p.x, p.y)
+                const at = t.positionAt(local.x, local.y)
+                if (j > anchorIndex) t.select(0, at)
+                else t.select(at, t.length)
+            }
+        }
+        spansSeveral = j !== anchorIndex
+    }
+    // The selected text of every text in reading order, paragraph breaks as "\n".
+    function selectedText() {
+        const list = texts()
+        let out = ""
+        let last = -1
+        for (let i = 0; i < list.length; ++i) {
+            const part = list[i].selectedText
+            if (part === "") continue
+            if (last >= 0) out += separatorAfter(last)
+            out += part.replace(/[\u2028\u2029]/g, "\n")
+            last = i
+        }
+        return out
+    }
+    function copyKey(event) {
+        if (!spansSeveral || !copier || !event.matches(StandardKey.Copy)) return
+        copier.copyText(selectedText())
+        event.accepted = true
+    }
+
+    PointHandler {
+        id: pointer
+        acceptedButtons: Qt.LeftButton
+        onActiveChanged: if (active) span.begin(point.position)
+        onPointChanged: if (active) span.extend(point.position)
+    }
+    // Focus moving to a text elsewhere ends the selection, as it ends a
+    // single text's.
+    readonly property Item focusItem: Window.activeFocusItem
+    onFocusItemChanged: if (spansSeveral && texts().indexOf(focusItem) < 0) clear(null)
+}
