@@ -1,6 +1,7 @@
-// The loaded model and where it runs ("gpt-oss-20b · Vulkan · RTX 4090"), the
-// load progress with cancel, load errors in plain words, and the buttons to
-// open a model and the settings.
+// The loaded model and where it runs ("gpt-oss-20b · Vulkan · RTX 4090"), why
+// not on the GPU when auto had to run it elsewhere, the load progress with
+// cancel, load errors in plain words, and the buttons to open a model and the
+// settings.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -54,6 +55,16 @@ Rectangle {
             text: root.models.stage
             color: Theme.subtle
             font.pixelSize: Theme.small
+        }
+        // Auto ran the model off the GPU: say so, and what the GPU lacked.
+        Label {
+            objectName: "backendFallback"
+            visible: root.models.state === "ready" && root.models.backendFallback !== ""
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            font.pixelSize: Theme.small
+            color: Theme.warning
+            text: qsTr("Running on %1: %2").arg(root.models.backendName).arg(root.models.backendFallback)
         }
         Label {
             visible: root.models.state === "error"

@@ -14,6 +14,7 @@ class RealChatEngine final : public ChatEngine {
   }
   std::string backend_name() const override { return engine_->backend_name(); }
   std::string backend_reason() const override { return engine_->backend_reason(); }
+  std::string backend_fallback() const override { return engine_->backend_fallback(); }
   std::string device_name() const override { return engine_->device_name(); }
   int context_length() const override { return engine_->context_length(); }
   void submit(const Conversation& c, const GenerationSettings& s, std::function<void(const Event&)> on_event) override {

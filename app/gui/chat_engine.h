@@ -18,6 +18,7 @@ class ChatEngine {
   virtual ~ChatEngine() = default;
   virtual std::string backend_name() const = 0;
   virtual std::string backend_reason() const = 0;  // why this backend (auto choice, fallback)
+  virtual std::string backend_fallback() const = 0;  // what a GPU backend tried first could not do; "" if none failed
   virtual std::string device_name() const = 0;
   virtual int context_length() const = 0;
   // Starts one turn. on_event runs on the engine's thread and must not block;

@@ -42,6 +42,9 @@ QString ModelController::modelName() const {
 QString ModelController::backendName() const { return engine_ ? backend_display_name(engine_->backend_name()) : QString(); }
 QString ModelController::deviceName() const { return engine_ ? QString::fromStdString(engine_->device_name()) : QString(); }
 QString ModelController::backendReason() const { return engine_ ? QString::fromStdString(engine_->backend_reason()) : QString(); }
+QString ModelController::backendFallback() const {
+  return engine_ ? QString::fromStdString(engine_->backend_fallback()) : QString();
+}
 int ModelController::contextLength() const { return engine_ ? engine_->context_length() : 0; }
 
 QStringList ModelController::backends() const {

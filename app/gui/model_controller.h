@@ -31,6 +31,9 @@ class ModelController : public QObject {
   Q_PROPERTY(QString backendName READ backendName NOTIFY stateChanged)  // "Vulkan", "CPU", ...
   Q_PROPERTY(QString deviceName READ deviceName NOTIFY stateChanged)
   Q_PROPERTY(QString backendReason READ backendReason NOTIFY stateChanged)
+  // Set when auto runs the model off the GPU because a GPU backend could not
+  // take it (too little memory, ...): what failed, shown under the model bar.
+  Q_PROPERTY(QString backendFallback READ backendFallback NOTIFY stateChanged)
   Q_PROPERTY(QString errorText READ errorText NOTIFY stateChanged)
   Q_PROPERTY(int contextLength READ contextLength NOTIFY stateChanged)
   Q_PROPERTY(QStringList backends READ backends CONSTANT)  // "auto" first, then what this build has
@@ -49,6 +52,7 @@ class ModelController : public QObject {
   QString backendName() const;
   QString deviceName() const;
   QString backendReason() const;
+  QString backendFallback() const;
   QString errorText() const { return error_; }
   int contextLength() const;
   QStringList backends() const;

@@ -30,7 +30,8 @@ class FakeChatEngine final : public gui::ChatEngine {
     wait();
   }
   std::string backend_name() const override { return "cpu"; }
-  std::string backend_reason() const override { return "requested"; }
+  std::string backend_reason() const override { return fallback_.empty() ? "requested" : "no GPU could take it"; }
+  std::string backend_fallback() const override { return fallback_; }
   std::string device_name() const override { return "Scripted test engine"; }
   int context_length() const override { return 4096; }
 
@@ -77,6 +78,8 @@ class FakeChatEngine final : public gui::ChatEngine {
     if (thread_.joinable()) thread_.join();
   }
   void set_script(FakeScript script) { script_ = std::move(script); }
+  // What the next loads report a GPU backend could not do ("" : nothing failed).
+  void set_fallback(std::string fallback) { fallback_ = std::move(fallback); }
   std::vector<Conversation> conversations() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return conversations_;
@@ -88,6 +91,7 @@ class FakeChatEngine final : public gui::ChatEngine {
 
  private:
   FakeScript script_;
+  std::string fallback_;
   std::thread thread_;
   std::atomic<bool> cancel_{false};
   mutable std::mutex mutex_;
@@ -104,6 +108,7 @@ inline gui::EngineFactory factory_for(FakeChatEngine* engine) {
     ~Forward() override { e->cancel(), e->wait(); }
     std::string backend_name() const override { return e->backend_name(); }
     std::string backend_reason() const override { return e->backend_reason(); }
+    std::string backend_fallback() const override { return e->backend_fallback(); }
     std::string device_name() const override { return e->device_name(); }
     int context_length() const override { return e->context_length(); }
     void submit(const Conversation& c, const GenerationSettings& s, std::function<void(const Event&)> cb) override {

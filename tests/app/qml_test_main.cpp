@@ -50,6 +50,8 @@ class EngineProbe : public QObject {
     script.delay = std::chrono::milliseconds(delay_ms);
     engine_.set_script(script);
   }
+  // What the next loads report a GPU backend could not do ("" : nothing failed).
+  Q_INVOKABLE void setFallback(const QString& text) { engine_.set_fallback(text.toStdString()); }
   // What the app last put on the clipboard.
   Q_INVOKABLE QString clipboardText() const { return QGuiApplication::clipboard()->text(); }
   // Where tests write screenshots; empty: none.

@@ -129,6 +129,9 @@ class Engine {
   const ModelSummary& model() const;
   const std::string& backend_name() const;
   const std::string& backend_reason() const;  // why this backend (auto choice, fallback)
+  // What the GPU backends that "auto" tried first could not do ("cuda could
+  // not load the model: the model needs ..."); "" when the first one took it.
+  const std::string& backend_fallback() const;
   const std::string& device_name() const;
   int context_length() const;
 

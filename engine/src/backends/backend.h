@@ -112,8 +112,9 @@ void forward_in_chunks(std::span<const TokenId> tokens, LogitsMode mode, float* 
 void add_timing(std::vector<OpTiming>& sink, const std::string& op, double ms, std::uint64_t calls);
 
 struct BackendChoice {
-  std::string name;    // the backend that will run
-  std::string reason;  // why: "requested", "no Vulkan device: ...", ...
+  std::string name;      // the backend that will run
+  std::string reason;    // why: "requested", "no Vulkan device: ...", ...
+  std::string fallback;  // "auto" only: the GPU backends that had a device but could not load the model, and why
 };
 
 // Names of the backends this build has, in order of preference (cuda, vulkan, cpu).

@@ -63,22 +63,25 @@ BackendChoice choose_auto_backend(const DeviceLister& devices_of, const AutoAtte
   };
   static constexpr Gpu kGpus[] = {{"cuda", "an NVIDIA GPU", "no CUDA GPU"}, {"vulkan", "the first Vulkan GPU", "no Vulkan GPU"}};
   const std::vector<std::string> built = available_backends();
-  std::string why_not;
-  const auto note = [&why_not](const std::string& what) { why_not += (why_not.empty() ? "" : "; ") + what; };
+  std::string why_not, failed_gpus;
+  const auto note = [](std::string& list, const std::string& what) { list += (list.empty() ? "" : "; ") + what; };
   for (const Gpu& gpu : kGpus) {
     if (std::find(built.begin(), built.end(), gpu.backend) == built.end()) continue;
     std::string why;
     if (devices_of(gpu.backend, &why).empty()) {
-      note(std::string(gpu.missing) + ": " + why);
+      note(why_not, std::string(gpu.missing) + ": " + why);
       continue;
     }
-    const BackendChoice candidate{gpu.backend, why_not.empty() ? std::string(gpu.chosen_because)
-                                                              : std::string(gpu.chosen_because) + " (" + why_not + ")"};
+    const BackendChoice candidate{gpu.backend,
+                                  why_not.empty() ? std::string(gpu.chosen_because)
+                                                  : std::string(gpu.chosen_because) + " (" + why_not + ")",
+                                  failed_gpus};
     std::string failed;
     if (!attempt || attempt(candidate, &failed)) return candidate;
-    note(failed);
+    note(why_not, failed);
+    note(failed_gpus, failed);
   }
-  const BackendChoice cpu{"cpu", why_not.empty() ? "no GPU backend in this build" : why_not};
+  const BackendChoice cpu{"cpu", why_not.empty() ? "no GPU backend in this build" : why_not, failed_gpus};
   if (attempt) {
     std::string unused;
     attempt(cpu, &unused);
@@ -115,7 +118,7 @@ bool next_backend_may_succeed(ErrorKind kind) {
 std::unique_ptr<Backend> create_backend(const std::string& name, const Model& model, const BackendOptions& options,
                                         const LoadControl& control, BackendChoice* choice) {
   if (name != "auto") {
-    if (choice) *choice = {name, "requested"};
+    if (choice) *choice = {name, "requested", ""};
     return create_named(name, model, options, control);
   }
   std::unique_ptr<Backend> made;

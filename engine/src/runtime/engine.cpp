@@ -138,6 +138,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_path, const Engine
 const ModelSummary& Engine::model() const { return impl_->summary; }
 const std::string& Engine::backend_name() const { return impl_->choice.name; }
 const std::string& Engine::backend_reason() const { return impl_->choice.reason; }
+const std::string& Engine::backend_fallback() const { return impl_->choice.fallback; }
 const std::string& Engine::device_name() const { return impl_->backend().device().name; }
 int Engine::context_length() const { return impl_->backend().context_length(); }
 

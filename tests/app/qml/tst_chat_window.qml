@@ -304,4 +304,21 @@ TestCase {
         verify(copied === pieces[0].selectedText.replace(/\u2029/g, "\n") + "\n" + pieces[1].selectedText, copied)
         verify(reasoning.join("").indexOf(copied) >= 0, copied)
     }
+
+    // Auto ran the model off the GPU: the model bar says so and why; a model
+    // that loads where auto first tried says nothing more.
+    function test_11_the_model_bar_says_why_not_on_the_gpu() {
+        const note = findByName(root(), "backendFallback")
+        verify(note)
+        verify(!note.visible)
+        probe.setFallback("cuda could not load the model: the model needs 13.10 GiB of device memory but RTX 4060 has 7.60 GiB free")
+        testModels.load("/models/scripted.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => note.visible)
+        verify(note.text.indexOf("Running on CPU: cuda could not load the model: the model needs 13.10 GiB") === 0, note.text)
+        probe.setFallback("")
+        testModels.load("/models/scripted.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => !note.visible)
+    }
 }

@@ -54,9 +54,11 @@ TestCase {
         testChat.send("How does MXFP4 compare with BF16 for gpt-oss-20b?")
         tryCompare(testChat, "busy", false, 5000)
         shoot("03-conversation-reasoning-collapsed")
-        // The shown one: the user's message has a hidden header too (04 showed
-        // the reasoning folded while the click went to that one).
-        const header = findAll(window.contentItem, "thinkingHeader", []).filter(h => h.visible).pop()
+        // The answer's (once the user's message had a hidden one, and 04 showed
+        // the reasoning folded while the click went there).
+        const headers = findAll(window.contentItem, "thinkingHeader", [])
+        compare(headers.length, 1)
+        const header = headers[0]
         mouseClick(header)
         tryVerify(() => findAll(window.contentItem, "reasoningText", []).some(t => t.visible), 2000, "the reasoning opened")
         shoot("04-conversation-reasoning-expanded")
@@ -79,5 +81,15 @@ TestCase {
         shoot("07-dark-settings")
         window.settingsDialog.close()
         testSettings.theme = "light"
+    }
+
+    function test_5_off_the_gpu() {
+        probe.setFallback("cuda could not load the model: the model needs 13.10 GiB of device memory (weights 12.82 GiB, "
+                          + "KV cache 0.19 GiB) but NVIDIA GeForce RTX 4060 has 7.60 GiB free")
+        testModels.load("/models/gpt-oss-20b-mxfp4.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => findAll(window.contentItem, "backendFallback", [])[0].visible)
+        shoot("08-model-bar-off-the-gpu")
+        probe.setFallback("")
     }
 }

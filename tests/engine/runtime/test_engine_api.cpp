@@ -184,7 +184,7 @@ class TestEngineApi : public QObject {
     std::vector<TokenId> script = ids("<|channel|>analysis<|message|>User says hi. Answer.<|end|>"
                                       "<|start|>assistant<|channel|>final<|message|>Hi there 👋<|return|>");
     auto impl = std::make_unique<EngineImpl>(std::move(model), std::make_unique<ScriptedBackend>(script, 201088),
-                                             BackendChoice{"scripted", "test"});
+                                             BackendChoice{"scripted", "test", ""});
     std::atomic<bool> cancel{false};
     Collected out;
     GenerationSettings g;
@@ -201,7 +201,7 @@ class TestEngineApi : public QObject {
     std::vector<TokenId> call = tok2.encode(
         "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"city\":\"Paris\"}<|call|>", true);
     auto impl2 = std::make_unique<EngineImpl>(std::move(model2), std::make_unique<ScriptedBackend>(call, 201088),
-                                              BackendChoice{"scripted", "test"});
+                                              BackendChoice{"scripted", "test", ""});
     Collected tool;
     run_chat_turn(*impl2, ask("weather?"), g, cancel, [&](const Event& e) { tool.events.push_back(e); });
     bool saw_call = false;

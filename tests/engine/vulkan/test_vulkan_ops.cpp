@@ -210,8 +210,17 @@ class TestVulkanOps : public vk_test::VulkanOpTest {
     QVERIFY2(choice.reason.find("vulkan could not load the model: vulkan: the router kernel handles at most 128 experts "
                                 "and top-8") != std::string::npos,
              choice.reason.c_str());
+    // What the GPUs could not do, on its own (the app shows it under the model bar).
+    QVERIFY2(choice.fallback.find("vulkan could not load the model: vulkan: the router kernel") != std::string::npos,
+             choice.fallback.c_str());
+    QVERIFY2(choice.fallback.find("no CUDA GPU") == std::string::npos, choice.fallback.c_str());
     qInfo("auto: cpu (%s)", choice.reason.c_str());
     QVERIFY_THROWS_EXCEPTION(Error, create_backend("vulkan", *model, o, {}));
+    // A model the GPU takes leaves nothing to report.
+    auto tiny = Model::open(std::string(OSSDESK_TEST_DATA_DIR) + "/golden/tiny-a");
+    auto on_gpu = create_backend("auto", *tiny, o, {}, &choice);
+    QCOMPARE(choice.name, std::string("vulkan"));
+    QCOMPARE(choice.fallback, std::string());
   }
 
   void shaders_embedded() {
