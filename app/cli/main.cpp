@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
     return it->second(cli::Argv(argv + 2, argv + argc));
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    // The engine says what did not fit; what to do about it is the caller's
+    // to say (the app words it for its settings).
+    if (e.kind() == ErrorKind::OutOfMemory)
+      std::fprintf(stderr, "  a shorter --context, a smaller model or another --backend (cpu) may fit\n");
     switch (e.kind()) {
       case ErrorKind::BadInput:
       case ErrorKind::Unsupported:

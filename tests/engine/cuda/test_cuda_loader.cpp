@@ -137,6 +137,11 @@ class TestCudaLoader : public QObject {
     QCOMPARE(exit_code, 0);
     QVERIFY2(err.contains("cuda could not load the model: the model needs "), qPrintable(err));
     QVERIFY2(err.contains("but ossdesk CUDA emulator (CPU) has "), qPrintable(err));
+    // Asked for by name, it fails: the engine says what did not fit, the CLI what to try.
+    const auto [cuda_exit, cuda_err] = generate_on_emulator("cuda", {{"OSSDESK_CUDA_EMULATOR_MEMORY_MIB", "1"}});
+    QCOMPARE(cuda_exit, 1);
+    QVERIFY2(cuda_err.contains("error: the model needs "), qPrintable(cuda_err));
+    QVERIFY2(cuda_err.contains("a shorter --context, a smaller model or another --backend (cpu) may fit"), qPrintable(cuda_err));
   }
 
   // The library is looked for once per process: a fresh CLI with a wrong

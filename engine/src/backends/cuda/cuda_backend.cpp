@@ -132,7 +132,7 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   if (weights + kv_bytes + activations > free_bytes)
     fail(ErrorKind::OutOfMemory, "the model needs " + gib(weights + kv_bytes + activations) + " of device memory (weights " +
                                      gib(weights) + ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " +
-                                     gib(free_bytes) + " free; use a shorter context, a smaller model or --backend cpu");
+                                     gib(free_bytes) + " free");
 
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   try {

@@ -80,15 +80,14 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
     if (layer > limit)
       fail(ErrorKind::OutOfMemory, "vulkan: a context of " + std::to_string(rings_.capacity()) +
                                        " tokens needs " + std::to_string(layer) + "-byte KV buffers, over " +
-                                       info_.name + "'s " + std::to_string(limit) + "-byte limit; use a shorter context");
+                                       info_.name + "'s " + std::to_string(limit) + "-byte limit");
     kv_bytes += 2 * layer;
   }
   const std::uint64_t need = weights_->bytes() + kv_bytes + activation_bytes();
   const std::uint64_t have = physical.device_local_bytes;
   if (have && need > have)
     fail(ErrorKind::OutOfMemory, "the model needs " + gib(need) + " of device memory (weights " + gib(weights_->bytes()) +
-                                     ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " + gib(have) +
-                                     "; use a shorter context, a smaller model or --backend cpu");
+                                     ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " + gib(have));
 
   const auto f32 = [this](std::uint64_t n) { return Buffer(*device_, std::max<std::uint64_t>(n * 4, 4), MemoryKind::DeviceLocal); };
   const std::uint64_t B = static_cast<std::uint64_t>(batch_);
