@@ -20,6 +20,11 @@ Item {
     property var separatorAfter: i => "\n\n"
     // Something copies text to the clipboard (ChatController).
     property var copier: null
+    // The texts now (calls `texts`).
+    function textItems() {
+        const get = span.texts
+        return get()
+    }
     // The selection covers more than the text it began in.
     property bool spansSeveral: false
     property int anchorIndex: -1
@@ -27,24 +32,24 @@ Item {
 
     // The text at y (in span's coordinates), else the last one above y.
     function indexAt(y) {
-        const list = texts()
+        const list = textItems()
         let found = list.length > 0 ? 0 : -1
         for (let i = 0; i < list.length; ++i)
             if (list[i].mapToItem(span, 0, 0).y <= y) found = i
         return found
     }
     function clear(except) {
-        for (const t of texts())
+        for (const t of textItems())
             if (t !== except) t.deselect()
         spansSeveral = false
     }
     function begin(p) {
         anchorIndex = indexAt(p.y)
-        anchorText = anchorIndex >= 0 ? texts()[anchorIndex] : null
+        anchorText = anchorIndex >= 0 ? textItems()[anchorIndex] : null
         clear(anchorText)  // the anchor's own press sets its selection
     }
     function extend(p) {
-        const list = texts()
+        const list = textItems()
         if (anchorIndex < 0 || list[anchorIndex] !== anchorText) return
         const j = indexAt(p.y)
         const lo = Math.min(anchorIndex, j), hi = Math.max(anchorIndex, j)
@@ -66,7 +71,7 @@ Item {
     }
     // The selected text of every text in reading order, paragraph breaks as "\n".
     function selectedText() {
-        const list = texts()
+        const list = textItems()
         let out = ""
         let last = -1
         for (let i = 0; i < list.length; ++i) {
@@ -93,5 +98,5 @@ Item {
     // Focus moving to a text elsewhere ends the selection, as it ends a
     // single text's.
     readonly property Item focusItem: Window.activeFocusItem
-    onFocusItemChanged: if (spansSeveral && texts().indexOf(focusItem) < 0) clear(null)
+    onFocusItemChanged: if (spansSeveral && textItems().indexOf(focusItem) < 0) clear(null)
 }
