@@ -48,9 +48,8 @@ int choose_device(const BackendOptions& o, cudaDeviceProp* chosen) {
     if (o.device_index >= 0) wanted = i == o.device_index;
     else if (!o.device_name.empty()) wanted = best < 0 && std::string(p.name).find(o.device_name) != std::string::npos;
     if (!wanted) continue;
-    if (!kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor)) {
-      cannot_run += (cannot_run.empty() ? "" : "; ") + std::string(p.name) + " (" +
-                    kernels_do_not_run_because(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor) + ")";
+    if (const std::string why = kernels_cannot_run_on(p); !why.empty()) {
+      cannot_run += (cannot_run.empty() ? "" : "; ") + why;
       continue;
     }
     if (best < 0 || o.device_index >= 0 || !o.device_name.empty() || p.totalGlobalMem > chosen->totalGlobalMem)
@@ -74,6 +73,12 @@ std::uint64_t peak_memory_bandwidth(int device) {
     return 0;
   }
   return 2ull * static_cast<std::uint64_t>(clock_khz) * 1000ull * static_cast<std::uint64_t>(bus_bits) / 8ull;
+}
+
+std::string kernels_cannot_run_on(const cudaDeviceProp& device) {
+  if (kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, device.major, device.minor)) return {};
+  return std::string(device.name) + " (" +
+         kernels_do_not_run_because(OSSDESK_CUDA_KERNEL_ARCHS, device.major, device.minor) + ")";
 }
 
 CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, const LoadControl& control)

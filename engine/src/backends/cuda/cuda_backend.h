@@ -21,6 +21,12 @@ namespace ossdesk::cuda {
 // bus width; 0 when the driver does not report the clock.
 std::uint64_t peak_memory_bandwidth(int device);
 
+// "" when this build's kernels run on the device (cuda_arch.h), else the
+// device and why not: "NVIDIA GeForce RTX 2080 (compute 7.5; this build's
+// CUDA kernels run on compute 8.0 and newer)". Listing and choosing a device
+// both ask this.
+std::string kernels_cannot_run_on(const cudaDeviceProp& device);
+
 class CudaBackend final : public Backend {
  public:
   CudaBackend(const Model& model, const BackendOptions& options, const LoadControl& control);

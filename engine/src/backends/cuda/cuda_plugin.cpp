@@ -6,7 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include "backends/cuda/cuda_arch.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_plugin_abi.h"
 #include "ossdesk/error.h"
@@ -51,9 +50,8 @@ OSSDESK_CUDA_EXPORT int ossdesk_cuda_list_devices(OssdeskCudaDevice* out, int ca
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp p{};
     if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
-    if (!ossdesk::cuda::kernels_run_on(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor)) {
-      left_out += (left_out.empty() ? "" : "; ") + std::string(p.name) + " (" +
-                  ossdesk::cuda::kernels_do_not_run_because(OSSDESK_CUDA_KERNEL_ARCHS, p.major, p.minor) + ")";
+    if (const std::string why = ossdesk::cuda::kernels_cannot_run_on(p); !why.empty()) {
+      left_out += (left_out.empty() ? "" : "; ") + why;
       continue;
     }
     if (usable == capacity) continue;
