@@ -23,18 +23,24 @@ constexpr const char* kEmulatedLibrary = nullptr;  // a build without the emulat
 class TestCudaLoader : public QObject {
   Q_OBJECT
 
-  // `ossdesk-cli generate` on the CPU emulator of CUDA (tests/cuda_emu) set
-  // up by `env`: its exit code and what it printed on stderr (the backend and why).
-  std::pair<int, QString> generate_on_emulator(const QString& backend, const QList<QPair<QString, QString>>& env_vars) {
+  // `ossdesk-cli generate` (a fresh process: the library is looked for once
+  // per process) with OSSDESK_CUDA_LIBRARY set to `library` and `env_vars`:
+  // its exit code and what it printed on stderr (the backend and why).
+  std::pair<int, QString> generate_with(const QString& library, const QString& backend,
+                                        const QList<QPair<QString, QString>>& env_vars = {}) {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("OSSDESK_CUDA_LIBRARY", kEmulatedLibrary);
+    env.insert("OSSDESK_CUDA_LIBRARY", library);
     for (const auto& [name, value] : env_vars) env.insert(name, value);
     p.setProcessEnvironment(env);
     p.start(OSSDESK_CLI_PATH, {"generate", "--model", QString::fromStdString(test::tiny_chat_model()), "--prompt", "Hi",
                                "--max-tokens", "2", "--temperature", "0", "--context", "256", "--backend", backend});
     if (!p.waitForFinished(300000)) return {-1, "timed out"};
     return {p.exitCode(), QString::fromUtf8(p.readAllStandardError())};
+  }
+  // The same on the CPU emulator of CUDA (tests/cuda_emu) set up by `env_vars`.
+  std::pair<int, QString> generate_on_emulator(const QString& backend, const QList<QPair<QString, QString>>& env_vars) {
+    return generate_with(kEmulatedLibrary, backend, env_vars);
   }
 
  private slots:
@@ -147,15 +153,8 @@ class TestCudaLoader : public QObject {
   // The library is looked for once per process: a fresh CLI with a wrong
   // OSSDESK_CUDA_LIBRARY shows where it looked, and still answers on the CPU.
   void a_missing_library_is_named_and_the_engine_still_runs() {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("OSSDESK_CUDA_LIBRARY", "/nonexistent/libossdesk_cuda.so");
-    p.setProcessEnvironment(env);
-    p.start(OSSDESK_CLI_PATH, {"generate", "--model", QString::fromStdString(test::tiny_chat_model()), "--prompt", "Hi",
-                               "--max-tokens", "2", "--temperature", "0", "--backend", "auto"});
-    QVERIFY(p.waitForFinished(120000));
-    const QString err = QString::fromUtf8(p.readAllStandardError());
-    QCOMPARE(p.exitCode(), 0);
+    const auto [exit_code, err] = generate_with("/nonexistent/libossdesk_cuda.so", "auto");
+    QCOMPARE(exit_code, 0);
     QVERIFY2(err.contains("no CUDA GPU: the CUDA backend library was not found (looked for /nonexistent/libossdesk_cuda.so)"),
              qPrintable(err));
   }
