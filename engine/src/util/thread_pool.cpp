@@ -2,17 +2,59 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace ossdesk {
 
+namespace {
+
+// A polite busy-wait step: tells the core this is a spin loop (frees the
+// sibling hyper-thread, saves power).
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spins until done() or kSpin has passed; whether done() became true. After
+// the first tenth it also yields the core, so a thread the machine has no
+// free core for can still run.
+template <typename Done>
+bool spin_until(bool spin, Done done) {
+  if (!spin) return done();
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      spin_pause();
+    }
+    const auto spun = std::chrono::steady_clock::now() - start;
+    if (spun >= ThreadPool::kSpin) return done();
+    if (spun >= ThreadPool::kSpin / 10) std::this_thread::yield();
+  }
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(unsigned threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = cores;
+  // With more threads than cores a spinning thread takes the core that the
+  // one it waits for needs: 4 threads on 2 cores spent 1.5 times as long a
+  // call spinning as sleeping.
+  spin_ = threads <= cores;
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -21,21 +63,21 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker_loop(unsigned index) {
   unsigned seen = 0;
   for (;;) {
-    const std::function<void(std::size_t, std::size_t)>* job;
-    std::size_t begin, end;
-    {
+    const auto published = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    if (!spin_until(spin_, published)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      start_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      job = job_;
-      begin = std::min(job_n_, index * job_chunk_);
-      end = std::min(job_n_, begin + job_chunk_);
+      start_cv_.wait(lock, published);
     }
-    if (begin < end) (*job)(begin, end);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_cv_.notify_one();
+    if (stopping_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
+    const std::size_t begin = std::min(job_n_, index * job_chunk_);
+    const std::size_t end = std::min(job_n_, begin + job_chunk_);
+    if (begin < end) (*job_)(begin, end);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The caller may be asleep on done_cv_: take the mutex so the wake-up
+      // cannot land between its check of pending_ and its wait.
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      done_cv_.notify_one();
     }
   }
 }
@@ -51,18 +93,21 @@ void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
     return;
   }
   const std::size_t chunk = ((units + threads - 1) / threads) * grain;
+  job_ = &fn;
+  job_n_ = n;
+  job_chunk_ = chunk;
+  pending_.store(static_cast<unsigned>(workers_.size()), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    job_chunk_ = chunk;
-    pending_ = static_cast<unsigned>(workers_.size());
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
-  start_cv_.notify_all();
+  start_cv_.notify_all();  // no system call when every worker is still spinning
   fn(0, std::min(n, chunk));
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  const auto finished = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(spin_, finished)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_cv_.wait(lock, finished);
+  }
   job_ = nullptr;
 }
 
