@@ -44,7 +44,7 @@ struct BackendOptions {
   std::string device_name;    // alternatively, a substring of the device name
   bool allow_software_devices = false;  // vulkan: offer CPU-type devices such as lavapipe
   bool profile = false;       // collect per-op timings (see take_profile())
-  bool cpu_portable_kernels = false;  // cpu: skip the AVX2 kernels (also OSSDESK_CPU_KERNELS=portable)
+  bool cpu_portable_kernels = false;  // cpu: skip the AVX2 and AVX-512 kernels (also OSSDESK_CPU_KERNELS=portable)
 };
 
 enum class LogitsMode { None, Last, All };

@@ -1,6 +1,7 @@
-// The AVX2 kernels against the portable ones for every weight format, on
-// random rows whose widths are not multiples of the vector width (where the
-// format allows), and the portable ones against a plain dequantize-then-sum.
+// The AVX2 and AVX-512 kernels against the portable ones for every weight
+// format, on random rows whose widths are not multiples of the vector width
+// (where the format allows), and the portable ones against a plain
+// dequantize-then-sum. Kernel sets this CPU lacks are skipped with a note.
 #include <QtTest>
 #include <random>
 
@@ -74,6 +75,24 @@ RandomMatrix make(WeightFormat f, std::int64_t rows, std::int64_t cols, std::mt1
   return m;
 }
 
+// The sets besides the portable one that this CPU runs; a note for each it lacks.
+std::vector<const Kernels*> fast_kernels() {
+  std::vector<const Kernels*> sets;
+  for (auto [name, k] : {std::pair{"AVX2", avx2_kernels()}, std::pair{"AVX-512", avx512_kernels()}}) {
+    if (k)
+      sets.push_back(k);
+    else
+      qInfo("no %s kernels on this CPU: not checked", name);
+  }
+  return sets;
+}
+
+std::vector<const Kernels*> all_kernels() {
+  std::vector<const Kernels*> sets = fast_kernels();
+  sets.insert(sets.begin(), &portable_kernels());
+  return sets;
+}
+
 }  // namespace
 
 class TestCpuKernels : public QObject {
@@ -100,7 +119,6 @@ class TestCpuKernels : public QObject {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     for (auto& v : x) v = u(rng);
     const Kernels& portable = portable_kernels();
-    const Kernels* fast = avx2_kernels();
     std::vector<float> row(static_cast<std::size_t>(cols)), row_fast(static_cast<std::size_t>(cols));
     for (std::int64_t r = 0; r < m.view.rows; ++r) {
       portable.dequant_row(m.view, r, row.data());
@@ -112,14 +130,38 @@ class TestCpuKernels : public QObject {
       }
       const double tol = 1e-5 * magnitude + 1e-6;
       QVERIFY2(std::abs(portable.dot_row(m.view, r, x.data()) - reference) <= tol, "portable dot");
-      if (!fast) continue;
-      fast->dequant_row(m.view, r, row_fast.data());
-      // Equal values (the FP4 code for -0 may come out as +0: same number).
-      for (int c = 0; c < cols; ++c) QVERIFY2(row[c] == row_fast[c], qPrintable(QString("avx2 dequantizes column %1 differently").arg(c)));
-      const double got = fast->dot_row(m.view, r, x.data());
-      QVERIFY2(std::abs(got - reference) <= tol, qPrintable(QString("avx2 dot %1 vs %2").arg(got).arg(reference)));
+      for (const Kernels* fast : fast_kernels()) {
+        fast->dequant_row(m.view, r, row_fast.data());
+        // Equal values (the FP4 code for -0 may come out as +0: same number).
+        for (int c = 0; c < cols; ++c)
+          QVERIFY2(row[c] == row_fast[c], qPrintable(QString("%1 dequantizes column %2 differently").arg(fast->name).arg(c)));
+        const double got = fast->dot_row(m.view, r, x.data());
+        QVERIFY2(std::abs(got - reference) <= tol, qPrintable(QString("%1 dot %2 vs %3").arg(fast->name).arg(got).arg(reference)));
+      }
     }
-    if (!fast) qInfo("no AVX2 on this CPU: portable kernels only");
+  }
+
+  // The choice: the fastest set this CPU has, as capped by
+  // OSSDESK_CPU_KERNELS. The variable is read once per process, so the capped
+  // choices are checked by running this function again in a child process.
+  void the_fastest_set_is_chosen() {
+    const QString cap = qEnvironmentVariable("OSSDESK_CPU_KERNELS");
+    const Kernels* expected = &portable_kernels();
+    if (cap != "portable" && avx2_kernels()) expected = avx2_kernels();
+    if (cap.isEmpty() && avx512_kernels()) expected = avx512_kernels();
+    QCOMPARE(QString(cpu_kernels().name), QString(expected->name));
+    if (!cap.isEmpty()) return;  // a child run
+    for (const char* capped : {"avx2", "portable"}) {
+      QProcess child;
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.insert("OSSDESK_CPU_KERNELS", capped);
+      child.setProcessEnvironment(env);
+      child.setProcessChannelMode(QProcess::MergedChannels);
+      child.start(QCoreApplication::applicationFilePath(), {"the_fastest_set_is_chosen"});
+      QVERIFY(child.waitForFinished(30000));
+      QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0,
+               qPrintable(QString("capped at %1:\n%2").arg(capped, QString::fromUtf8(child.readAll()))));
+    }
   }
 
   // Four rows in one pass equal four single dot products, for any length.
@@ -130,14 +172,36 @@ class TestCpuKernels : public QObject {
       std::vector<float> rows(static_cast<std::size_t>(4 * n)), x(static_cast<std::size_t>(n));
       for (auto& v : rows) v = u(rng);
       for (auto& v : x) v = u(rng);
-      for (const Kernels* k : {&portable_kernels(), avx2_kernels()}) {
-        if (!k) continue;
+      for (const Kernels* k : all_kernels()) {
         float out[4];
         k->dot4_f32(rows.data(), x.data(), n, out);
         for (int r = 0; r < 4; ++r) {
           const float one = k->dot_f32(rows.data() + r * n, x.data(), n);
           QVERIFY2(std::abs(out[r] - one) <= 1e-5f * (1.0f + std::abs(one)), qPrintable(QString("%1: n=%2 row %3").arg(k->name).arg(n).arg(r)));
         }
+      }
+    }
+  }
+
+  // Four rows times three tokens in one pass equal the twelve single dot
+  // products, for any length, with the tokens' rows a stride apart.
+  void dot4x3_matches_dot() {
+    std::mt19937 rng(6);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (int n : {1, 7, 8, 33, 2880}) {
+      const int stride = n + 5;
+      std::vector<float> rows(static_cast<std::size_t>(4 * n)), x(static_cast<std::size_t>(3 * stride));
+      for (auto& v : rows) v = u(rng);
+      for (auto& v : x) v = u(rng);
+      for (const Kernels* k : all_kernels()) {
+        float out[12];
+        k->dot4x3_f32(rows.data(), x.data(), stride, n, out);
+        for (int t = 0; t < 3; ++t)
+          for (int r = 0; r < 4; ++r) {
+            const float one = k->dot_f32(rows.data() + r * n, x.data() + t * stride, n);
+            QVERIFY2(std::abs(out[t * 4 + r] - one) <= 1e-5f * (1.0f + std::abs(one)),
+                     qPrintable(QString("%1: n=%2 token %3 row %4: %5 vs %6").arg(k->name).arg(n).arg(t).arg(r).arg(out[t * 4 + r]).arg(one)));
+          }
       }
     }
   }
@@ -166,5 +230,5 @@ class TestCpuKernels : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestCpuKernels)
+QTEST_GUILESS_MAIN(TestCpuKernels)
 #include "test_cpu_kernels.moc"

@@ -1,8 +1,9 @@
 // The CPU backend's inner loops: one dot product and one row dequantizer per
-// weight format, plus float32 vector helpers. Two implementations exist, a
-// portable one (kernels_portable.cpp) and one for x86-64 with AVX2, FMA and
-// F16C (kernels_avx2.cpp, compiled with those flags); cpu_kernels() picks at
-// run time, so one binary runs everywhere and is fast where it can be.
+// weight format, plus float32 vector helpers. Three implementations exist: a
+// portable one (kernels_portable.cpp), one for x86-64 with AVX2, FMA and F16C
+// (kernels_avx2.cpp) and one that adds AVX-512 loops for the block formats
+// (kernels_avx512.cpp), each compiled with its instruction sets; cpu_kernels()
+// picks at run time, so one binary runs everywhere and is fast where it can be.
 //
 // Numerics: every kernel computes in float32 exactly the values the stored
 // format encodes; only the summation order differs between implementations.
@@ -26,6 +27,10 @@ struct Kernels {
   // out[i] = dot(rows + i * n, x) for four consecutive rows: one pass over x
   // serves four rows (prefill, where rows are dequantized once and reused).
   void (*dot4_f32)(const float* rows, const float* x, std::int64_t n, float* out);
+  // out[t * 4 + i] = dot(rows + i * n, x + t * x_stride) for four consecutive
+  // rows and three tokens: twelve independent sums, enough to keep both FMA
+  // units busy, where dot4_f32's four wait on the FMA latency (prefill).
+  void (*dot4x3_f32)(const float* rows, const float* x, std::int64_t x_stride, std::int64_t n, float* out);
 
   float dot_row(const MatrixView& w, std::int64_t row, const float* x) const {
     return dot[static_cast<int>(w.format)](w, row, x);
@@ -36,9 +41,11 @@ struct Kernels {
 };
 
 const Kernels& portable_kernels();
-const Kernels* avx2_kernels();  // null when not compiled in (non-x86 builds)
-// AVX2+FMA+F16C kernels when this CPU has them (and OSSDESK_CPU_KERNELS is not
-// "portable"), the portable ones otherwise.
+const Kernels* avx2_kernels();    // null when not compiled in (non-x86 builds) or this CPU lacks AVX2
+const Kernels* avx512_kernels();  // the same for AVX-512 (F, BW, DQ, VL)
+// The fastest kernels this CPU runs: AVX-512, AVX2, portable. The environment
+// variable OSSDESK_CPU_KERNELS=avx2 or =portable caps the choice (to compare
+// them, or to rule one out).
 const Kernels& cpu_kernels();
 
 }  // namespace ossdesk::cpu

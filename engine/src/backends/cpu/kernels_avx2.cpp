@@ -159,27 +159,41 @@ void dequant_half(const MatrixView& w, std::int64_t r, float* out) {
   }
 }
 
+// The block's f16 scale by F16C (the software conversion was a call per block
+// and most of the loop's time); exact for every f16, subnormals included.
+inline float q8_scale(const std::uint8_t* block) {
+  std::uint16_t d;
+  std::memcpy(&d, block, 2);
+  return _cvtsh_ss(d);
+}
+
 float dot_q8_0(const MatrixView& w, std::int64_t r, const float* x) {
   const std::uint8_t* p = w.row(r);
-  __m256 acc = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < w.cols / 32; ++b, p += 34) {
-    std::uint16_t d;
-    std::memcpy(&d, p, 2);
-    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
-    const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
-    acc = _mm256_fmadd_ps(fp4_block_dot(q0, q1, x + b * 32), _mm256_set1_ps(f16_to_f32(d)), acc);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const std::int64_t nb = w.cols / 32;
+  std::int64_t b = 0;
+  for (; b + 2 <= nb; b += 2, p += 68) {  // two independent accumulators hide the FMA latency
+    const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+    const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
+    const __m128i c0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 36));
+    const __m128i c1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 52));
+    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(q8_scale(p)), acc0);
+    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(q8_scale(p + 34)), acc1);
   }
-  return hsum(acc);
+  if (b < nb) {
+    const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+    const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
+    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(q8_scale(p)), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 void dequant_q8_0(const MatrixView& w, std::int64_t r, float* out) {
   const std::uint8_t* p = w.row(r);
   for (std::int64_t b = 0; b < w.cols / 32; ++b, p += 34) {
-    std::uint16_t d;
-    std::memcpy(&d, p, 2);
     const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
     const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
-    fp4_block_store(q0, q1, f16_to_f32(d), out + b * 32);
+    fp4_block_store(q0, q1, q8_scale(p), out + b * 32);
   }
 }
 
@@ -214,28 +228,54 @@ void axpy(float a, const float* x, float* y, std::int64_t n) {
 }
 
 void dot4_f32(const float* rows, const float* x, std::int64_t n, float* out) {
-  const float* r0 = rows;
-  const float* r1 = rows + n;
-  const float* r2 = rows + 2 * n;
-  const float* r3 = rows + 3 * n;
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  // Two sums per row, over alternate groups of eight, so eight FMA chains are
+  // in flight rather than four (each waits on its last FMA's latency).
+  __m256 acc[4][2];
+  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 xa = _mm256_loadu_ps(x + i), xb = _mm256_loadu_ps(x + i + 8);
+    for (int r = 0; r < 4; ++r) {
+      acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + r * n + i), xa, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + r * n + i + 8), xb, acc[r][1]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xa = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < 4; ++r) acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + r * n + i), xa, acc[r][0]);
+  }
+  for (int r = 0; r < 4; ++r) {
+    out[r] = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
+    for (std::int64_t j = i; j < n; ++j) out[r] += rows[r * n + j] * x[j];
+  }
+}
+
+void dot4x3_f32(const float* rows, const float* x, std::int64_t x_stride, std::int64_t n, float* out) {
+  const float* x0 = x;
+  const float* x1 = x + x_stride;
+  const float* x2 = x + 2 * x_stride;
+  __m256 acc[4][3];
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm256_setzero_ps();
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 xv = _mm256_loadu_ps(x + i);
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, a1);
-    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, a2);
-    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, a3);
+    const __m256 v0 = _mm256_loadu_ps(x0 + i), v1 = _mm256_loadu_ps(x1 + i), v2 = _mm256_loadu_ps(x2 + i);
+    for (int r = 0; r < 4; ++r) {
+      const __m256 w = _mm256_loadu_ps(rows + r * n + i);
+      acc[r][0] = _mm256_fmadd_ps(w, v0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(w, v1, acc[r][1]);
+      acc[r][2] = _mm256_fmadd_ps(w, v2, acc[r][2]);
+    }
   }
-  out[0] = hsum(a0);
-  out[1] = hsum(a1);
-  out[2] = hsum(a2);
-  out[3] = hsum(a3);
-  for (; i < n; ++i) {
-    out[0] += r0[i] * x[i];
-    out[1] += r1[i] * x[i];
-    out[2] += r2[i] * x[i];
-    out[3] += r3[i] * x[i];
+  for (int r = 0; r < 4; ++r) {
+    const float* row = rows + r * n;
+    float tail[3] = {0, 0, 0};
+    for (std::int64_t j = i; j < n; ++j) {
+      tail[0] += row[j] * x0[j];
+      tail[1] += row[j] * x1[j];
+      tail[2] += row[j] * x2[j];
+    }
+    for (int t = 0; t < 3; ++t) out[t * 4 + r] = hsum(acc[r][t]) + tail[t];
   }
 }
 
@@ -262,6 +302,7 @@ const Kernels* avx2_kernels() {
       dot_f32,
       axpy,
       dot4_f32,
+      dot4x3_f32,
   };
   static const bool ok = cpu_has_avx2();
   return ok ? &k : nullptr;

@@ -78,6 +78,10 @@ void dot4_f32(const float* rows, const float* x, std::int64_t n, float* out) {
   for (int r = 0; r < 4; ++r) out[r] = dot_f32(rows + r * n, x, n);
 }
 
+void dot4x3_f32(const float* rows, const float* x, std::int64_t x_stride, std::int64_t n, float* out) {
+  for (int t = 0; t < 3; ++t) dot4_f32(rows, x + t * x_stride, n, out + 4 * t);
+}
+
 // Dot products through a row-sized stack buffer (rows are at most a few
 // thousand wide; larger ones are processed in 32-aligned slices).
 template <DequantFn Dequant>
@@ -108,14 +112,18 @@ const Kernels& portable_kernels() {
       dot_f32,
       axpy,
       dot4_f32,
+      dot4x3_f32,
   };
   return k;
 }
 
 const Kernels& cpu_kernels() {
   static const Kernels* chosen = [] {
-    const char* force = std::getenv("OSSDESK_CPU_KERNELS");
-    if (force && std::string_view(force) == "portable") return &portable_kernels();
+    const char* cap = std::getenv("OSSDESK_CPU_KERNELS");
+    const std::string_view most = cap ? cap : "";
+    if (most == "portable") return &portable_kernels();
+    if (most != "avx2")
+      if (const Kernels* k = avx512_kernels()) return k;
     if (const Kernels* k = avx2_kernels()) return k;
     return &portable_kernels();
   }();

@@ -19,7 +19,8 @@ void matmul(const OpContext& ctx, const MatrixView& w, const VectorView* bias, c
     return;
   }
   // Prefill: dequantize rows once, four at a time, and reuse them for every
-  // token; each pass over a token's activations serves four rows.
+  // token; each pass serves four rows and three tokens (the rest one token a
+  // pass).
   const std::size_t groups = static_cast<std::size_t>((rows + 3) / 4);
   ctx.pool.parallel_for(groups, 1, [&](std::size_t g0, std::size_t g1) {
     std::vector<float> block(static_cast<std::size_t>(cols) * 4);
@@ -31,7 +32,16 @@ void matmul(const OpContext& ctx, const MatrixView& w, const VectorView* bias, c
         ctx.k.dequant_row(w, r0 + i, block.data() + static_cast<std::size_t>(i) * cols);
         if (bias) b[i] = bias->at(r0 + i);
       }
-      for (int t = 0; t < tokens; ++t) {
+      int t = 0;
+      if (n == 4) {
+        for (; t + 3 <= tokens; t += 3) {
+          float out[12];
+          ctx.k.dot4x3_f32(block.data(), x + static_cast<std::size_t>(t) * cols, cols, cols, out);
+          for (int j = 0; j < 3; ++j)
+            for (int i = 0; i < 4; ++i) y[static_cast<std::size_t>(t + j) * rows + r0 + i] = out[j * 4 + i] + b[i];
+        }
+      }
+      for (; t < tokens; ++t) {
         const float* xt = x + static_cast<std::size_t>(t) * cols;
         float* yt = y + static_cast<std::size_t>(t) * rows + r0;
         if (n == 4) {
