@@ -43,6 +43,9 @@ struct Kernels {
 const Kernels& portable_kernels();
 const Kernels* avx2_kernels();    // null when not compiled in (non-x86 builds) or this CPU lacks AVX2
 const Kernels* avx512_kernels();  // the same for AVX-512 (F, BW, DQ, VL)
+// kernels_avx512.cpp: points the block formats' entries of `k` at its loops.
+// Only for avx512_kernels(), once it has checked the CPU.
+void install_avx512_block_kernels(Kernels& k);
 // The fastest kernels this CPU runs: AVX-512, AVX2, portable. The environment
 // variable OSSDESK_CPU_KERNELS=avx2 or =portable caps the choice (to compare
 // them, or to rule one out).

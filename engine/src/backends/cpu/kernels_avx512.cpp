@@ -6,7 +6,8 @@
 // conversion per eight), and one extension + conversion turns sixteen Q8_0
 // codes into floats. The other formats keep the AVX2 kernels, whose loops
 // are bound by loads, not by instructions. Compiled with those instruction
-// sets enabled; avx512_kernels() checks the running CPU before handing them out.
+// sets enabled, so nothing here runs before avx512_kernels()
+// (kernels_portable.cpp, plain flags) has checked the running CPU.
 #include "backends/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -142,36 +143,20 @@ void dequant_q8_0(const MatrixView& w, std::int64_t r, float* out) {
   for (std::int64_t b = 0; b < w.cols / 32; ++b, p += 34) block_store(unpack_q8_0(p), q8_scale(p), out + b * 32);
 }
 
-bool cpu_has_avx512() {
-#if defined(__GNUC__) || defined(__clang__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
-#else
-  return false;  // MSVC: no run-time check here, so the AVX2 kernels serve
-#endif
-}
-
 }  // namespace
 
-const Kernels* avx512_kernels() {
-  static const Kernels* k = []() -> const Kernels* {
-    const Kernels* avx2 = avx2_kernels();
-    if (!avx2 || !cpu_has_avx512()) return nullptr;
-    static Kernels table = *avx2;
-    table.name = "avx512";
-    const auto q8 = static_cast<int>(WeightFormat::Q8_0), hf = static_cast<int>(WeightFormat::MXFP4_HF),
-               ggml = static_cast<int>(WeightFormat::MXFP4_GGML);
-    table.dot[q8] = dot_q8_0;
-    table.dequant[q8] = dequant_q8_0;
-    table.dot[hf] = dot_mxfp4<HfBlocks>;
-    table.dequant[hf] = dequant_mxfp4<HfBlocks>;
-    table.dot[ggml] = dot_mxfp4<GgmlBlocks>;
-    table.dequant[ggml] = dequant_mxfp4<GgmlBlocks>;
-    return &table;
-  }();
-  return k;
+// Only the block formats' entries and the name change; everything else stays
+// as the caller copied it from the AVX2 set.
+void install_avx512_block_kernels(Kernels& k) {
+  k.name = "avx512";
+  const auto q8 = static_cast<int>(WeightFormat::Q8_0), hf = static_cast<int>(WeightFormat::MXFP4_HF),
+             ggml = static_cast<int>(WeightFormat::MXFP4_GGML);
+  k.dot[q8] = dot_q8_0;
+  k.dequant[q8] = dequant_q8_0;
+  k.dot[hf] = dot_mxfp4<HfBlocks>;
+  k.dequant[hf] = dequant_mxfp4<HfBlocks>;
+  k.dot[ggml] = dot_mxfp4<GgmlBlocks>;
+  k.dequant[ggml] = dequant_mxfp4<GgmlBlocks>;
 }
 
 }  // namespace ossdesk::cpu
@@ -179,7 +164,7 @@ const Kernels* avx512_kernels() {
 #else
 
 namespace ossdesk::cpu {
-const Kernels* avx512_kernels() { return nullptr; }
+void install_avx512_block_kernels(Kernels&) {}  // never called: avx512_kernels() finds no AVX-512 here
 }  // namespace ossdesk::cpu
 
 #endif

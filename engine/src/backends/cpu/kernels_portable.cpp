@@ -117,6 +117,33 @@ const Kernels& portable_kernels() {
   return k;
 }
 
+namespace {
+
+bool cpu_has_avx512() {
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl");
+#else
+  return false;  // MSVC and other CPUs: the AVX2 or portable kernels serve
+#endif
+}
+
+}  // namespace
+
+// Here, not in kernels_avx512.cpp: code compiled for AVX-512 may use it
+// anywhere, the copy of the table included, so the check must run first.
+const Kernels* avx512_kernels() {
+  static const Kernels* const chosen = []() -> const Kernels* {
+    const Kernels* avx2 = avx2_kernels();
+    if (!avx2 || !cpu_has_avx512()) return nullptr;
+    static Kernels table = *avx2;
+    install_avx512_block_kernels(table);
+    return &table;
+  }();
+  return chosen;
+}
+
 const Kernels& cpu_kernels() {
   static const Kernels* chosen = [] {
     const char* cap = std::getenv("OSSDESK_CPU_KERNELS");
