@@ -119,6 +119,9 @@ inline Block unpack_q8_0(const std::uint8_t* block) {
   return {_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2)))),
           _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18))))};
 }
+// Like kernels_avx2.cpp's, on purpose not shared through a header: an inline
+// function that files built for different instruction sets both define may be
+// linked once, from the wider build, and then fault on the narrower CPU.
 inline float q8_scale(const std::uint8_t* block) {
   std::uint16_t d;
   std::memcpy(&d, block, 2);
