@@ -8,7 +8,9 @@
 // grab), so the text pressed in still selects itself and its links and
 // buttons still work; the texts the drag reaches are selected here, those in
 // between whole. Ctrl+C in the text pressed in copies the whole selection
-// (each text's `Keys.onPressed` calls `copyKey`).
+// (each text's `Keys.onPressed` calls `copyKey`). A drag past the top or
+// bottom of the view that scrolls the texts (the chat list) scrolls it, the
+// further past the faster, and the selection follows.
 import QtQuick
 
 Item {
@@ -43,7 +45,35 @@ Item {
             if (t !== except) t.deselect()
         spansSeveral = false
     }
+    // The nearest Flickable holding the span (the chat list), found on each
+    // press: the span is built before it is placed in the list.
+    property Flickable scrollView: null
+    property point scenePoint
+    function findScrollView() {
+        for (let p = span.parent; p; p = p.parent)
+            if (p.contentY !== undefined && p.flick !== undefined) return p
+        return null
+    }
+    // One step of the scroll while the pointer is past the view's edge.
+    function scrollStep() {
+        const v = scrollView
+        if (!v) return
+        const y = v.mapFromItem(null, scenePoint.x, scenePoint.y).y
+        const past = y < 0 ? y : y > v.height ? y - v.height : 0
+        if (past === 0) return
+        const step = Math.sign(past) * Math.min(40, Math.max(4, Math.abs(past) / 2))
+        const top = v.originY - v.topMargin
+        const bottom = Math.max(top, v.originY + v.contentHeight + v.bottomMargin - v.height)
+        const to = Math.max(top, Math.min(bottom, v.contentY + step))
+        if (to === v.contentY) return
+        // A view that follows its end (ChatView's `following`) stops, as
+        // after a user's scroll.
+        if ("following" in v) v["following"] = false
+        v.contentY = to
+        extend(span.mapFromItem(null, scenePoint.x, scenePoint.y))
+    }
     function begin(p) {
+        scrollView = findScrollView()
         anchorIndex = indexAt(p.y)
         anchorText = anchorIndex >= 0 ? textItems()[anchorIndex] : null
         clear(anchorText)  // the anchor's own press sets its selection
@@ -92,8 +122,20 @@ Item {
     PointHandler {
         id: pointer
         acceptedButtons: Qt.LeftButton
-        onActiveChanged: if (active) span.begin(point.position)
-        onPointChanged: if (active) span.extend(point.position)
+        onActiveChanged: if (active) {
+            span.scenePoint = point.scenePosition
+            span.begin(point.position)
+        }
+        onPointChanged: if (active) {
+            span.scenePoint = point.scenePosition
+            span.extend(point.position)
+        }
+    }
+    Timer {
+        interval: 16
+        repeat: true
+        running: pointer.active && span.scrollView !== null
+        onTriggered: span.scrollStep()
     }
     // Focus moving to a text elsewhere ends the selection, as it ends a
     // single text's.

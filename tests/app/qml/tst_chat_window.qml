@@ -305,6 +305,58 @@ TestCase {
         verify(reasoning.join("").indexOf(copied) >= 0, copied)
     }
 
+    // A drag past the bottom of the chat view scrolls it and the selection
+    // follows into blocks that were out of sight; past the top, the same
+    // upwards; the scroll stops with the release.
+    function test_12_a_selection_dragged_past_the_view_scrolls_it() {
+        const paragraphs = []
+        for (let i = 0; i < 60; ++i) paragraphs.push("Paragraph " + i + " says one thing.\n\n")
+        probe.setScript(["Brief."], paragraphs, 0)
+        sendByTyping("A long answer")
+        tryCompare(testChat, "busy", false, 5000)
+        const view = findByName(root(), "chatView")
+        const blocks = findAll(root(), "answerProse", [])
+        compare(blocks.length, 60)
+        view.positionViewAtBeginning()
+        waitForRendering(view)
+        const top = view.contentY
+        const first = blocks[0]
+        verify(first.mapToItem(view, 0, 0).y >= 0)
+        verify(blocks[59].mapToItem(view, 0, 0).y > view.height)  // out of sight
+
+        // Down: press in the first block, hold the pointer below the view.
+        mousePress(first, 1, first.height / 2, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(first, first.width / 2, first.height / 2, -1, Qt.LeftButton)
+        mouseMove(view, view.width / 2, view.height + 30, -1, Qt.LeftButton)
+        tryVerify(() => view.atYEnd, 5000, "the view scrolls to its end")
+        verify(!view.following)
+        compare(first.selectedText, "Paragraph 0 says one thing.")
+        compare(blocks[30].selectedText, "Paragraph 30 says one thing.")
+        verify(blocks[59].selectedText.length > 0, "the last block, out of sight at the press, is selected")
+        mouseRelease(view, view.width / 2, view.height + 30)
+        keyClick(Qt.Key_C, Qt.ControlModifier)
+        verify(probe.clipboardText().startsWith("Paragraph 0 says one thing.\n\nParagraph 1 says"), probe.clipboardText())
+        verify(probe.clipboardText().indexOf("Paragraph 58 says one thing.\n\nParagraph 59") > 0, probe.clipboardText())
+
+        // Up: from the last block to above the view, then back inside it:
+        // the scroll stops where the pointer came back in.
+        const last = blocks[59]
+        mousePress(last, last.width - 2, last.height / 2, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(last, 5, last.height / 2, -1, Qt.LeftButton)
+        mouseMove(view, view.width / 2, -30, -1, Qt.LeftButton)
+        tryVerify(() => blocks[20].mapToItem(view, 0, 0).y > 0, 5000, "the view scrolls up")
+        mouseMove(view, view.width / 2, view.height / 2, -1, Qt.LeftButton)
+        const stopped = view.contentY
+        wait(200)
+        compare(view.contentY, stopped)
+        mouseRelease(view, view.width / 2, view.height / 2)
+        verify(stopped < view.contentHeight - view.height && stopped >= top)
+        compare(last.selectedText, "Paragraph 59 says one thing.")
+        compare(blocks[0].selectedText, "")
+        wait(200)
+        compare(view.contentY, stopped, "no scroll after the release")
+    }
+
     // Auto ran the model off the GPU: the model bar says so and why; a model
     // that loads where auto first tried says nothing more.
     function test_11_the_model_bar_says_why_not_on_the_gpu() {
