@@ -6,16 +6,20 @@
 // --json.
 // Decode is also put against its memory-bandwidth limit: the bytes one decoded
 // token reads (active weights, plus the KV cache in view at its position) over
-// the device's peak bandwidth (from the driver, or --peak-gbps).
+// the device's peak bandwidth (from the driver, or --peak-gbps; for the CPU,
+// without --peak-gbps, the read bandwidth measured with the backend's threads).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
+#include <thread>
 
 #include "commands.h"
 #include "common.h"
+#include "host_bandwidth.h"
 #include "ossdesk/error.h"
 
 #ifndef _WIN32
@@ -107,8 +111,16 @@ int cmd_bench(const Argv& argv) {
   for (int i = 0; i < tg; ++i) kv_bytes_per_token += static_cast<double>(config.kv_bytes_read(depth + pp + i, b.kv_value_bytes()));
   if (tg > 0) kv_bytes_per_token /= tg;
   const double decode_bytes = static_cast<double>(bytes_per_token) + kv_bytes_per_token;
-  const double peak_gbps = peak_gbps_given > 0 ? peak_gbps_given : static_cast<double>(b.device().memory_bandwidth_bytes_per_s) / 1e9;
-  const char* peak_source = peak_gbps_given > 0 ? "--peak-gbps" : "driver";
+  const std::uint64_t peak_host_memory = peak_rss_bytes();  // before the bandwidth measurement's buffer
+  double peak_gbps = peak_gbps_given > 0 ? peak_gbps_given : static_cast<double>(b.device().memory_bandwidth_bytes_per_s) / 1e9;
+  std::string peak_source = peak_gbps_given > 0 ? "--peak-gbps" : "driver";
+  if (peak_gbps <= 0 && lm.choice.name == "cpu") {
+    // Measured after the runs, so it neither warms nor evicts what they read.
+    const int threads_given = args.get_int("threads", 0);
+    const unsigned threads = threads_given > 0 ? static_cast<unsigned>(threads_given) : std::max(1u, std::thread::hardware_concurrency());
+    peak_gbps = measure_host_read_gbps(threads);
+    peak_source = "measured: " + std::to_string(threads) + " threads reading 256 MiB";
+  }
   const double limit_tps = peak_gbps > 0 ? peak_gbps * 1e9 / decode_bytes : 0.0;  // 0: no peak known
   const double fraction_of_limit = limit_tps > 0 ? d.mean / limit_tps : 0.0;
   nlohmann::json out = {
@@ -131,7 +143,7 @@ int cmd_bench(const Argv& argv) {
       {"decode_weight_gb_per_s", d.mean * static_cast<double>(bytes_per_token) / 1e9},
       {"kv_bytes_per_token", kv_bytes_per_token},
       {"decode_gb_per_s", d.mean * decode_bytes / 1e9},
-      {"peak_host_memory_bytes", peak_rss_bytes()},
+      {"peak_host_memory_bytes", peak_host_memory},
   };
   if (b.device_memory_bytes() > 0) out["device_memory_bytes"] = b.device_memory_bytes();
   if (limit_tps > 0) {
@@ -157,8 +169,8 @@ int cmd_bench(const Argv& argv) {
                 temperature > 0 ? "drawn" : "greedy", d.mean, d.sd, d.mean * decode_bytes / 1e9);
     if (limit_tps > 0)
       std::printf("  %.1f%% of the bandwidth limit: %.0f tok/s at %.0f GB/s peak (%s)\n", 100.0 * fraction_of_limit,
-                  limit_tps, peak_gbps, peak_source);
-    std::printf("peak host memory: %s\n", human_bytes(peak_rss_bytes()).c_str());
+                  limit_tps, peak_gbps, peak_source.c_str());
+    std::printf("peak host memory: %s\n", human_bytes(peak_host_memory).c_str());
     if (b.device_memory_bytes() > 0) std::printf("device memory: %s\n", human_bytes(b.device_memory_bytes()).c_str());
     if (args.flag("profile"))
       for (const char* phase : {"prefill", "decode"}) {

@@ -185,6 +185,17 @@ class TestCli : public QObject {
     QVERIFY(std::abs(j["decode_bandwidth_limit_tokens_per_s"].toDouble() - limit) < 1e-6 * limit);
     QVERIFY(std::abs(j["decode_fraction_of_limit"].toDouble() - decode / limit) < 1e-6);
     QCOMPARE(j["temperature"].toDouble(), 0.0);  // greedy unless asked
+    // Without --peak-gbps the CPU's read bandwidth is measured, and the
+    // measurement's 256 MiB buffer is not counted as the bench's memory.
+    const Run measured = cli({"bench", "--model", gguf, "--backend", "cpu", "--pp", "4", "--tg", "4", "--runs", "1", "--json"});
+    QCOMPARE(measured.code, 0);
+    const QJsonObject m = QJsonDocument::fromJson(measured.out.toUtf8()).object();
+    const QJsonObject peak = m["peak_memory_gb_per_s"].toObject();
+    QVERIFY2(peak["from"].toString().startsWith("measured: "), qPrintable(measured.out));
+    QVERIFY2(peak["value"].toDouble() > 0.5 && peak["value"].toDouble() < 10000, qPrintable(measured.out));
+    const double measured_limit = peak["value"].toDouble() * 1e9 / (m["weight_bytes_per_token"].toDouble() + m["kv_bytes_per_token"].toDouble());
+    QVERIFY(std::abs(m["decode_bandwidth_limit_tokens_per_s"].toDouble() - measured_limit) < 1e-6 * measured_limit);
+    QVERIFY2(m["peak_host_memory_bytes"].toDouble() < j["peak_host_memory_bytes"].toDouble() + 128.0 * (1 << 20), qPrintable(measured.out));
     // Decode drawn as a chat at default settings draws.
     const Run drawn = cli({"bench", "--model", gguf, "--backend", "cpu", "--pp", "4", "--tg", "4", "--runs", "1",
                            "--temperature", "1"});
