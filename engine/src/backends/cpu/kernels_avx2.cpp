@@ -228,25 +228,28 @@ void axpy(float a, const float* x, float* y, std::int64_t n) {
 }
 
 void dot4_f32(const float* rows, const float* x, std::int64_t n, float* out) {
-  // Two sums per row, over alternate groups of eight, so eight FMA chains are
-  // in flight rather than four (each waits on its last FMA's latency).
-  __m256 acc[4][2];
-  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
+  const float* r0 = rows;
+  const float* r1 = rows + n;
+  const float* r2 = rows + 2 * n;
+  const float* r3 = rows + 3 * n;
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
   std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256 xa = _mm256_loadu_ps(x + i), xb = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < 4; ++r) {
-      acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + r * n + i), xa, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + r * n + i + 8), xb, acc[r][1]);
-    }
-  }
   for (; i + 8 <= n; i += 8) {
-    const __m256 xa = _mm256_loadu_ps(x + i);
-    for (int r = 0; r < 4; ++r) acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + r * n + i), xa, acc[r][0]);
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, a3);
   }
-  for (int r = 0; r < 4; ++r) {
-    out[r] = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
-    for (std::int64_t j = i; j < n; ++j) out[r] += rows[r * n + j] * x[j];
+  out[0] = hsum(a0);
+  out[1] = hsum(a1);
+  out[2] = hsum(a2);
+  out[3] = hsum(a3);
+  for (; i < n; ++i) {
+    out[0] += r0[i] * x[i];
+    out[1] += r1[i] * x[i];
+    out[2] += r2[i] * x[i];
+    out[3] += r3[i] * x[i];
   }
 }
 
