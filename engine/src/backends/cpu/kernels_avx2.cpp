@@ -40,8 +40,8 @@ inline float hsum(__m256 v) {
 
 inline __m256 i8x8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
 
-// 32 FP4 codes in element order (two vectors of 16 int8, already looked up)
-// times 32 floats of x.
+// 32 int8 values in element order (two vectors of 16: FP4 codes looked up,
+// or Q8_0 codes) times 32 floats of x.
 inline __m256 fp4_block_dot(__m128i v0, __m128i v1, const float* x) {
   __m256 s = _mm256_mul_ps(i8x8_to_ps(v0), _mm256_loadu_ps(x));
   s = _mm256_fmadd_ps(i8x8_to_ps(_mm_srli_si128(v0, 8)), _mm256_loadu_ps(x + 8), s);
@@ -76,47 +76,78 @@ inline void unpack_ggml(const std::uint8_t* q, __m128i* v0, __m128i* v1) {
   *v1 = _mm_shuffle_epi8(fp4_lut(), _mm_and_si128(_mm_srli_epi16(bytes, 4), m4));
 }
 
-// Both MXFP4 packings share one loop; they differ in where a block's codes and
-// scale byte live and in the nibble order (the Unpack function).
-using UnpackFn = void (*)(const std::uint8_t*, __m128i*, __m128i*);
+// Q8_0: the 32 int8 codes as they are stored.
+inline void unpack_q8_0(const std::uint8_t* q, __m128i* v0, __m128i* v1) {
+  *v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  *v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+}
 
-struct HfBlocks {  // codes: 16 bytes per block in the row; scales: a separate row
-  static const std::uint8_t* codes(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r) + b * 16; }
-  static std::uint8_t scale(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row_scales(r)[b]; }
+// The block's f16 scale by F16C (the software conversion was a call per block
+// and most of the loop's time); exact for every f16, subnormals included.
+inline float q8_scale(const std::uint8_t* block) {
+  std::uint16_t d;
+  std::memcpy(&d, block, 2);
+  return _cvtsh_ss(d);
+}
+
+// One row of a block format: where its blocks' codes and scales are, and how
+// codes become 32 int8 values (the scale carries any factor). Built once per
+// row, so the loops below, which serve all three formats, look up nothing
+// else per block.
+struct HfRow {  // codes: 16 bytes per block in the row; scales: a separate row
+  const std::uint8_t* q;
+  const std::uint8_t* s;
+  const float* table = half_scales().v;
+  HfRow(const MatrixView& w, std::int64_t r) : q(w.row(r)), s(w.row_scales(r)) {}
+  const std::uint8_t* codes(std::int64_t b) const { return q + b * 16; }
+  float scale(std::int64_t b) const { return table[s[b]]; }
+  static void unpack(const std::uint8_t* c, __m128i* v0, __m128i* v1) { unpack_hf(c, v0, v1); }
 };
-struct GgmlBlocks {  // 17-byte blocks: scale byte, then 16 bytes of codes
-  static const std::uint8_t* codes(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r) + b * 17 + 1; }
-  static std::uint8_t scale(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r)[b * 17]; }
+struct GgmlRow {  // 17-byte blocks: scale byte, then 16 bytes of codes
+  const std::uint8_t* p;
+  const float* table = half_scales().v;
+  GgmlRow(const MatrixView& w, std::int64_t r) : p(w.row(r)) {}
+  const std::uint8_t* codes(std::int64_t b) const { return p + b * 17 + 1; }
+  float scale(std::int64_t b) const { return table[p[b * 17]]; }
+  static void unpack(const std::uint8_t* c, __m128i* v0, __m128i* v1) { unpack_ggml(c, v0, v1); }
+};
+struct Q8Row {  // 34-byte blocks: f16 scale, then 32 int8 codes
+  const std::uint8_t* p;
+  Q8Row(const MatrixView& w, std::int64_t r) : p(w.row(r)) {}
+  const std::uint8_t* codes(std::int64_t b) const { return p + b * 34 + 2; }
+  float scale(std::int64_t b) const { return q8_scale(p + b * 34); }
+  static void unpack(const std::uint8_t* c, __m128i* v0, __m128i* v1) { unpack_q8_0(c, v0, v1); }
 };
 
-template <typename Blocks, UnpackFn Unpack>
-float dot_mxfp4(const MatrixView& w, std::int64_t r, const float* x) {
-  const float* hs = half_scales().v;
+template <typename Row>
+float dot_blocks(const MatrixView& w, std::int64_t r, const float* x) {
+  const Row row(w, r);
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   const std::int64_t nb = w.cols / 32;
   std::int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {  // two independent accumulators hide the FMA latency
     __m128i a0, a1, c0, c1;
-    Unpack(Blocks::codes(w, r, b), &a0, &a1);
-    Unpack(Blocks::codes(w, r, b + 1), &c0, &c1);
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[Blocks::scale(w, r, b)]), acc0);
-    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(hs[Blocks::scale(w, r, b + 1)]), acc1);
+    Row::unpack(row.codes(b), &a0, &a1);
+    Row::unpack(row.codes(b + 1), &c0, &c1);
+    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(row.scale(b)), acc0);
+    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(row.scale(b + 1)), acc1);
   }
   for (; b < nb; ++b) {
     __m128i a0, a1;
-    Unpack(Blocks::codes(w, r, b), &a0, &a1);
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(hs[Blocks::scale(w, r, b)]), acc0);
+    Row::unpack(row.codes(b), &a0, &a1);
+    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(row.scale(b)), acc0);
   }
   return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-template <typename Blocks, UnpackFn Unpack>
-void dequant_mxfp4(const MatrixView& w, std::int64_t r, float* out) {
-  const float* hs = half_scales().v;
-  for (std::int64_t b = 0; b < w.cols / 32; ++b) {
+template <typename Row>
+void dequant_blocks(const MatrixView& w, std::int64_t r, float* out) {
+  const Row row(w, r);
+  const std::int64_t nb = w.cols / 32;
+  for (std::int64_t b = 0; b < nb; ++b) {
     __m128i v0, v1;
-    Unpack(Blocks::codes(w, r, b), &v0, &v1);
-    fp4_block_store(v0, v1, hs[Blocks::scale(w, r, b)], out + b * 32);
+    Row::unpack(row.codes(b), &v0, &v1);
+    fp4_block_store(v0, v1, row.scale(b), out + b * 32);
   }
 }
 
@@ -156,44 +187,6 @@ void dequant_half(const MatrixView& w, std::int64_t r, float* out) {
     std::uint16_t h;
     std::memcpy(&h, p + 2 * i, 2);
     out[i] = Scalar(h);
-  }
-}
-
-// The block's f16 scale by F16C (the software conversion was a call per block
-// and most of the loop's time); exact for every f16, subnormals included.
-inline float q8_scale(const std::uint8_t* block) {
-  std::uint16_t d;
-  std::memcpy(&d, block, 2);
-  return _cvtsh_ss(d);
-}
-
-float dot_q8_0(const MatrixView& w, std::int64_t r, const float* x) {
-  const std::uint8_t* p = w.row(r);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const std::int64_t nb = w.cols / 32;
-  std::int64_t b = 0;
-  for (; b + 2 <= nb; b += 2, p += 68) {  // two independent accumulators hide the FMA latency
-    const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
-    const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
-    const __m128i c0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 36));
-    const __m128i c1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 52));
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(q8_scale(p)), acc0);
-    acc1 = _mm256_fmadd_ps(fp4_block_dot(c0, c1, x + (b + 1) * 32), _mm256_set1_ps(q8_scale(p + 34)), acc1);
-  }
-  if (b < nb) {
-    const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
-    const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
-    acc0 = _mm256_fmadd_ps(fp4_block_dot(a0, a1, x + b * 32), _mm256_set1_ps(q8_scale(p)), acc0);
-  }
-  return hsum(_mm256_add_ps(acc0, acc1));
-}
-
-void dequant_q8_0(const MatrixView& w, std::int64_t r, float* out) {
-  const std::uint8_t* p = w.row(r);
-  for (std::int64_t b = 0; b < w.cols / 32; ++b, p += 34) {
-    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
-    const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18));
-    fp4_block_store(q0, q1, q8_scale(p), out + b * 32);
   }
 }
 
@@ -298,10 +291,10 @@ bool cpu_has_avx2() {
 const Kernels* avx2_kernels() {
   static const Kernels k = {
       "avx2",
-      {dot_f32_row, dot_half<f16x8, f16_to_f32>, dot_half<bf16x8, bf16_scalar>, dot_q8_0, dot_mxfp4<HfBlocks, unpack_hf>,
-       dot_mxfp4<GgmlBlocks, unpack_ggml>},
-      {dequant_f32, dequant_half<f16x8, f16_to_f32>, dequant_half<bf16x8, bf16_scalar>, dequant_q8_0, dequant_mxfp4<HfBlocks, unpack_hf>,
-       dequant_mxfp4<GgmlBlocks, unpack_ggml>},
+      {dot_f32_row, dot_half<f16x8, f16_to_f32>, dot_half<bf16x8, bf16_scalar>, dot_blocks<Q8Row>, dot_blocks<HfRow>,
+       dot_blocks<GgmlRow>},
+      {dequant_f32, dequant_half<f16x8, f16_to_f32>, dequant_half<bf16x8, bf16_scalar>, dequant_blocks<Q8Row>,
+       dequant_blocks<HfRow>, dequant_blocks<GgmlRow>},
       dot_f32,
       axpy,
       dot4_f32,

@@ -70,54 +70,10 @@ inline Block unpack_hf(const std::uint8_t* codes) {
   return {_mm512_permutex2var_ps(even, low_half, odd), _mm512_permutex2var_ps(even, high_half, odd)};
 }
 
-struct HfBlocks {  // codes: 16 bytes per block in the row; scales: a separate row
-  static const std::uint8_t* codes(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r) + b * 16; }
-  static std::uint8_t scale(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row_scales(r)[b]; }
-  static Block unpack(const std::uint8_t* codes) { return unpack_hf(codes); }
-};
-struct GgmlBlocks {  // 17-byte blocks: scale byte, then 16 bytes of codes
-  static const std::uint8_t* codes(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r) + b * 17 + 1; }
-  static std::uint8_t scale(const MatrixView& w, std::int64_t r, std::int64_t b) { return w.row(r)[b * 17]; }
-  static Block unpack(const std::uint8_t* codes) { return unpack_ggml(codes); }
-};
-
-inline __m512 block_dot(const Block& v, const float* x) {
-  return _mm512_fmadd_ps(v.second, _mm512_loadu_ps(x + 16), _mm512_mul_ps(v.first, _mm512_loadu_ps(x)));
-}
-
-template <typename Blocks>
-float dot_mxfp4(const MatrixView& w, std::int64_t r, const float* x) {
-  const float* scales = e8m0_scales().v;
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  const std::int64_t nb = w.cols / 32;
-  std::int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {  // two independent accumulators hide the FMA latency
-    const Block v0 = Blocks::unpack(Blocks::codes(w, r, b)), v1 = Blocks::unpack(Blocks::codes(w, r, b + 1));
-    acc0 = _mm512_fmadd_ps(block_dot(v0, x + b * 32), _mm512_set1_ps(scales[Blocks::scale(w, r, b)]), acc0);
-    acc1 = _mm512_fmadd_ps(block_dot(v1, x + (b + 1) * 32), _mm512_set1_ps(scales[Blocks::scale(w, r, b + 1)]), acc1);
-  }
-  if (b < nb)
-    acc0 = _mm512_fmadd_ps(block_dot(Blocks::unpack(Blocks::codes(w, r, b)), x + b * 32), _mm512_set1_ps(scales[Blocks::scale(w, r, b)]), acc0);
-  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-}
-
-inline void block_store(const Block& v, float scale, float* out) {
-  const __m512 s = _mm512_set1_ps(scale);
-  _mm512_storeu_ps(out, _mm512_mul_ps(v.first, s));
-  _mm512_storeu_ps(out + 16, _mm512_mul_ps(v.second, s));
-}
-
-template <typename Blocks>
-void dequant_mxfp4(const MatrixView& w, std::int64_t r, float* out) {
-  const float* scales = e8m0_scales().v;
-  const std::int64_t nb = w.cols / 32;
-  for (std::int64_t b = 0; b < nb; ++b) block_store(Blocks::unpack(Blocks::codes(w, r, b)), scales[Blocks::scale(w, r, b)], out + b * 32);
-}
-
-// Q8_0: a 34-byte block, f16 scale then 32 int8 codes.
-inline Block unpack_q8_0(const std::uint8_t* block) {
-  return {_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2)))),
-          _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18))))};
+// Q8_0: the 32 int8 codes as floats.
+inline Block unpack_q8_0(const std::uint8_t* codes) {
+  return {_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)))),
+          _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + 16))))};
 }
 // Like kernels_avx2.cpp's, on purpose not shared through a header: an inline
 // function that files built for different instruction sets both define may be
@@ -128,22 +84,63 @@ inline float q8_scale(const std::uint8_t* block) {
   return _cvtsh_ss(d);
 }
 
-float dot_q8_0(const MatrixView& w, std::int64_t r, const float* x) {
-  const std::uint8_t* p = w.row(r);
+// One row of a block format: where its blocks' codes and scales are, and how
+// codes become values. Built once per row, so the loops below, which serve
+// all three formats, look up nothing else per block.
+struct HfRow {  // codes: 16 bytes per block in the row; scales: a separate row
+  const std::uint8_t* q;
+  const std::uint8_t* s;
+  const float* table = e8m0_scales().v;
+  HfRow(const MatrixView& w, std::int64_t r) : q(w.row(r)), s(w.row_scales(r)) {}
+  const std::uint8_t* codes(std::int64_t b) const { return q + b * 16; }
+  float scale(std::int64_t b) const { return table[s[b]]; }
+  static Block unpack(const std::uint8_t* c) { return unpack_hf(c); }
+};
+struct GgmlRow {  // 17-byte blocks: scale byte, then 16 bytes of codes
+  const std::uint8_t* p;
+  const float* table = e8m0_scales().v;
+  GgmlRow(const MatrixView& w, std::int64_t r) : p(w.row(r)) {}
+  const std::uint8_t* codes(std::int64_t b) const { return p + b * 17 + 1; }
+  float scale(std::int64_t b) const { return table[p[b * 17]]; }
+  static Block unpack(const std::uint8_t* c) { return unpack_ggml(c); }
+};
+struct Q8Row {  // 34-byte blocks: f16 scale, then 32 int8 codes
+  const std::uint8_t* p;
+  Q8Row(const MatrixView& w, std::int64_t r) : p(w.row(r)) {}
+  const std::uint8_t* codes(std::int64_t b) const { return p + b * 34 + 2; }
+  float scale(std::int64_t b) const { return q8_scale(p + b * 34); }
+  static Block unpack(const std::uint8_t* c) { return unpack_q8_0(c); }
+};
+
+inline __m512 block_dot(const Block& v, const float* x) {
+  return _mm512_fmadd_ps(v.second, _mm512_loadu_ps(x + 16), _mm512_mul_ps(v.first, _mm512_loadu_ps(x)));
+}
+
+template <typename Row>
+float dot_blocks(const MatrixView& w, std::int64_t r, const float* x) {
+  const Row row(w, r);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   const std::int64_t nb = w.cols / 32;
   std::int64_t b = 0;
-  for (; b + 2 <= nb; b += 2, p += 68) {
-    acc0 = _mm512_fmadd_ps(block_dot(unpack_q8_0(p), x + b * 32), _mm512_set1_ps(q8_scale(p)), acc0);
-    acc1 = _mm512_fmadd_ps(block_dot(unpack_q8_0(p + 34), x + (b + 1) * 32), _mm512_set1_ps(q8_scale(p + 34)), acc1);
+  for (; b + 2 <= nb; b += 2) {  // two independent accumulators hide the FMA latency
+    const Block v0 = Row::unpack(row.codes(b)), v1 = Row::unpack(row.codes(b + 1));
+    acc0 = _mm512_fmadd_ps(block_dot(v0, x + b * 32), _mm512_set1_ps(row.scale(b)), acc0);
+    acc1 = _mm512_fmadd_ps(block_dot(v1, x + (b + 1) * 32), _mm512_set1_ps(row.scale(b + 1)), acc1);
   }
-  if (b < nb) acc0 = _mm512_fmadd_ps(block_dot(unpack_q8_0(p), x + b * 32), _mm512_set1_ps(q8_scale(p)), acc0);
+  if (b < nb) acc0 = _mm512_fmadd_ps(block_dot(Row::unpack(row.codes(b)), x + b * 32), _mm512_set1_ps(row.scale(b)), acc0);
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
-void dequant_q8_0(const MatrixView& w, std::int64_t r, float* out) {
-  const std::uint8_t* p = w.row(r);
-  for (std::int64_t b = 0; b < w.cols / 32; ++b, p += 34) block_store(unpack_q8_0(p), q8_scale(p), out + b * 32);
+template <typename Row>
+void dequant_blocks(const MatrixView& w, std::int64_t r, float* out) {
+  const Row row(w, r);
+  const std::int64_t nb = w.cols / 32;
+  for (std::int64_t b = 0; b < nb; ++b) {
+    const Block v = Row::unpack(row.codes(b));
+    const __m512 s = _mm512_set1_ps(row.scale(b));
+    _mm512_storeu_ps(out + b * 32, _mm512_mul_ps(v.first, s));
+    _mm512_storeu_ps(out + b * 32 + 16, _mm512_mul_ps(v.second, s));
+  }
 }
 
 }  // namespace
@@ -154,12 +151,12 @@ void install_avx512_block_kernels(Kernels& k) {
   k.name = "avx512";
   const auto q8 = static_cast<int>(WeightFormat::Q8_0), hf = static_cast<int>(WeightFormat::MXFP4_HF),
              ggml = static_cast<int>(WeightFormat::MXFP4_GGML);
-  k.dot[q8] = dot_q8_0;
-  k.dequant[q8] = dequant_q8_0;
-  k.dot[hf] = dot_mxfp4<HfBlocks>;
-  k.dequant[hf] = dequant_mxfp4<HfBlocks>;
-  k.dot[ggml] = dot_mxfp4<GgmlBlocks>;
-  k.dequant[ggml] = dequant_mxfp4<GgmlBlocks>;
+  k.dot[q8] = dot_blocks<Q8Row>;
+  k.dequant[q8] = dequant_blocks<Q8Row>;
+  k.dot[hf] = dot_blocks<HfRow>;
+  k.dequant[hf] = dequant_blocks<HfRow>;
+  k.dot[ggml] = dot_blocks<GgmlRow>;
+  k.dequant[ggml] = dequant_blocks<GgmlRow>;
 }
 
 }  // namespace ossdesk::cpu
