@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-#include <thread>
 
 #include "commands.h"
 #include "common.h"
@@ -115,9 +114,9 @@ int cmd_bench(const Argv& argv) {
   double peak_gbps = peak_gbps_given > 0 ? peak_gbps_given : static_cast<double>(b.device().memory_bandwidth_bytes_per_s) / 1e9;
   std::string peak_source = peak_gbps_given > 0 ? "--peak-gbps" : "driver";
   if (peak_gbps <= 0 && lm.choice.name == "cpu") {
-    // Measured after the runs, so it neither warms nor evicts what they read.
-    const int threads_given = args.get_int("threads", 0);
-    const unsigned threads = threads_given > 0 ? static_cast<unsigned>(threads_given) : std::max(1u, std::thread::hardware_concurrency());
+    // Measured after the runs, so it neither warms nor evicts what they read,
+    // with the threads the backend ran on.
+    const unsigned threads = b.device().threads;
     peak_gbps = measure_host_read_gbps(threads);
     peak_source = "measured: " + std::to_string(threads) + " threads reading 256 MiB";
   }

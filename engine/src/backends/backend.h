@@ -34,6 +34,7 @@ struct DeviceInfo {
   // reports them); 0 where the API does not say (Vulkan, cpu).
   std::uint64_t memory_bandwidth_bytes_per_s = 0;
   int index = 0;            // position in the backend's device list
+  unsigned threads = 0;     // cpu: the worker threads it runs on (0 elsewhere)
 };
 
 struct BackendOptions {

@@ -57,6 +57,7 @@ DeviceInfo describe_host_cpu(unsigned threads) {
     }
   }
   d.name = model + " (" + std::to_string(threads) + " threads)";
+  d.threads = threads;
 #ifndef _WIN32
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   if (pages > 0 && page > 0) d.memory_bytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
