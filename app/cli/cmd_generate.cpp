@@ -65,12 +65,14 @@ int cmd_generate(const Argv& argv) {
   auto engine = Engine::load(args.get("model"), options);
   if (json) {
     std::printf("%s\n", nlohmann::json{{"event", "loaded"}, {"backend", engine->backend_name()},
-                                       {"reason", engine->backend_reason()}, {"device", engine->device_name()}}
+                                       {"reason", engine->backend_reason()}, {"device", engine->device_name()},
+                                       {"weights", weights_json(engine->weights_status())}}
                             .dump()
                             .c_str());
   } else {
     std::fprintf(stderr, "%s on %s (%s)\n", engine->backend_name().c_str(), engine->device_name().c_str(),
                  engine->backend_reason().c_str());
+    if (const WeightsStatus w = engine->weights_status(); !w.note.empty()) std::fprintf(stderr, "%s\n", w.note.c_str());
   }
   auto session = engine->create_session();
   EventType last = EventType::Done;

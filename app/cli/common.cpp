@@ -40,6 +40,16 @@ LoadedModel load_model(const Args& args, int min_context, const std::string& def
   return lm;
 }
 
+nlohmann::json weights_json(const WeightsStatus& status) {
+  nlohmann::json j = {{"place", to_string(status.place)}};
+  if (status.place != WeightsPlace::Device) {
+    j["bytes"] = status.bytes;
+    j["bytes_read"] = status.bytes_read;
+    j["note"] = status.note;
+  }
+  return j;
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -32,6 +33,10 @@ LoadedModel load_model(const Args& args, int min_context, const std::string& def
 EngineOptions engine_options(const Args& args);
 
 std::string human_bytes(std::uint64_t bytes);  // "12.8 GiB"
+
+// {"place": "reading", "bytes": ..., "bytes_read": ..., "note": "..."}; the
+// bytes only where the weights are read from host memory or disk.
+nlohmann::json weights_json(const WeightsStatus& status);
 
 // With --profile: the backend's per-op times (GPU timestamps on Vulkan) to stderr, slowest first.
 void print_profile(Backend& backend);

@@ -21,6 +21,7 @@
 #include "ossdesk/chat.h"
 #include "ossdesk/error.h"
 #include "ossdesk/profile.h"
+#include "ossdesk/weights_status.h"
 
 namespace ossdesk {
 
@@ -134,6 +135,10 @@ class Engine {
   const std::string& backend_fallback() const;
   const std::string& device_name() const;
   int context_length() const;
+  // Where the weights are read from while generating (the CPU backend reads
+  // them into RAM in the background after a load). Changes while that read
+  // runs; callable from any thread.
+  WeightsStatus weights_status() const;
 
   std::vector<TokenId> tokenize(std::string_view text, bool allow_special) const;
   std::string detokenize(const std::vector<TokenId>& ids) const;

@@ -1,6 +1,7 @@
 #include "backends/backend.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "ossdesk/error.h"
 
@@ -29,6 +30,12 @@ void forward_in_chunks(std::span<const TokenId> tokens, LogitsMode mode, float* 
     const LogitsMode m = mode == LogitsMode::All ? LogitsMode::All : (last ? mode : LogitsMode::None);
     run(tokens.subspan(begin, n), m, mode == LogitsMode::All ? logits + begin * vocab : logits);
   }
+}
+
+std::string gib_text(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
 }
 
 void add_timing(std::vector<OpTiming>& sink, const std::string& op, double ms, std::uint64_t calls) {

@@ -21,6 +21,7 @@
 #include "backends/sampling.h"
 #include "model/model.h"
 #include "ossdesk/profile.h"
+#include "ossdesk/weights_status.h"
 
 namespace ossdesk {
 
@@ -93,6 +94,12 @@ class Backend {
   // Device memory this backend allocated (weights, KV cache, scratch); 0 for
   // the CPU backend, whose weights stay memory-mapped.
   virtual std::uint64_t device_memory_bytes() const { return 0; }
+  // Where the weights are read from (ossdesk/weights_status.h): Device for
+  // the GPU backends. Safe to call from another thread than forward()'s.
+  virtual WeightsStatus weights_status() const { return {}; }
+  // Until a background read of the weights is over (benchmarks time the
+  // steady state, not the disk).
+  virtual void wait_for_weights() {}
 
  private:
   std::vector<float> host_logits_;
@@ -108,6 +115,9 @@ void check_forward_input(const Backend& backend, std::span<const TokenId> tokens
 // `mode` is All) and where its logits go.
 void forward_in_chunks(std::span<const TokenId> tokens, LogitsMode mode, float* logits, std::size_t chunk,
                        std::size_t vocab, const std::function<void(std::span<const TokenId>, LogitsMode, float*)>& run);
+
+// "11.26 GiB", for messages about memory.
+std::string gib_text(std::uint64_t bytes);
 
 // Adds `ms` over `calls` to the entry for `op` in `sink`, creating it if needed.
 void add_timing(std::vector<OpTiming>& sink, const std::string& op, double ms, std::uint64_t calls);

@@ -141,6 +141,7 @@ const std::string& Engine::backend_reason() const { return impl_->choice.reason;
 const std::string& Engine::backend_fallback() const { return impl_->choice.fallback; }
 const std::string& Engine::device_name() const { return impl_->backend().device().name; }
 int Engine::context_length() const { return impl_->backend().context_length(); }
+WeightsStatus Engine::weights_status() const { return impl_->backend().weights_status(); }
 
 std::vector<TokenId> Engine::tokenize(std::string_view text, bool allow_special) const {
   return impl_->tokenizer().encode(text, allow_special);

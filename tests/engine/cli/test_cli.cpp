@@ -119,6 +119,10 @@ class TestCli : public QObject {
       kinds << o["event"].toString();
     }
     QCOMPARE(kinds.first(), QString("loaded"));
+    // The CPU backend says where its weights are read from (reading ahead, or in memory).
+    const QJsonObject weights = QJsonDocument::fromJson(lines.first().toUtf8()).object()["weights"].toObject();
+    QVERIFY2(weights["place"] == "reading" || weights["place"] == "memory", qPrintable(lines.first()));
+    QVERIFY2(weights["bytes"].toDouble() > 0 && !weights["note"].toString().isEmpty(), qPrintable(lines.first()));
     QCOMPARE(kinds.last(), QString("done"));
     QCOMPARE(kinds[kinds.size() - 2], QString("stats"));
     const QJsonObject stats = QJsonDocument::fromJson(lines[lines.size() - 2].toUtf8()).object()["stats"].toObject();
@@ -185,6 +189,12 @@ class TestCli : public QObject {
     QVERIFY(std::abs(j["decode_bandwidth_limit_tokens_per_s"].toDouble() - limit) < 1e-6 * limit);
     QVERIFY(std::abs(j["decode_fraction_of_limit"].toDouble() - decode / limit) < 1e-6);
     QCOMPARE(j["temperature"].toDouble(), 0.0);  // greedy unless asked
+    // The runs start after the CPU backend has read the weights into memory.
+    const QJsonObject weights = j["weights"].toObject();
+    QCOMPARE(weights["place"].toString(), QString("memory"));
+    QCOMPARE(weights["bytes_read"].toDouble(), weights["bytes"].toDouble());
+    QVERIFY2(weights["note"].toString().startsWith("weights in memory ("), qPrintable(bench.out));
+    QVERIFY(j["weights_ready_s"].toDouble() >= 0 && j["weights_ready_s"].toDouble() < 60);
     // Without --peak-gbps the CPU's read bandwidth is measured, and the
     // measurement's 256 MiB buffer is not counted as the bench's memory.
     const Run measured = cli({"bench", "--model", gguf, "--backend", "cpu", "--pp", "4", "--tg", "4", "--runs", "1", "--json"});

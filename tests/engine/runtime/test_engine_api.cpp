@@ -84,6 +84,11 @@ class TestEngineApi : public QObject {
     engine_ = Engine::load(test::tiny_chat_model(), o);
     QCOMPARE(engine_->backend_name(), std::string("cpu"));
     QCOMPARE(engine_->model().vocab_size, 201088);
+    // The CPU backend reads its weights ahead after the load and says so.
+    const WeightsStatus weights = engine_->weights_status();
+    QVERIFY2(weights.place == WeightsPlace::Reading || weights.place == WeightsPlace::Memory, weights.note.c_str());
+    QVERIFY(weights.bytes > 0 && weights.bytes_read <= weights.bytes);
+    QVERIFY(!weights.note.empty());
   }
 
   void events_end_with_stats_then_done() {

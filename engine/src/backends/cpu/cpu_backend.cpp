@@ -75,8 +75,10 @@ CpuBackend::CpuBackend(const Model& model, const BackendOptions& options, const 
       cache_(model.config(), std::max(1, options.context_length), options_.max_batch) {
   device_ = describe_host_cpu(pool_->size());
   device_.driver = std::string("kernels: ") + kernels_.name;
-  // The weights stay memory-mapped; nothing to upload. Touching them here
-  // would only move page faults from the first token to load time.
+  // The weights stay memory-mapped; nothing to upload. Reading them here
+  // would only move the disk wait from the first answer to the load, so they
+  // are read on a thread of their own while the user types.
+  warm_up_ = std::make_unique<WeightWarmUp>(model);
   if (control.progress) control.progress(1.0, "ready");
 }
 

@@ -1,7 +1,8 @@
 // The CPU backend: the plain float32 implementation of the gpt-oss forward pass
 // (DESIGN.md §2) and the numerical reference for the GPU backends. Weights are
 // read in their stored format straight from the memory-mapped files and
-// dequantized on the fly; work is split over a thread pool.
+// dequantized on the fly; work is split over a thread pool. After a load the
+// weights are read into RAM in the background when they fit (weight_warm_up.h).
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/kv_cache.h"
 #include "backends/cpu/rope.h"
+#include "backends/cpu/weight_warm_up.h"
 #include "util/thread_pool.h"
 
 namespace ossdesk::cpu {
@@ -29,6 +31,8 @@ class CpuBackend final : public Backend {
   void checkpoint() override { cache_.checkpoint(); }
   void forward(std::span<const TokenId> tokens, LogitsMode mode, float* logits) override;
   std::vector<OpTiming> take_profile() override;
+  WeightsStatus weights_status() const override { return warm_up_->status(); }
+  void wait_for_weights() override { warm_up_->wait(); }
 
   const char* kernels_name() const { return kernels_.name; }
 
@@ -44,6 +48,9 @@ class CpuBackend final : public Backend {
   YarnRope rope_;
   KvCache cache_;
   std::map<std::string, OpTiming> profile_;
+  // Last, so its thread stops before anything else goes; after the KV cache,
+  // so the free memory it judges by has the cache taken out.
+  std::unique_ptr<WeightWarmUp> warm_up_;
 };
 
 // "Intel(R) Xeon(R) ... (N threads)" from /proc/cpuinfo or the OS; total RAM.

@@ -26,11 +26,6 @@ bool env_is(const char* name, const char* value) {
   return v && std::strcmp(v, value) == 0;
 }
 
-std::string gib(std::uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
-  return buf;
-}
 
 // The device BackendOptions asks for: an index, a name substring, or the one with the most memory.
 int choose_device(const BackendOptions& o, cudaDeviceProp* chosen) {
@@ -135,9 +130,9 @@ CudaBackend::CudaBackend(const Model& model, const BackendOptions& options, cons
   std::size_t free_bytes = 0, total_bytes = 0;
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
   if (weights + kv_bytes + activations > free_bytes)
-    fail(ErrorKind::OutOfMemory, "the model needs " + gib(weights + kv_bytes + activations) + " of device memory (weights " +
-                                     gib(weights) + ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " +
-                                     gib(free_bytes) + " free");
+    fail(ErrorKind::OutOfMemory, "the model needs " + gib_text(weights + kv_bytes + activations) + " of device memory (weights " +
+                                     gib_text(weights) + ", KV cache " + gib_text(kv_bytes) + ") but " + info_.name + " has " +
+                                     gib_text(free_bytes) + " free");
 
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   try {

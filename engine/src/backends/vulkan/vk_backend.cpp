@@ -34,11 +34,6 @@ constexpr std::uint32_t kArgmaxPerGroup = 4096;
 std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 
 constexpr std::uint32_t kPrefillKeyTile = 32;  // keys staged in shared memory per step
-std::string gib(std::uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
-  return buf;
-}
 
 }  // namespace
 
@@ -86,8 +81,8 @@ VulkanBackend::VulkanBackend(const Model& model, const BackendOptions& options, 
   const std::uint64_t need = weights_->bytes() + kv_bytes + activation_bytes();
   const std::uint64_t have = physical.device_local_bytes;
   if (have && need > have)
-    fail(ErrorKind::OutOfMemory, "the model needs " + gib(need) + " of device memory (weights " + gib(weights_->bytes()) +
-                                     ", KV cache " + gib(kv_bytes) + ") but " + info_.name + " has " + gib(have));
+    fail(ErrorKind::OutOfMemory, "the model needs " + gib_text(need) + " of device memory (weights " + gib_text(weights_->bytes()) +
+                                     ", KV cache " + gib_text(kv_bytes) + ") but " + info_.name + " has " + gib_text(have));
 
   const auto f32 = [this](std::uint64_t n) { return Buffer(*device_, std::max<std::uint64_t>(n * 4, 4), MemoryKind::DeviceLocal); };
   const std::uint64_t B = static_cast<std::uint64_t>(batch_);
