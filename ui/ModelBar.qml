@@ -66,6 +66,21 @@ Rectangle {
             color: Theme.warning
             text: qsTr("Running on %1: %2").arg(root.models.backendName).arg(root.models.backendFallback)
         }
+        // The CPU reads the weights into memory after the load (the first
+        // answer waits less once it is done), or cannot: they do not fit.
+        Label {
+            objectName: "weightsNote"
+            readonly property string place: root.models.weightsPlace
+            visible: root.models.state === "ready" && (place === "reading" || place === "disk")
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            font.pixelSize: Theme.small
+            color: place === "disk" ? Theme.warning : Theme.subtle
+            text: place === "reading"
+                  ? qsTr("Reading the weights into memory: %1%. The first answer starts sooner once this is done.")
+                        .arg(Math.floor(root.models.weightsProgress * 100))
+                  : root.models.weightsNote.charAt(0).toUpperCase() + root.models.weightsNote.slice(1)
+        }
         Label {
             visible: root.models.state === "error"
             Layout.fillWidth: true

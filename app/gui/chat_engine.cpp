@@ -17,6 +17,7 @@ class RealChatEngine final : public ChatEngine {
   std::string backend_fallback() const override { return engine_->backend_fallback(); }
   std::string device_name() const override { return engine_->device_name(); }
   int context_length() const override { return engine_->context_length(); }
+  WeightsStatus weights_status() const override { return engine_->weights_status(); }
   void submit(const Conversation& c, const GenerationSettings& s, std::function<void(const Event&)> on_event) override {
     session_->submit(c, s, std::move(on_event));
   }

@@ -21,6 +21,9 @@ class ChatEngine {
   virtual std::string backend_fallback() const = 0;  // what a GPU backend tried first could not do; "" if none failed
   virtual std::string device_name() const = 0;
   virtual int context_length() const = 0;
+  // Where the weights are read from; changes while the CPU backend reads them
+  // into memory after the load. Called on the UI thread.
+  virtual WeightsStatus weights_status() const = 0;
   // Starts one turn. on_event runs on the engine's thread and must not block;
   // Done (or Error then Done) comes last. One turn at a time.
   virtual void submit(const Conversation& conversation, const GenerationSettings& settings,

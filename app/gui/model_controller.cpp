@@ -23,6 +23,9 @@ ModelController::ModelController(AppSettings& settings, EngineFactory factory, Q
     : QObject(parent), settings_(settings), factory_(std::move(factory)) {
   connect(&settings_, &AppSettings::changed, this, &ModelController::reloadNeededChanged);
   connect(this, &ModelController::stateChanged, this, &ModelController::reloadNeededChanged);
+  // Twice a second is enough for a read that takes seconds to minutes.
+  weights_poll_.setInterval(500);
+  connect(&weights_poll_, &QTimer::timeout, this, [this] { refresh_weights(false); });
 }
 
 bool ModelController::reloadNeeded() const { return engine_ && loaded_with_ != load_settings_key(settings_); }
@@ -45,6 +48,25 @@ QString ModelController::backendReason() const { return engine_ ? QString::fromS
 QString ModelController::backendFallback() const {
   return engine_ ? QString::fromStdString(engine_->backend_fallback()) : QString();
 }
+QString ModelController::weightsPlace() const {
+  return engine_ ? QString::fromUtf8(to_string(weights_.place)) : QString();
+}
+double ModelController::weightsProgress() const {
+  return weights_.bytes > 0 ? static_cast<double>(weights_.bytes_read) / static_cast<double>(weights_.bytes) : 0.0;
+}
+
+void ModelController::refresh_weights(bool engine_changed) {
+  WeightsStatus now = engine_ ? engine_->weights_status() : WeightsStatus{};
+  const bool changed = engine_changed || now.place != weights_.place || now.bytes_read != weights_.bytes_read || now.note != weights_.note;
+  weights_ = std::move(now);
+  if (engine_ && weights_.place == WeightsPlace::Reading) {
+    if (!weights_poll_.isActive()) weights_poll_.start();
+  } else {
+    weights_poll_.stop();
+  }
+  if (changed) emit weightsChanged();
+}
+
 int ModelController::contextLength() const { return engine_ ? engine_->context_length() : 0; }
 
 QStringList ModelController::backends() const {
@@ -161,6 +183,7 @@ void ModelController::finish_load(std::unique_ptr<ChatEngine> engine, const QStr
   settings_.setLastModel(path_);
   set_state(QStringLiteral("ready"));
   emit engineChanged();
+  refresh_weights(true);
 }
 
 void ModelController::cancelLoad() {
@@ -173,6 +196,7 @@ void ModelController::unload() {
   engine_.reset();
   ++generation_;
   emit engineChanged();
+  refresh_weights(true);
   set_state(QStringLiteral("empty"));
 }
 

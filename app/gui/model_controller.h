@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QStringList>
+#include <QTimer>
 #include <QVariantList>
 #include <QtQml/qqmlregistration.h>
 
@@ -34,6 +35,12 @@ class ModelController : public QObject {
   // Set when auto runs the model off the GPU because a GPU backend could not
   // take it (too little memory, ...): what failed, shown under the model bar.
   Q_PROPERTY(QString backendFallback READ backendFallback NOTIFY stateChanged)
+  // Where the weights are read from: "" (no model), "device", "reading" (the
+  // CPU reads them into memory in the background; weightsProgress 0..1),
+  // "memory", or "disk" (too big for free memory; weightsNote says so).
+  Q_PROPERTY(QString weightsPlace READ weightsPlace NOTIFY weightsChanged)
+  Q_PROPERTY(double weightsProgress READ weightsProgress NOTIFY weightsChanged)
+  Q_PROPERTY(QString weightsNote READ weightsNote NOTIFY weightsChanged)
   Q_PROPERTY(QString errorText READ errorText NOTIFY stateChanged)
   Q_PROPERTY(int contextLength READ contextLength NOTIFY stateChanged)
   Q_PROPERTY(QStringList backends READ backends CONSTANT)  // "auto" first, then what this build has
@@ -53,6 +60,9 @@ class ModelController : public QObject {
   QString deviceName() const;
   QString backendReason() const;
   QString backendFallback() const;
+  QString weightsPlace() const;
+  double weightsProgress() const;
+  QString weightsNote() const { return QString::fromStdString(weights_.note); }
   QString errorText() const { return error_; }
   int contextLength() const;
   QStringList backends() const;
@@ -76,11 +86,15 @@ class ModelController : public QObject {
   void engineChanged();       // engine() appeared or is about to go (engine() is null then)
   void aboutToUnload();       // generation must stop now; the engine goes right after
   void reloadNeededChanged();
+  void weightsChanged();
 
  private:
   void finish_load(std::unique_ptr<ChatEngine> engine, const QString& error, bool cancelled, quint64 generation);
   void join_loader();
   void set_state(const QString& s);
+  // Reads the engine's weights status (weightsChanged when it or the engine
+  // changed); polls while it is Reading.
+  void refresh_weights(bool engine_changed);
 
   AppSettings& settings_;
   EngineFactory factory_;
@@ -92,6 +106,8 @@ class ModelController : public QObject {
   double progress_ = 0;
   QString stage_, path_, error_;
   QString loaded_with_;  // the settings the engine was loaded with (see load_settings_key)
+  WeightsStatus weights_;
+  QTimer weights_poll_;
 };
 
 }  // namespace ossdesk::gui

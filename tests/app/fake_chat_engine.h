@@ -34,6 +34,10 @@ class FakeChatEngine final : public gui::ChatEngine {
   std::string backend_fallback() const override { return fallback_; }
   std::string device_name() const override { return "Scripted test engine"; }
   int context_length() const override { return 4096; }
+  WeightsStatus weights_status() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return weights_;
+  }
 
   void submit(const Conversation& conversation, const GenerationSettings& settings,
               std::function<void(const Event&)> on_event) override {
@@ -80,6 +84,11 @@ class FakeChatEngine final : public gui::ChatEngine {
   void set_script(FakeScript script) { script_ = std::move(script); }
   // What the next loads report a GPU backend could not do ("" : nothing failed).
   void set_fallback(std::string fallback) { fallback_ = std::move(fallback); }
+  // Where the weights are from now on (a loaded app polls it while Reading).
+  void set_weights(WeightsStatus status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    weights_ = std::move(status);
+  }
   std::vector<Conversation> conversations() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return conversations_;
@@ -92,6 +101,7 @@ class FakeChatEngine final : public gui::ChatEngine {
  private:
   FakeScript script_;
   std::string fallback_;
+  WeightsStatus weights_;  // guarded by mutex_
   std::thread thread_;
   std::atomic<bool> cancel_{false};
   mutable std::mutex mutex_;
@@ -111,6 +121,7 @@ inline gui::EngineFactory factory_for(FakeChatEngine* engine) {
     std::string backend_fallback() const override { return e->backend_fallback(); }
     std::string device_name() const override { return e->device_name(); }
     int context_length() const override { return e->context_length(); }
+    WeightsStatus weights_status() const override { return e->weights_status(); }
     void submit(const Conversation& c, const GenerationSettings& s, std::function<void(const Event&)> cb) override {
       e->submit(c, s, std::move(cb));
     }

@@ -52,6 +52,16 @@ class EngineProbe : public QObject {
   }
   // What the next loads report a GPU backend could not do ("" : nothing failed).
   Q_INVOKABLE void setFallback(const QString& text) { engine_.set_fallback(text.toStdString()); }
+  // Where the engine says its weights are: place "device" | "reading" | "memory" | "disk".
+  Q_INVOKABLE void setWeights(const QString& place, double bytes, double bytes_read, const QString& note) {
+    WeightsStatus s;
+    for (WeightsPlace p : {WeightsPlace::Device, WeightsPlace::Reading, WeightsPlace::Memory, WeightsPlace::Disk})
+      if (place == to_string(p)) s.place = p;
+    s.bytes = static_cast<std::uint64_t>(bytes);
+    s.bytes_read = static_cast<std::uint64_t>(bytes_read);
+    s.note = note.toStdString();
+    engine_.set_weights(s);
+  }
   // What the app last put on the clipboard.
   Q_INVOKABLE QString clipboardText() const { return QGuiApplication::clipboard()->text(); }
   // Where tests write screenshots; empty: none.

@@ -373,4 +373,34 @@ TestCase {
         tryCompare(testModels, "state", "ready", 5000)
         tryVerify(() => !note.visible)
     }
+
+    // The CPU reads the weights into memory after the load: the model bar
+    // shows how far, and the note goes once they are in; weights that do not
+    // fit in free memory leave a warning; on a GPU nothing is shown.
+    function test_13_the_model_bar_says_where_the_weights_are() {
+        const note = findByName(root(), "weightsNote")
+        verify(note)
+        verify(!note.visible)
+        probe.setWeights("reading", 4000, 1000, "reading the weights into memory in the background: 0.00 of 0.00 GiB done")
+        testModels.load("/models/scripted.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => note.visible)
+        verify(note.text.indexOf("Reading the weights into memory: 25%") === 0, note.text)
+        probe.setWeights("reading", 4000, 3000, "")
+        tryVerify(() => note.text.indexOf("75%") > 0, 3000, "the controller polls while reading")
+        probe.setWeights("memory", 4000, 4000, "weights in memory (0.00 GiB)")
+        tryVerify(() => !note.visible, 3000, "the note goes once the weights are in memory")
+        compare(testModels.weightsPlace, "memory")
+        probe.setWeights("disk", 4000, 0, "too little free memory to hold the weights (11.26 GiB to read, 6.10 GiB free)")
+        testModels.load("/models/scripted.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => note.visible)
+        verify(note.text.indexOf("Too little free memory to hold the weights (11.26 GiB to read") === 0, note.text)
+        compare(note.color, Theme.warning)
+        probe.setWeights("device", 0, 0, "")
+        testModels.load("/models/scripted.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => !note.visible)
+        compare(testModels.weightsPlace, "device")
+    }
 }

@@ -92,4 +92,23 @@ TestCase {
         shoot("08-model-bar-off-the-gpu")
         probe.setFallback("")
     }
+
+    // On the CPU: the weights being read into memory after the load, then a
+    // model too big for free memory.
+    function test_6_weights_on_the_cpu() {
+        probe.setWeights("reading", 12096587264, 4234000000,
+                         "reading the weights into memory in the background: 3.94 of 11.26 GiB done")
+        testModels.load("/models/gpt-oss-20b-mxfp4.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        const note = findAll(window.contentItem, "weightsNote", [])[0]
+        tryVerify(() => note.visible)
+        shoot("09-model-bar-reading-weights")
+        probe.setWeights("disk", 12096587264, 0, "too little free memory to hold the weights (11.26 GiB to read, "
+                         + "6.10 GiB free): the CPU reads them from disk as each token needs them, so every token waits on the disk")
+        testModels.load("/models/gpt-oss-20b-mxfp4.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => note.visible && note.text.indexOf("Too little free memory") === 0)
+        shoot("10-model-bar-weights-on-disk")
+        probe.setWeights("device", 0, 0, "")
+    }
 }
