@@ -4,7 +4,7 @@
 // GPU backends copy the weights to the device at load. The CPU backend reads
 // them from the memory-mapped file, so right after a load they are on disk;
 // it reads them into RAM in the background when they fit in free memory, and
-// otherwise every token waits on the disk, which the user should be told.
+// otherwise tokens wait on the disk, which the user should be told.
 #pragma once
 
 #include <cstdint>

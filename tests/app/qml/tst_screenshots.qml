@@ -104,7 +104,7 @@ TestCase {
         tryVerify(() => note.visible)
         shoot("09-model-bar-reading-weights")
         probe.setWeights("disk", 12096587264, 0, "too little free memory to hold the weights (11.26 GiB to read, "
-                         + "6.10 GiB free): the CPU reads them from disk as each token needs them, so every token waits on the disk")
+                         + "6.10 GiB free): the CPU reads them from disk as tokens need them, which makes answers much slower")
         testModels.load("/models/gpt-oss-20b-mxfp4.gguf")
         tryCompare(testModels, "state", "ready", 5000)
         tryVerify(() => note.visible && note.text.indexOf("Too little free memory") === 0)

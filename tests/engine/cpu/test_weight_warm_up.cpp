@@ -112,12 +112,12 @@ class TestWeightWarmUp : public QObject {
   void warmer_stops_between_chunks() {
     const auto path = random_file("warm_up_stop", 1u << 20);
     MappedFile file(path.string());
-    PageWarmer* self = nullptr;
+    std::atomic<PageWarmer*> self{nullptr};
     std::atomic<int> chunks{0};
     PageWarmer warmer({file.bytes()}, 64u << 10, [&](std::uint64_t) {
       if (chunks.fetch_add(1) == 0) {
-        while (!self) std::this_thread::yield();  // the constructor has returned
-        self->request_stop();
+        while (!self.load()) std::this_thread::yield();  // the constructor has returned
+        self.load()->request_stop();
       }
     });
     self = &warmer;

@@ -86,7 +86,7 @@ WarmUpDecision decide_weight_warm_up(std::uint64_t bytes, std::optional<std::uin
                                      std::optional<std::uint64_t> available) {
   const std::uint64_t to_read = bytes - std::min(bytes, resident.value_or(0));
   if (to_read == 0) return {false, WeightsPlace::Memory, "weights in memory (" + gib_text(bytes) + ")"};
-  const std::string on_demand = "the CPU reads them from disk as each token needs them, so every token waits on the disk";
+  const std::string on_demand = "the CPU reads them from disk as tokens need them, which makes answers much slower";
   if (!available)
     return {false, WeightsPlace::Disk,
             "free memory unknown, so the weights (" + gib_text(bytes) + ") are not read ahead: " + on_demand};

@@ -2,7 +2,7 @@
 // RAM in the background after a load (util/page_warmer.h says why).
 //
 // Only when they fit: warming a model larger than free memory would evict its
-// first layers while reading its last ones, and then every token reads from
+// first layers while reading its last ones, and then tokens read from
 // disk whatever we do. The user is told so instead, as the CPU will be slow.
 #pragma once
 
