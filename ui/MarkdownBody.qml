@@ -2,7 +2,8 @@
 // tables, emphasis, links), fenced code as CodeBlock with a copy button.
 // `blocks` (split_markdown, app/gui/markdown_blocks.h) is a new list on every
 // streamed frame; ListSync writes only the blocks that changed, so only the
-// growing last one is laid out again. A selection runs across the blocks
+// growing last one is laid out again. A long bullet list comes as several
+// blocks, each after the first drawn flush under the one before. A selection runs across the blocks
 // (SelectionSpan).
 import QtQuick
 import QtQuick.Layouts
@@ -15,7 +16,7 @@ Item {
     property var blocks: []
     implicitHeight: column.implicitHeight
 
-    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language"]) }
+    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language", "continues"]) }
     onBlocksChanged: sync()
     Component.onCompleted: sync()
 
@@ -42,7 +43,9 @@ Item {
                 required property string kind
                 required property string text
                 required property string language
+                required property bool continues  // more items of the list above: flush under it
                 Layout.fillWidth: true
+                Layout.topMargin: continues ? -column.spacing : 0
                 sourceComponent: kind === "code" ? codeComponent : proseComponent
                 Component {
                     id: proseComponent
@@ -77,5 +80,7 @@ Item {
         anchors.fill: parent
         texts: root.texts
         copier: root.chat
+        // Blocks of one list copy as one list: a line break, not a blank line.
+        separatorAfter: i => i + 1 < shown.count && shown.get(i + 1).continues ? "\n" : "\n\n"
     }
 }

@@ -31,6 +31,17 @@ bool list_item_start(const QString& line) {
   return digits + 1 == line.size() || line[digits + 1] == ' ' || line[digits + 1] == '\t';
 }
 
+// The bullet of a list item line ('-', '+' or '*'); null for a numbered item.
+QChar bullet_of(const QString& item_line) {
+  const QChar c = item_line[0];
+  return c == '-' || c == '+' || c == '*' ? c : QChar();
+}
+
+// A bullet list is cut before every this-many-th item, so a long one is not
+// laid out whole on every streamed token. Numbered lists stay whole: Qt 6.4
+// cannot start a list at a number other than 1.
+constexpr int kListItemsPerBlock = 16;
+
 // Lines whose meaning reaches past blank lines: a link reference definition
 // ("[name]: url", used anywhere in the text) and raw HTML (a <pre>, a comment
 // or a <div> may hold blank lines). Prose with any of them stays one block.
@@ -53,29 +64,47 @@ bool reaches_past_blank_lines(const QString& line) {
 // cut has to be right. While an answer streams only its last piece changes,
 // and the view lays out that piece again rather than the whole answer.
 void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
-  auto push = [&out](QStringList piece) {  // without its trailing blank lines, which mean nothing
+  auto push = [&out](QStringList piece, bool continues_list) {  // without its trailing blank lines, which mean nothing
     while (!piece.isEmpty() && piece.back().trimmed().isEmpty()) piece.removeLast();
-    if (!piece.isEmpty()) out.push_back({MarkdownBlock::Prose, piece.join('\n'), {}});
+    if (!piece.isEmpty()) out.push_back({MarkdownBlock::Prose, piece.join('\n'), {}, continues_list});
   };
   for (const QString& line : lines)
-    if (reaches_past_blank_lines(line)) return push(lines);
+    if (reaches_past_blank_lines(line)) return push(lines, false);
   QStringList piece;
+  bool piece_continues_list = false;
   bool after_blank = false;
   bool open_list = false;  // a list item began at the margin, and no paragraph at the margin has closed it since
+  QChar list_bullet;       // the open list's bullet (null: numbered)
+  int items_in_piece = 0;  // of the open list
   for (const QString& line : lines) {
     const bool blank = line.trimmed().isEmpty();
     const bool at_margin = !blank && !line[0].isSpace();
     const bool item = at_margin && list_item_start(line);
-    if (after_blank && at_margin && !(item && open_list) && !piece.isEmpty()) {
-      push(piece);
+    const QChar bullet = item ? bullet_of(line) : QChar();
+    const bool ends_block = after_blank && at_margin && !(item && open_list);
+    // An item with the open list's bullet continues that list, so the piece
+    // cut before it still means a list of the same kind (a different bullet
+    // would start a new list anyway).
+    const bool next_items = item && open_list && !bullet.isNull() && bullet == list_bullet &&
+                            items_in_piece >= kListItemsPerBlock;
+    if ((ends_block || next_items) && !piece.isEmpty()) {
+      push(piece, piece_continues_list);
       piece.clear();
+      piece_continues_list = next_items && !after_blank;
+      items_in_piece = 0;
     }
     piece << line;
-    if (item) open_list = true;
-    else if (at_margin && after_blank) open_list = false;
+    if (item) {
+      if (!open_list || bullet != list_bullet) items_in_piece = 0;
+      list_bullet = bullet;
+      open_list = true;
+      ++items_in_piece;
+    } else if (at_margin && after_blank) {
+      open_list = false;
+    }
     after_blank = blank;
   }
-  push(piece);
+  push(piece, piece_continues_list);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // Prose is further cut into its top-level blocks where that changes nothing
 // they mean (markdown_blocks.cpp), because Qt lays out a Markdown text whole:
 // one text for a 40,000-character answer took ~130 ms a frame while it
-// streamed; as pieces, only the growing last one is laid out again.
+// streamed; as pieces, only the growing last one is laid out again. A long
+// bullet list is cut between its items too (a list is far slower to lay out
+// than paragraphs: one of 10,000 characters held the UI thread 300 ms a frame).
 #pragma once
 
 #include <QString>
@@ -18,6 +20,10 @@ struct MarkdownBlock {
   Kind kind = Prose;
   QString text;      // code: without the fences
   QString language;  // code: the info string's first word ("cpp"), may be empty
+  // Prose: more items of the tight bullet list the block before ends with:
+  // drawn flush under it, copied after a line break. (Items of a loose list
+  // are a paragraph apart anyway, as blocks are.)
+  bool continues_list = false;
   bool operator==(const MarkdownBlock&) const = default;
 };
 

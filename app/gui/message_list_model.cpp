@@ -45,7 +45,8 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
     case BlocksRole: {
       QVariantList list;
       for (const MarkdownBlock& b : split_markdown(QString::fromStdString(m.content)))
-        list << QVariantMap{{"kind", b.kind == MarkdownBlock::Code ? "code" : "prose"}, {"text", b.text}, {"language", b.language}};
+        list << QVariantMap{{"kind", b.kind == MarkdownBlock::Code ? "code" : "prose"}, {"text", b.text}, {"language", b.language},
+                            {"continues", b.continues_list}};
       return list;
     }
     case StatusRole: return QString::fromLatin1(storage::to_string(m.status));

@@ -97,6 +97,55 @@ class TestTextBlocks : public QObject {
     QCOMPARE(texts(gui::split_markdown("- a\n\nText\n\n- b")), (QStringList{"- a", "Text", "- b"}));
   }
 
+  // A long bullet list is cut between its items, 16 to a block, each block
+  // after the first marked as more of the same list when the list is tight;
+  // the blocks joined are the text. Numbered lists, nested items and a change of bullet are not cut.
+  void long_bullet_lists_are_cut_between_items() {
+    auto list = [](int n, const QString& marker, const QString& between) {
+      QStringList items;
+      for (int i = 0; i < n; ++i) items << marker + " item " + QString::number(i) + "\n  more of item " + QString::number(i);
+      return items.join(between);
+    };
+    for (const QString between : {"\n", "\n\n"}) {
+      const QString text = "Steps:\n" + list(40, "-", between);
+      const auto blocks = gui::split_markdown(text);
+      QCOMPARE(blocks.size(), 3);
+      QCOMPARE(texts(blocks).join(between), text);
+      QVERIFY(blocks[0].text.startsWith("Steps:\n- item 0\n"));
+      QVERIFY(blocks[0].text.endsWith("more of item 15"));
+      QVERIFY(blocks[1].text.startsWith("- item 16\n"));
+      QVERIFY(blocks[2].text.startsWith("- item 32\n"));
+      const bool tight = between == "\n";
+      QCOMPARE(blocks[0].continues_list, false);
+      QCOMPARE(blocks[1].continues_list, tight);
+      QCOMPARE(blocks[2].continues_list, tight);
+    }
+    for (const QString marker : {"*", "+"}) QCOMPARE(gui::split_markdown(list(17, marker, "\n")).size(), 2);
+    QCOMPARE(gui::split_markdown(list(16, "-", "\n")).size(), 1);
+    QCOMPARE(gui::split_markdown(list(40, "1.", "\n")).size(), 1);  // Qt 6.4 would renumber a cut from 1
+    // Nested items are not items of the list.
+    QString nested = "- top\n";
+    for (int i = 0; i < 40; ++i) nested += "  - nested " + QString::number(i) + "\n";
+    QCOMPARE(gui::split_markdown(nested).size(), 1);
+    // Another bullet starts another list: it is not cut from the first, and counts afresh.
+    const QString two_lists = list(15, "-", "\n") + "\n" + list(15, "*", "\n");
+    QCOMPARE(gui::split_markdown(two_lists).size(), 1);
+    // A paragraph after a blank line closes the list; the next list counts afresh.
+    QCOMPARE(texts(gui::split_markdown(list(10, "-", "\n") + "\n\nText\n\n" + list(10, "-", "\n"))).size(), 3);
+  }
+
+  void streaming_a_long_list_leaves_finished_blocks_alone() {
+    QString text = "Options:\n\n";
+    for (int i = 0; i < 60; ++i) text += "- option " + QString::number(i) + " with **this** and `that`\n";
+    const auto whole = gui::split_markdown(text);
+    QCOMPARE(whole.size(), 5);  // the intro, then 16 + 16 + 16 + 12 items
+    for (qsizetype n = 0; n <= text.size(); ++n) {
+      const auto now = gui::split_markdown(text.left(n));
+      for (qsizetype i = 0; i + 2 < now.size(); ++i)
+        QVERIFY2(now[i] == whole[i], qPrintable(QString("prefix %1, block %2: '%3'").arg(n).arg(i).arg(now[i].text)));
+    }
+  }
+
   // While the answer streams, every block but the last two is already what it
   // will be (the last may grow; the one before may still take a list item
   // that turns a cut into a continuation, "1" becoming "1. item").

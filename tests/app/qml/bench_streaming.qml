@@ -114,6 +114,22 @@ TestCase {
     function test_answer_of_60000_characters() {
         run("answer", ["Thinking."], markdownPieces(60000), Qt.UserRole + 3)  // ContentRole
     }
+    // One block that keeps growing: a long program, a long list.
+    function piecesOf(text) {
+        const out = []
+        for (let k = 0; k < text.length; k += 4) out.push(text.substr(k, 4))
+        return out
+    }
+    function test_code_block_of_30000_characters() {
+        let code = "Here it is:\n\n```python\n"
+        for (let i = 0; code.length < 30000; ++i) code += "def step_" + i + "(x):\n    return x * " + i + "  # scale by " + i + "\n\n"
+        run("code block", ["Thinking."], piecesOf(code + "```\n"), Qt.UserRole + 3)
+    }
+    function test_list_of_30000_characters() {
+        let list = "The options:\n\n"
+        for (let i = 0; list.length < 30000; ++i) list += "- option " + i + " weighs **this** against `that`, briefly\n"
+        run("list", ["Thinking."], piecesOf(list), Qt.UserRole + 3)
+    }
     function test_reasoning_of_150000_characters() {
         const plain = markdownPieces(150000).map(p => p.replace(/[*`#]/g, ""))
         run("reasoning", plain, ["Done."], Qt.UserRole + 4)  // ReasoningRole

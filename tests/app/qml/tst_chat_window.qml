@@ -403,4 +403,29 @@ TestCase {
         tryVerify(() => !note.visible)
         compare(testModels.weightsPlace, "device")
     }
+
+    // A long bullet list streams as blocks of 16 items, drawn as one list: the
+    // blocks after the first sit flush under the one before, and a selection
+    // over them copies one list.
+    function test_14_a_long_list_is_one_list() {
+        const pieces = ["Twenty options:\n\n"]
+        for (let i = 1; i <= 20; ++i) pieces.push("- option " + i + "\n")
+        probe.setScript(["Listing."], pieces, 0)
+        sendByTyping("Twenty options")
+        tryCompare(testChat, "busy", false, 5000)
+        const blocks = findAll(root(), "answerProse", [])
+        compare(blocks.length, 3)  // the intro, items 1-16, items 17-20
+        const gap = blocks[2].mapToItem(null, 0, 0).y - (blocks[1].mapToItem(null, 0, 0).y + blocks[1].height)
+        verify(gap <= 0, "the list's second block is flush under its first (gap " + gap + ")")
+        const intro = blocks[0].mapToItem(null, 0, 0).y + blocks[0].height
+        verify(blocks[1].mapToItem(null, 0, 0).y - intro > 0, "the list stands apart from the paragraph before it")
+        mousePress(blocks[1], 1, 5, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(blocks[1], blocks[1].width / 2, 5, -1, Qt.LeftButton)
+        mouseMove(blocks[2], blocks[2].width - 2, blocks[2].height - 3, -1, Qt.LeftButton)
+        mouseRelease(blocks[2], blocks[2].width - 2, blocks[2].height - 3)
+        keyClick(Qt.Key_C, Qt.ControlModifier)
+        const copied = probe.clipboardText()
+        verify(copied.indexOf("option 16\noption 17") >= 0, copied)
+        verify(copied.endsWith("option 20"), copied)
+    }
 }

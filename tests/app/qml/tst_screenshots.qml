@@ -110,5 +110,21 @@ TestCase {
         tryVerify(() => note.visible && note.text.indexOf("Too little free memory") === 0)
         shoot("10-model-bar-weights-on-disk")
         probe.setWeights("device", 0, 0, "")
+        testModels.load("/models/gpt-oss-20b-mxfp4.gguf")
+        tryCompare(testModels, "state", "ready", 5000)
+        tryVerify(() => !note.visible)
+    }
+
+    // A list longer than one block (16 items): the blocks after the first sit
+    // flush under it, as one list.
+    function test_7_long_list() {
+        const pieces = ["Twenty options:\n\n"]
+        for (let i = 1; i <= 20; ++i) pieces.push("- option " + i + ": weighs **this** against `that`\n")
+        probe.setScript(["Listing."], pieces, 1)
+        testChat.newConversation()
+        testChat.send("Give me twenty options")
+        tryCompare(testChat, "busy", false, 5000)
+        tryVerify(() => findAll(window.contentItem, "answerProse", []).length === 3)  // intro, 16 items, 4 items
+        shoot("11-long-list")
     }
 }
