@@ -28,7 +28,9 @@ class PageWarmer {
   // Called on the warming thread after each chunk with the bytes done so far.
   using ChunkHook = std::function<void(std::uint64_t bytes_done)>;
 
-  static constexpr std::size_t kDefaultChunk = 16u << 20;  // a stop request waits at most this much I/O
+  // A stop (an unload, a quit: on the UI thread) waits for at most this much
+  // I/O; 4 and 16 MiB read as fast (1.9 GB/s here).
+  static constexpr std::size_t kDefaultChunk = 4u << 20;
 
   // Starts reading `ranges` (in this order) on a thread of its own.
   explicit PageWarmer(std::vector<Range> ranges, std::size_t chunk_bytes = kDefaultChunk, ChunkHook on_chunk = {});
