@@ -84,15 +84,20 @@ std::vector<std::span<const std::uint8_t>> weight_ranges_in_forward_order(const 
 
 WarmUpDecision decide_weight_warm_up(std::uint64_t bytes, std::optional<std::uint64_t> resident,
                                      std::optional<std::uint64_t> available) {
-  const std::uint64_t to_read = bytes - std::min(bytes, resident.value_or(0));
+  const std::uint64_t in_ram = std::min(bytes, resident.value_or(0));
+  const std::uint64_t to_read = bytes - in_ram;
   if (to_read == 0) return {false, WeightsPlace::Memory, "weights in memory (" + gib_text(bytes) + ")"};
   const std::string on_demand = "the CPU reads them from disk as tokens need them, which makes answers much slower";
   if (!available)
     return {false, WeightsPlace::Disk,
             "free memory unknown, so the weights (" + gib_text(bytes) + ") are not read ahead: " + on_demand};
-  if (to_read + kWarmUpReserveBytes > *available)
+  // Free memory counts the model's pages already cached (the kernel could
+  // drop them), but those are the ones to keep: the room for the rest is
+  // what is free besides them.
+  const std::uint64_t room = *available - std::min(*available, in_ram);
+  if (to_read + kWarmUpReserveBytes > room)
     return {false, WeightsPlace::Disk,
-            "too little free memory to hold the weights (" + gib_text(to_read) + " to read, " + gib_text(*available) +
+            "too little free memory to hold the weights (" + gib_text(to_read) + " to read, " + gib_text(room) +
                 " free): " + on_demand};
   return {true, WeightsPlace::Reading, ""};
 }

@@ -37,8 +37,9 @@ struct WarmUpDecision {
 };
 
 // `bytes`: what the forward pass reads; `resident`: how much of it is in RAM
-// already; `available`: free memory (util/system_memory.h). Unknown values
-// (nullopt) count as nothing resident and no room.
+// already; `available`: free memory (util/system_memory.h), which counts the
+// resident part as free. Unknown values (nullopt) count as nothing resident
+// and no room.
 WarmUpDecision decide_weight_warm_up(std::uint64_t bytes, std::optional<std::uint64_t> resident,
                                      std::optional<std::uint64_t> available);
 
