@@ -156,31 +156,31 @@ class TestWeightWarmUp : public QObject {
     using cpu::kWarmUpReserveBytes;
     const std::uint64_t weights = 12 * kGiB;
     // Room for all of it and the reserve.
-    QVERIFY(decide_weight_warm_up(weights, 0, weights + kWarmUpReserveBytes).warm);
+    QVERIFY(decide_weight_warm_up(weights, 0, weights + kWarmUpReserveBytes).warm());
     QVERIFY(decide_weight_warm_up(weights, 0, weights + kWarmUpReserveBytes).note.empty());
     QCOMPARE(decide_weight_warm_up(weights, 0, weights + kWarmUpReserveBytes).place, WeightsPlace::Reading);
     // One byte short: the user is told every token waits on the disk.
     const cpu::WarmUpDecision short_by_one = decide_weight_warm_up(weights, 0, weights + kWarmUpReserveBytes - 1);
-    QVERIFY(!short_by_one.warm);
+    QVERIFY(!short_by_one.warm());
     QCOMPARE(short_by_one.place, WeightsPlace::Disk);
     QVERIFY2(short_by_one.note.find("too little free memory") != std::string::npos, short_by_one.note.c_str());
     QVERIFY2(short_by_one.note.find("12.00 GiB to read, 13.00 GiB free") != std::string::npos, short_by_one.note.c_str());
     QVERIFY2(short_by_one.note.find("disk") != std::string::npos, short_by_one.note.c_str());
     // What is already cached needs no more room, but free memory counts it as
     // free (the kernel could drop it), and it is to be kept.
-    QVERIFY(decide_weight_warm_up(weights, 8 * kGiB, 12 * kGiB + kWarmUpReserveBytes).warm);
+    QVERIFY(decide_weight_warm_up(weights, 8 * kGiB, 12 * kGiB + kWarmUpReserveBytes).warm());
     const cpu::WarmUpDecision cached_part = decide_weight_warm_up(weights, 8 * kGiB, 12 * kGiB + kWarmUpReserveBytes - 1);
-    QVERIFY(!cached_part.warm);
+    QVERIFY(!cached_part.warm());
     QVERIFY2(cached_part.note.find("4.00 GiB to read, 5.00 GiB free") != std::string::npos, cached_part.note.c_str());
     // All of it cached: nothing to read.
     const cpu::WarmUpDecision cached = decide_weight_warm_up(weights, weights, 0);
-    QVERIFY(!cached.warm);
+    QVERIFY(!cached.warm());
     QCOMPARE(cached.place, WeightsPlace::Memory);
     QCOMPARE(cached.note, std::string("weights in memory (12.00 GiB)"));
     // Unknown free memory never risks it; unknown residency counts as nothing cached.
-    QVERIFY(!decide_weight_warm_up(weights, 0, std::nullopt).warm);
-    QVERIFY(!decide_weight_warm_up(weights, std::nullopt, weights).warm);
-    QVERIFY(decide_weight_warm_up(weights, std::nullopt, weights + kWarmUpReserveBytes).warm);
+    QVERIFY(!decide_weight_warm_up(weights, 0, std::nullopt).warm());
+    QVERIFY(!decide_weight_warm_up(weights, std::nullopt, weights).warm());
+    QVERIFY(decide_weight_warm_up(weights, std::nullopt, weights + kWarmUpReserveBytes).warm());
   }
 
   void ranges_follow_the_forward_pass() {

@@ -46,6 +46,8 @@ class UseList {
   std::vector<Use> uses_;
 };
 
+std::string in_memory_note(std::uint64_t bytes) { return "weights in memory (" + gib_text(bytes) + ")"; }
+
 }  // namespace
 
 std::vector<std::span<const std::uint8_t>> weight_ranges_in_forward_order(const Model& model) {
@@ -86,20 +88,20 @@ WarmUpDecision decide_weight_warm_up(std::uint64_t bytes, std::optional<std::uin
                                      std::optional<std::uint64_t> available) {
   const std::uint64_t in_ram = std::min(bytes, resident.value_or(0));
   const std::uint64_t to_read = bytes - in_ram;
-  if (to_read == 0) return {false, WeightsPlace::Memory, "weights in memory (" + gib_text(bytes) + ")"};
+  if (to_read == 0) return {WeightsPlace::Memory, in_memory_note(bytes)};
   const std::string on_demand = "the CPU reads them from disk as tokens need them, which makes answers much slower";
   if (!available)
-    return {false, WeightsPlace::Disk,
+    return {WeightsPlace::Disk,
             "free memory unknown, so the weights (" + gib_text(bytes) + ") are not read ahead: " + on_demand};
   // Free memory counts the model's pages already cached (the kernel could
   // drop them), but those are the ones to keep: the room for the rest is
   // what is free besides them.
   const std::uint64_t room = *available - std::min(*available, in_ram);
   if (to_read + kWarmUpReserveBytes > room)
-    return {false, WeightsPlace::Disk,
+    return {WeightsPlace::Disk,
             "too little free memory to hold the weights (" + gib_text(to_read) + " to read, " + gib_text(room) +
                 " free): " + on_demand};
-  return {true, WeightsPlace::Reading, ""};
+  return {WeightsPlace::Reading, ""};
 }
 
 WeightWarmUp::WeightWarmUp(const Model& model) {
@@ -111,7 +113,7 @@ WeightWarmUp::WeightWarmUp(const Model& model) {
     resident = in_ram ? std::optional<std::uint64_t>(*resident + *in_ram) : std::nullopt;
   }
   decision_ = decide_weight_warm_up(bytes_, resident, available_memory_bytes());
-  if (decision_.warm) warmer_ = std::make_unique<PageWarmer>(std::move(ranges));
+  if (decision_.warm()) warmer_ = std::make_unique<PageWarmer>(std::move(ranges));
 }
 
 WeightsStatus WeightWarmUp::status() const {
@@ -128,7 +130,7 @@ WeightsStatus WeightWarmUp::status() const {
   } else {
     s.place = WeightsPlace::Memory;
     s.bytes_read = bytes_;
-    s.note = "weights in memory (" + gib_text(bytes_) + ")";
+    s.note = in_memory_note(bytes_);
   }
   return s;
 }

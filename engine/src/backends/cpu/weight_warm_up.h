@@ -31,9 +31,9 @@ constexpr std::uint64_t kWarmUpReserveBytes = 1ull << 30;
 std::vector<std::span<const std::uint8_t>> weight_ranges_in_forward_order(const Model& model);
 
 struct WarmUpDecision {
-  bool warm = false;
-  WeightsPlace place = WeightsPlace::Disk;  // where the weights are when not warmed: Memory or Disk
+  WeightsPlace place = WeightsPlace::Disk;  // Reading (warm them), else where they stay: Memory or Disk
   std::string note;  // for the user when not warmed; "" otherwise
+  bool warm() const { return place == WeightsPlace::Reading; }
 };
 
 // `bytes`: what the forward pass reads; `resident`: how much of it is in RAM
