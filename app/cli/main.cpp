@@ -27,7 +27,10 @@ void usage() {
       "  history   --db FILE [--conversation ID] [--search STR] --json\n"
       "  bench     --model PATH [--backend B] [--pp 512] [--tg 128] [--runs 3] [--depth N] [--temperature T] [--peak-gbps G] [--json] [--profile]\n"
       "  convert   --model HF_DIR --out FILE.gguf\n"
-      "  synth     --preset tiny|20b|120b --format hf|gguf --out PATH [--seed N] [--tokenizer FILE] [--dense q8_0|bf16]\n",
+      "  synth     --preset tiny|20b|120b --format hf|gguf --out PATH [--seed N] [--tokenizer FILE] [--dense q8_0|bf16]\n"
+      "engine options (logits, complete, generate, chat, bench):\n"
+      "  --backend auto|cuda|vulkan|cpu  --device N  --context N  --batch N\n"
+      "  --threads N   cpu backend threads (default: one per physical core this process may use)\n",
       stderr);
 }
 

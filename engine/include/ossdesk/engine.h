@@ -31,7 +31,7 @@ struct EngineOptions {
   std::string device_name;       // or a substring of the device's name
   bool allow_software_devices = false;
   int context_length = 8192;
-  int threads = 0;               // cpu backend: 0 = all cores
+  int threads = 0;               // cpu backend: 0 = one per physical core it may use
   int max_batch = 512;           // prefill chunk
   bool profile = false;
 };

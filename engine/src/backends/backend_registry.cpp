@@ -1,12 +1,11 @@
 // Which backends this build has, their devices, and creating one by name
 // ("auto" takes the first of cuda, vulkan, cpu that has a usable device and
 // loads the model, and says why).
-#include <algorithm>
-#include <thread>
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "ossdesk/error.h"
+#include "util/cpu_budget.h"
 #ifdef OSSDESK_HAVE_CUDA
 #include "backends/cuda/cuda_loader.h"
 #endif
@@ -30,7 +29,7 @@ std::vector<std::string> available_backends() {
 }
 
 std::vector<DeviceInfo> list_devices(const std::string& backend, bool include_software, std::string* why_none) {
-  if (backend == "cpu") return {cpu::describe_host_cpu(std::max(1u, std::thread::hardware_concurrency()))};
+  if (backend == "cpu") return {cpu::describe_host_cpu(cpu_budget().cores)};
 #ifdef OSSDESK_HAVE_CUDA
   if (backend == "cuda") return cuda::list_devices(why_none);
 #endif

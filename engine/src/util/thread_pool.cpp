@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/cpu_budget.h"
+
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -41,12 +43,12 @@ bool spin_until(bool spin, Done done) {
 }  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (threads == 0) threads = cores;
-  // With more threads than cores a spinning thread takes the core that the
-  // one it waits for needs: 4 threads on 2 cores spent 1.5 times as long a
-  // call spinning as sleeping.
-  spin_ = threads <= cores;
+  const CpuBudget budget = cpu_budget();
+  if (threads == 0) threads = budget.cores;
+  // With more threads than the CPUs this process may use, a spinning thread
+  // takes the CPU that the one it waits for needs: 4 threads on 2 cores spent
+  // 1.5 times as long a call spinning as sleeping.
+  spin_ = threads <= budget.logical;
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 

@@ -11,7 +11,10 @@
 // a chunk watches for the next job for a short while (kSpin) before it blocks,
 // and the caller watches for the workers' last chunk the same way. Between
 // turns, or when the backend is idle, the threads sleep as before. A pool
-// with more threads than the machine has cores never spins.
+// with more threads than the logical CPUs this process may use never spins.
+//
+// By default it has one thread per physical core the process may use
+// (util/cpu_budget.h says why not one per logical CPU).
 #pragma once
 
 #include <atomic>
@@ -27,7 +30,7 @@ namespace ossdesk {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(unsigned threads = 0);  // 0: std::thread::hardware_concurrency()
+  explicit ThreadPool(unsigned threads = 0);  // 0: cpu_budget().cores
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
