@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace ossdesk::cpu {
 
@@ -12,8 +13,8 @@ YarnRope::YarnRope(const ModelConfig& c) : half_(c.head_dim / 2), inv_freq_(half
   const double d_half = half_;
   if (c.rope_scaling_factor > 1.0) {
     concentration_ = static_cast<float>(0.1 * std::log(c.rope_scaling_factor) + 1.0);
-    const double low = d_half * std::log(c.rope_original_context / (c.rope_beta_fast * 2 * M_PI)) / std::log(base);
-    const double high = d_half * std::log(c.rope_original_context / (c.rope_beta_slow * 2 * M_PI)) / std::log(base);
+    const double low = d_half * std::log(c.rope_original_context / (c.rope_beta_fast * 2 * std::numbers::pi)) / std::log(base);
+    const double high = d_half * std::log(c.rope_original_context / (c.rope_beta_slow * 2 * std::numbers::pi)) / std::log(base);
     for (int i = 0; i < half_; ++i) {
       const float freq = static_cast<float>(std::pow(base, static_cast<float>(2 * i) / static_cast<float>(c.head_dim)));
       const float interpolation = 1.0f / (static_cast<float>(c.rope_scaling_factor) * freq);
