@@ -29,12 +29,13 @@ ColumnLayout {
     ListModel { id: shown }
 
     ToolButton {
+        id: header
         objectName: "thinkingHeader"
         padding: 2
         font.pixelSize: Theme.small
         text: (root.expanded ? "▾ " : "▸ ") + (root.thinking ? qsTr("Thinking… %1 s") : qsTr("Thought for %1 s"))
               .arg((root.thinkingMs / 1000).toFixed(1))
-        contentItem: Label { text: parent.text; color: Theme.subtle; font: parent.font }
+        contentItem: Label { text: header.text; color: Theme.subtle; font: header.font }
         onClicked: { root.userChoice = true; root.userExpanded = !root.expanded }
     }
     Rectangle {
