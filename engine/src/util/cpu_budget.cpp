@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -18,16 +16,10 @@
 #include <windows.h>
 #endif
 
+#include "util/mapped_file.h"
+
 namespace ossdesk {
 namespace {
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
-  return text;
-}
 
 std::string_view trimmed(std::string_view s) {
   const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
@@ -47,11 +39,9 @@ std::optional<long long> parse_count(std::string_view s) {
   return v;
 }
 
-unsigned logical_cpus_of_machine() { return std::max(1u, std::thread::hardware_concurrency()); }
-
 // The quota one cgroup directory sets, in CPUs; nullopt for none.
 std::optional<double> v2_quota(const std::string& dir) {
-  const auto text = read_text(dir + "/cpu.max");  // "max 100000" or "<quota> <period>" (microseconds)
+  const auto text = read_text_file_if_present(dir + "/cpu.max");  // "max 100000" or "<quota> <period>" (microseconds)
   if (!text) return std::nullopt;
   const std::string_view t = trimmed(*text);
   const auto space = t.find(' ');
@@ -62,7 +52,7 @@ std::optional<double> v2_quota(const std::string& dir) {
 }
 
 std::optional<double> v1_quota(const std::string& dir) {
-  const auto quota = read_text(dir + "/cpu.cfs_quota_us"), period = read_text(dir + "/cpu.cfs_period_us");
+  const auto quota = read_text_file_if_present(dir + "/cpu.cfs_quota_us"), period = read_text_file_if_present(dir + "/cpu.cfs_period_us");
   if (!quota || !period) return std::nullopt;
   const auto q = parse_count(trimmed(*quota)), p = parse_count(trimmed(*period));  // "-1": no quota
   if (!q || !p || *p == 0) return std::nullopt;
@@ -120,22 +110,16 @@ std::optional<std::vector<int>> parse_cpu_list(std::string_view text) {
 }
 
 unsigned count_physical_cores(const std::vector<int>& cpus, const std::string& sysfs_cpu_dir) {
-  std::set<std::string> cores;
+  std::set<std::vector<int>> shared_cores;  // each named by its CPUs, parsed, so "0-1" and "0,1" are one core
+  unsigned alone = 0;                        // CPUs whose topology cannot be read
   for (int cpu : cpus) {
     const std::string topology = sysfs_cpu_dir + "/cpu" + std::to_string(cpu) + "/topology/";
-    auto siblings = read_text(topology + "core_cpus_list");  // Linux 5.3+
-    if (!siblings) siblings = read_text(topology + "thread_siblings_list");
-    // The sibling list names the core; as a parsed list, "0,8" and "0, 8" are one core.
-    const auto parsed = siblings ? parse_cpu_list(*siblings) : std::nullopt;
-    std::string key;
-    if (parsed) {
-      for (int c : *parsed) key += std::to_string(c) + ",";
-    } else {
-      key = "alone:" + std::to_string(cpu);
-    }
-    cores.insert(key);
+    auto siblings = read_text_file_if_present(topology + "core_cpus_list");  // Linux 5.3+
+    if (!siblings) siblings = read_text_file_if_present(topology + "thread_siblings_list");
+    if (auto parsed = siblings ? parse_cpu_list(*siblings) : std::nullopt) shared_cores.insert(std::move(*parsed));
+    else ++alone;
   }
-  return static_cast<unsigned>(cores.size());
+  return static_cast<unsigned>(shared_cores.size()) + alone;
 }
 
 std::optional<unsigned> cgroup_cpu_limit(std::string_view proc_self_cgroup, const std::string& cgroup_root) {
@@ -167,14 +151,13 @@ std::optional<unsigned> cgroup_cpu_limit(std::string_view proc_self_cgroup, cons
 
 CpuBudget cpu_budget() {
   CpuBudget budget;
-  const unsigned machine = logical_cpus_of_machine();
-  budget.logical = budget.cores = machine;
+  budget.logical = budget.cores = std::max(1u, std::thread::hardware_concurrency());
 #if defined(__linux__)
   if (const auto cpus = allowed_cpus()) {
     budget.logical = static_cast<unsigned>(cpus->size());
     budget.cores = count_physical_cores(*cpus, "/sys/devices/system/cpu");
   }
-  if (const auto cgroup = read_text("/proc/self/cgroup")) {
+  if (const auto cgroup = read_text_file_if_present("/proc/self/cgroup")) {
     if (const auto limit = cgroup_cpu_limit(*cgroup, "/sys/fs/cgroup")) {
       budget.logical = std::min(budget.logical, *limit);
       budget.cores = std::min(budget.cores, *limit);

@@ -75,13 +75,31 @@ MappedFile::~MappedFile() {
 }
 #endif
 
+namespace {
+
+// The rest of `in`; false after a read error.
+bool read_rest(std::ifstream& in, std::string* text) {
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *text = ss.str();
+  return !in.bad();
+}
+
+}  // namespace
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(ErrorKind::Io, path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) fail(ErrorKind::Io, path + ": read error");
-  return ss.str();
+  std::string text;
+  if (!read_rest(in, &text)) fail(ErrorKind::Io, path + ": read error");
+  return text;
+}
+
+std::optional<std::string> read_text_file_if_present(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  if (!in || !read_rest(in, &text)) return std::nullopt;
+  return text;
 }
 
 }  // namespace ossdesk

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -35,5 +36,8 @@ class MappedFile {
 
 // Reads a whole (small) file into a string; throws ossdesk::Error (Io) naming the path.
 std::string read_text_file(const std::string& path);
+// The same for files that may be missing or unreadable as a matter of course
+// (/sys, /proc, cgroup files): nullopt then.
+std::optional<std::string> read_text_file_if_present(const std::string& path);
 
 }  // namespace ossdesk

@@ -5,13 +5,14 @@
 // cgroup's parents, the tightest wins; and on this machine, a thread pinned
 // to one CPU gets a default pool of one thread.
 #include <QtTest>
-#include <QTemporaryDir>
+#include <filesystem>
 #include <thread>
 
 #if defined(__linux__)
 #include <sched.h>
 #endif
 
+#include "scratch_dir.h"
 #include "util/cpu_budget.h"
 #include "util/thread_pool.h"
 
@@ -20,18 +21,18 @@ using namespace ossdesk;
 namespace {
 
 // Writes `text` to dir/relative, making the folders on the way.
-void put(const QString& dir, const QString& relative, const QByteArray& text) {
-  const QString path = dir + "/" + relative;
-  QVERIFY(QDir().mkpath(QFileInfo(path).path()));
-  QFile f(path);
-  QVERIFY2(f.open(QIODevice::WriteOnly), qPrintable(path));
-  QCOMPARE(f.write(text), text.size());
+void put(const std::filesystem::path& dir, const std::string& relative, const std::string& text) {
+  const std::filesystem::path path = dir / relative;
+  std::filesystem::create_directories(path.parent_path());
+  test::write_bytes(path, text.data(), text.size());
+  QCOMPARE(std::filesystem::file_size(path), text.size());
 }
 
 // A sysfs cpu folder where each CPU's core is named by `file` with `siblings[cpu]`.
-void put_topology(const QString& dir, const QStringList& siblings, const QString& file = "core_cpus_list") {
-  for (int cpu = 0; cpu < siblings.size(); ++cpu)
-    put(dir, QString("cpu%1/topology/%2").arg(cpu).arg(file), siblings[cpu].toUtf8() + "\n");
+void put_topology(const std::filesystem::path& dir, const std::vector<std::string>& siblings,
+                  const std::string& file = "core_cpus_list") {
+  for (std::size_t cpu = 0; cpu < siblings.size(); ++cpu)
+    put(dir, "cpu" + std::to_string(cpu) + "/topology/" + file, siblings[cpu] + "\n");
 }
 
 }  // namespace
@@ -50,10 +51,10 @@ class TestCpuBudget : public QObject {
   }
 
   void smt_siblings_are_one_core() {
-    QTemporaryDir dir;
+    const auto dir = test::scratch_dir("cpu_budget_smt");
     // 4 cores with 2 threads each, numbered as Linux does: CPU i and i + 4.
-    put_topology(dir.path(), {"0,4", "1,5", "2,6", "3,7", "0,4", "1,5", "2,6", "3,7"});
-    const std::string root = dir.path().toStdString();
+    put_topology(dir, {"0,4", "1,5", "2,6", "3,7", "0,4", "1,5", "2,6", "3,7"});
+    const std::string root = dir.string();
     QCOMPARE(count_physical_cores({0, 1, 2, 3, 4, 5, 6, 7}, root), 4u);
     QCOMPARE(count_physical_cores({0, 4}, root), 1u);        // both threads of one core
     QCOMPARE(count_physical_cores({0, 1}, root), 2u);        // one thread of two cores
@@ -62,46 +63,46 @@ class TestCpuBudget : public QObject {
   }
 
   void hybrid_cores_and_spellings_of_one_list() {
-    QTemporaryDir dir;
+    const auto dir = test::scratch_dir("cpu_budget_hybrid");
     // Two P-cores with two threads ("0-1" and "2,3" name their pairs alike),
     // then four E-cores of one thread each.
-    put_topology(dir.path(), {"0-1", "0,1", "2,3", "2-3", "4", "5", "6", "7"});
-    QCOMPARE(count_physical_cores({0, 1, 2, 3, 4, 5, 6, 7}, dir.path().toStdString()), 6u);
+    put_topology(dir, {"0-1", "0,1", "2,3", "2-3", "4", "5", "6", "7"});
+    QCOMPARE(count_physical_cores({0, 1, 2, 3, 4, 5, 6, 7}, dir.string()), 6u);
   }
 
   void older_kernels_and_missing_topology() {
-    QTemporaryDir old_kernel;
-    put_topology(old_kernel.path(), {"0,2", "1,3", "0,2", "1,3"}, "thread_siblings_list");
-    QCOMPARE(count_physical_cores({0, 1, 2, 3}, old_kernel.path().toStdString()), 2u);
-    QTemporaryDir none;  // no topology at all: every CPU counts
-    QCOMPARE(count_physical_cores({0, 1, 2}, none.path().toStdString()), 3u);
+    const auto old_kernel = test::scratch_dir("cpu_budget_old_kernel");
+    put_topology(old_kernel, {"0,2", "1,3", "0,2", "1,3"}, "thread_siblings_list");
+    QCOMPARE(count_physical_cores({0, 1, 2, 3}, old_kernel.string()), 2u);
+    const auto none = test::scratch_dir("cpu_budget_no_topology");  // every CPU counts
+    QCOMPARE(count_physical_cores({0, 1, 2}, none.string()), 3u);
   }
 
   void cgroup_v2_quota_along_the_parents() {
-    QTemporaryDir dir;
-    const std::string root = dir.path().toStdString();
+    const auto dir = test::scratch_dir("cpu_budget_cgroup_v2");
+    const std::string root = dir.string();
     QVERIFY(!cgroup_cpu_limit("0::/app/job\n", root));  // no cpu.max anywhere: no quota
-    put(dir.path(), "app/job/cpu.max", "max 100000\n");
+    put(dir, "app/job/cpu.max", "max 100000\n");
     QVERIFY(!cgroup_cpu_limit("0::/app/job\n", root));
-    put(dir.path(), "app/cpu.max", "250000 100000\n");  // the parent allows 2.5 CPUs
+    put(dir, "app/cpu.max", "250000 100000\n");  // the parent allows 2.5 CPUs
     QCOMPARE(cgroup_cpu_limit("0::/app/job\n", root).value(), 2u);
-    put(dir.path(), "app/job/cpu.max", "50000 100000\n");  // half a CPU still gets one thread
+    put(dir, "app/job/cpu.max", "50000 100000\n");  // half a CPU still gets one thread
     QCOMPARE(cgroup_cpu_limit("0::/app/job\n", root).value(), 1u);
-    put(dir.path(), "cpu.max", "400000 100000\n");  // a container's own root
+    put(dir, "cpu.max", "400000 100000\n");  // a container's own root
     QCOMPARE(cgroup_cpu_limit("0::/\n", root).value(), 4u);
-    put(dir.path(), "app/job/cpu.max", "garbage\n");
+    put(dir, "app/job/cpu.max", "garbage\n");
     QCOMPARE(cgroup_cpu_limit("0::/app/job/\n", root).value(), 2u);  // the parent's still binds
   }
 
   void cgroup_v1_quota_and_hybrid_systems() {
-    QTemporaryDir dir;
-    const std::string root = dir.path().toStdString();
+    const auto dir = test::scratch_dir("cpu_budget_cgroup_v1");
+    const std::string root = dir.string();
     const char* cgroup = "12:memory:/docker/x\n4:cpu,cpuacct:/docker/x\n0::/user.slice\n";
-    put(dir.path(), "cpu,cpuacct/docker/x/cpu.cfs_quota_us", "-1\n");
-    put(dir.path(), "cpu,cpuacct/docker/x/cpu.cfs_period_us", "100000\n");
-    put(dir.path(), "user.slice/cpu.max", "100000 100000\n");  // v2 is not where the cpu controller is
+    put(dir, "cpu,cpuacct/docker/x/cpu.cfs_quota_us", "-1\n");
+    put(dir, "cpu,cpuacct/docker/x/cpu.cfs_period_us", "100000\n");
+    put(dir, "user.slice/cpu.max", "100000 100000\n");  // v2 is not where the cpu controller is
     QVERIFY(!cgroup_cpu_limit(cgroup, root));
-    put(dir.path(), "cpu,cpuacct/docker/x/cpu.cfs_quota_us", "300000\n");
+    put(dir, "cpu,cpuacct/docker/x/cpu.cfs_quota_us", "300000\n");
     QCOMPARE(cgroup_cpu_limit(cgroup, root).value(), 3u);
     QVERIFY(!cgroup_cpu_limit("not a cgroup line\n\n", root));
   }
