@@ -1,8 +1,10 @@
 // The AVX2 and AVX-512 kernels against the portable ones for every weight
 // format, on random rows whose widths are not multiples of the vector width
 // (where the format allows), and the portable ones against a plain
-// dequantize-then-sum. Kernel sets this CPU lacks are skipped with a note.
+// dequantize-then-sum; the attention kernels of every set against a double
+// reference. Kernel sets this CPU lacks are skipped with a note.
 #include <QtTest>
+#include <limits>
 #include <random>
 
 #include "backends/cpu/kernels.h"
@@ -202,6 +204,90 @@ class TestCpuKernels : public QObject {
             QVERIFY2(std::abs(out[t * 4 + r] - one) <= 1e-5f * (1.0f + std::abs(one)),
                      qPrintable(QString("%1: n=%2 token %3 row %4: %5 vs %6").arg(k->name).arg(n).arg(t).arg(r).arg(out[t * 4 + r]).arg(one)));
           }
+      }
+    }
+  }
+
+  // The attention kernels against a double-precision reference, for every
+  // GQA group size they take, head sizes that are and are not multiples of
+  // the vector width, and key counts around the value loop's block of 64.
+  // Key and value rows are strided and given out of order, as a ring gives them.
+  void group_attention_data() {
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("dim");
+    QTest::addColumn<int>("n");
+    for (int heads : {1, 3, 4, 5, 8})
+      for (int dim : {64, 18, 8})
+        for (int n : {1, 7, 64, 65, 300}) QTest::newRow(qPrintable(QString("%1 heads x%2, %3 keys").arg(heads).arg(dim).arg(n))) << heads << dim << n;
+  }
+  void group_attention() {
+    QFETCH(int, heads);
+    QFETCH(int, dim);
+    QFETCH(int, n);
+    std::mt19937 rng(heads * 1000 + dim * 10 + n);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    const int stride = dim * 3 + 1;
+    std::vector<float> q(static_cast<std::size_t>(heads * dim)), rows(static_cast<std::size_t>(n * stride)),
+        p(static_cast<std::size_t>(heads * n));
+    for (auto& v : q) v = u(rng);
+    for (auto& v : rows) v = u(rng);
+    for (auto& v : p) v = (u(rng) + 1.0f) / 2;
+    std::vector<const float*> keys(static_cast<std::size_t>(n)), values(static_cast<std::size_t>(n));
+    for (int j = 0; j < n; ++j) {
+      keys[j] = rows.data() + static_cast<std::size_t>((j + n / 3) % n) * stride;
+      values[j] = keys[j] + dim + 1;
+    }
+    const float scale = 0.125f;
+    for (const Kernels* k : all_kernels()) {
+      std::vector<float> scores(static_cast<std::size_t>(heads * n), 99.0f), out(static_cast<std::size_t>(heads * dim), 99.0f);
+      float max[kMaxGroupHeads];
+      const KvRows kv{keys.data(), values.data(), n};
+      k->group_scores(q.data(), heads, dim, kv, scale, scores.data(), max);
+      k->group_values(p.data(), heads, dim, kv, out.data());
+      for (int h = 0; h < heads; ++h) {
+        float seen_max = -std::numeric_limits<float>::infinity();
+        for (int j = 0; j < n; ++j) {
+          double want = 0;
+          for (int d = 0; d < dim; ++d) want += static_cast<double>(q[h * dim + d]) * keys[j][d];
+          want *= scale;
+          const float got = scores[h * n + j];
+          QVERIFY2(std::abs(got - want) <= 1e-6 * dim, qPrintable(QString("%1: score h%2 key %3: %4 vs %5").arg(k->name).arg(h).arg(j).arg(got).arg(want)));
+          seen_max = std::max(seen_max, got);
+        }
+        QVERIFY2(max[h] == seen_max, qPrintable(QString("%1: max of head %2").arg(k->name).arg(h)));
+        for (int d = 0; d < dim; ++d) {
+          double want = 0;
+          for (int j = 0; j < n; ++j) want += static_cast<double>(p[h * n + j]) * values[j][d];
+          const float got = out[h * dim + d];
+          QVERIFY2(std::abs(got - want) <= 1e-6 * n, qPrintable(QString("%1: out h%2 [%3]: %4 vs %5").arg(k->name).arg(h).arg(d).arg(got).arg(want)));
+        }
+      }
+    }
+  }
+
+  // exp(x - shift) in place and its sum, against the libm exp, from 0 down
+  // past where float underflows, and -inf (a masked score).
+  void exp_shifted_sum_is_exp() {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-110.0f, 2.0f);
+    for (int n : {1, 7, 8, 9, 1000}) {
+      std::vector<float> x(static_cast<std::size_t>(n));
+      for (auto& v : x) v = u(rng);
+      x[0] = 2.0f;  // e^0 after the shift
+      if (n > 3) x[3] = -std::numeric_limits<float>::infinity();
+      for (const Kernels* k : all_kernels()) {
+        std::vector<float> e = x;
+        const double sum = k->exp_shifted_sum(e.data(), n, 2.0f);
+        double want_sum = 0;
+        for (int i = 0; i < n; ++i) {
+          const double want = std::exp(static_cast<double>(x[i] - 2.0f));  // the shift is a float subtraction
+          want_sum += want;
+          // 3e-7 relative (2 ulp and a little); values below e^-87 may be 0.
+          QVERIFY2(std::abs(e[i] - want) <= 3e-7 * want + 2e-38,
+                   qPrintable(QString("%1: exp(%2) = %3, not %4").arg(k->name).arg(x[i] - 2.0f).arg(e[i]).arg(want)));
+        }
+        QVERIFY2(std::abs(sum - want_sum) <= 1e-6 * want_sum, qPrintable(QString("%1: sum %2 vs %3").arg(k->name).arg(sum).arg(want_sum)));
+        QCOMPARE(e[0], 1.0f);
       }
     }
   }

@@ -539,12 +539,14 @@ class TestCudaOps : public QObject {
       const auto k = test::random_floats(static_cast<std::size_t>(kv_dim), rng, -2.0f, 2.0f);
       const auto v = test::random_floats(static_cast<std::size_t>(kv_dim), rng);
       const std::size_t slot = static_cast<std::size_t>(ring > 0 ? pos % ring : pos);
+      std::vector<float> k_rounded(static_cast<std::size_t>(kv_dim)), v_rounded(k_rounded.size());
       for (int d = 0; d < kv_dim; ++d) {
         keys[slot * kv_dim + d] = f32_to_f16(k[static_cast<std::size_t>(d)]);
         values[slot * kv_dim + d] = f32_to_f16(v[static_cast<std::size_t>(d)]);
-        cache.key(layer, pos)[d] = f16_to_f32(keys[slot * kv_dim + d]);
-        cache.value(layer, pos)[d] = f16_to_f32(values[slot * kv_dim + d]);
+        k_rounded[static_cast<std::size_t>(d)] = f16_to_f32(keys[slot * kv_dim + d]);
+        v_rounded[static_cast<std::size_t>(d)] = f16_to_f32(values[slot * kv_dim + d]);
       }
+      cache.store(layer, pos, k_rounded.data(), v_rounded.data());
     }
     const auto q = test::random_floats(static_cast<std::size_t>(tokens) * c.q_dim(), rng, -2.0f, 2.0f);
     const LayerWeights& L = model_->weights().layers[static_cast<std::size_t>(layer)];

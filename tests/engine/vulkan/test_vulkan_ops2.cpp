@@ -519,8 +519,7 @@ class TestVulkanOps2 : public vk_test::VulkanOpTest {
         key_slots[slot + static_cast<std::size_t>(i)] = f32_to_f16(kr[static_cast<std::size_t>(i)]);
         value_slots[slot + static_cast<std::size_t>(i)] = f32_to_f16(vr[static_cast<std::size_t>(i)]);
       }
-      std::copy(kr.begin(), kr.end(), cache.key(0, pos));
-      std::copy(vr.begin(), vr.end(), cache.value(0, pos));
+      cache.store(0, pos, kr.data(), vr.data());
       std::copy(kr.begin(), kr.end(), keys.begin() + static_cast<std::ptrdiff_t>(pos) * kv_dim);
       std::copy(vr.begin(), vr.end(), values.begin() + static_cast<std::ptrdiff_t>(pos) * kv_dim);
     }

@@ -132,8 +132,7 @@ void CpuBackend::forward_chunk(std::span<const TokenId> tokens, LogitsMode mode,
         const float* st = sin_t.data() + static_cast<std::size_t>(t) * rope_.half_dim();
         rope_.apply(q.data() + static_cast<std::size_t>(t) * Q, c.num_heads, ct, st);
         rope_.apply(k.data() + static_cast<std::size_t>(t) * KV, c.num_kv_heads, ct, st);
-        std::copy_n(k.data() + static_cast<std::size_t>(t) * KV, KV, cache_.key(l, first_pos + t));
-        std::copy_n(v.data() + static_cast<std::size_t>(t) * KV, KV, cache_.value(l, first_pos + t));
+        cache_.store(l, first_pos + t, k.data() + static_cast<std::size_t>(t) * KV, v.data() + static_cast<std::size_t>(t) * KV);
       }
     }
     {

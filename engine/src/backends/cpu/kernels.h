@@ -18,6 +18,17 @@ namespace ossdesk::cpu {
 using DotFn = float (*)(const MatrixView& w, std::int64_t row, const float* x);
 using DequantFn = void (*)(const MatrixView& w, std::int64_t row, float* out);
 
+// The most query heads one group_scores / group_values call takes (gpt-oss: 8
+// per kv head). Larger groups are split by the caller.
+inline constexpr int kMaxGroupHeads = 8;
+
+// One kv head's key and value rows for a query position, oldest first.
+struct KvRows {
+  const float* const* keys;
+  const float* const* values;
+  int n;
+};
+
 struct Kernels {
   const char* name;  // "avx2" | "portable"
   DotFn dot[6];          // indexed by WeightFormat
@@ -31,6 +42,18 @@ struct Kernels {
   // rows and three tokens: twelve independent sums, enough to keep both FMA
   // units busy, where dot4_f32's four wait on the FMA latency (prefill).
   void (*dot4x3_f32)(const float* rows, const float* x, std::int64_t x_stride, std::int64_t n, float* out);
+
+  // Attention for one GQA group: `heads` (1..kMaxGroupHeads) query heads, laid
+  // out [heads x dim], that share one kv head, whose n key and value rows are
+  // given by pointer (a sliding layer's rows wrap around its ring). Each key
+  // and value row is read once for all the group's heads.
+  //   scores[h * n + j] = dot(q[h], keys[j]) * scale;  max[h] = max_j scores[h * n + j]
+  // It may also start loading the value rows, which group_values reads next.
+  void (*group_scores)(const float* q, int heads, int dim, const KvRows& rows, float scale, float* scores, float* max);
+  //   out[h] = sum_j p[h * n + j] * values[j]   (out [heads x dim] is overwritten)
+  void (*group_values)(const float* p, int heads, int dim, const KvRows& rows, float* out);
+  // x[i] = exp(x[i] - shift) for i < n; returns their sum, accumulated in double.
+  double (*exp_shifted_sum)(float* x, std::int64_t n, float shift);
 
   float dot_row(const MatrixView& w, std::int64_t row, const float* x) const {
     return dot[static_cast<int>(w.format)](w, row, x);

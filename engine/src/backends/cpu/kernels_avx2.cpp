@@ -8,10 +8,14 @@
 
 #include <cstring>
 
+#include "backends/cpu/attention_avx2.h"
+#include "backends/cpu/avx2_math.h"
 #include "util/half.h"
 
 namespace ossdesk::cpu {
 namespace {
+
+using avx2::hsum;
 
 // E2M1 values doubled, so they fit int8 for a byte shuffle; the block scale
 // carries the factor 1/2.
@@ -26,16 +30,6 @@ struct HalfScaleTable {
 const HalfScaleTable& half_scales() {
   static const HalfScaleTable t;
   return t;
-}
-
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  lo = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, lo);
-  return _mm_cvtss_f32(_mm_add_ss(lo, sh));
 }
 
 inline __m256 i8x8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
@@ -299,6 +293,9 @@ const Kernels* avx2_kernels() {
       axpy,
       dot4_f32,
       dot4x3_f32,
+      avx2::group_scores,
+      avx2::group_values,
+      avx2::exp_shifted_sum,
   };
   static const bool ok = cpu_has_avx2();
   return ok ? &k : nullptr;

@@ -1,5 +1,8 @@
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string_view>
 #include <vector>
 
@@ -82,6 +85,34 @@ void dot4x3_f32(const float* rows, const float* x, std::int64_t x_stride, std::i
   for (int t = 0; t < 3; ++t) dot4_f32(rows, x + t * x_stride, n, out + 4 * t);
 }
 
+void group_scores(const float* q, int heads, int dim, const KvRows& rows, float scale, float* scores, float* max) {
+  for (int h = 0; h < heads; ++h) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (int j = 0; j < rows.n; ++j) {
+      const float s = dot_f32(q + static_cast<std::ptrdiff_t>(h) * dim, rows.keys[j], dim) * scale;
+      scores[static_cast<std::ptrdiff_t>(h) * rows.n + j] = s;
+      m = std::max(m, s);
+    }
+    max[h] = m;
+  }
+}
+
+void group_values(const float* p, int heads, int dim, const KvRows& rows, float* out) {
+  std::fill(out, out + static_cast<std::ptrdiff_t>(heads) * dim, 0.0f);
+  for (int h = 0; h < heads; ++h)
+    for (int j = 0; j < rows.n; ++j)
+      axpy(p[static_cast<std::ptrdiff_t>(h) * rows.n + j], rows.values[j], out + h * dim, dim);
+}
+
+double exp_shifted_sum(float* x, std::int64_t n, float shift) {
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
 // Dot products through a row-sized stack buffer (rows are at most a few
 // thousand wide; larger ones are processed in 32-aligned slices).
 template <DequantFn Dequant>
@@ -113,6 +144,9 @@ const Kernels& portable_kernels() {
       axpy,
       dot4_f32,
       dot4x3_f32,
+      group_scores,
+      group_values,
+      exp_shifted_sum,
   };
   return k;
 }

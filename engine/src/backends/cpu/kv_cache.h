@@ -1,6 +1,8 @@
-// The CPU backend's KV cache: float32 keys and values per layer, laid out as
-// KvRings says (full layers: every position; sliding layers: a ring), with a
-// copy of the rings for checkpoints.
+// The CPU backend's KV cache: float32 keys and values per layer, each kv
+// head's rows together ([kv head][slot][head_dim]), so that attention reads one
+// contiguous run per head (the hardware streams it) instead of a row every
+// kv_dim floats. Slots are laid out as KvRings says (full layers: every
+// position; sliding layers: a ring); a copy of the rings serves checkpoints.
 #pragma once
 
 #include <vector>
@@ -18,23 +20,28 @@ class KvCache {
   int capacity() const { return rings_.capacity(); }
   void set_position(int p) { rings_.set_position(p); }
 
-  float* key(int layer, int pos) { return slot(keys_[layer], layer, pos); }
-  float* value(int layer, int pos) { return slot(values_[layer], layer, pos); }
-  const float* key(int layer, int pos) const { return const_cast<KvCache*>(this)->key(layer, pos); }
-  const float* value(int layer, int pos) const { return const_cast<KvCache*>(this)->value(layer, pos); }
+  // Stores position `pos`'s keys and values, kv_dim floats each (every kv head's row in turn).
+  void store(int layer, int pos, const float* keys, const float* values);
+  // One kv head's row at a position.
+  const float* key(int layer, int pos, int kv_head) const { return row(keys_[layer], layer, pos, kv_head); }
+  const float* value(int layer, int pos, int kv_head) const { return row(values_[layer], layer, pos, kv_head); }
 
   int truncate(int n);
   void checkpoint();
   std::uint64_t bytes() const;
 
  private:
-  float* slot(std::vector<float>& store, int layer, int pos) {
+  std::size_t offset(int layer, int pos, int kv_head) const {
     const int r = rings_.ring(layer);
-    const int s = r ? pos % r : pos;
-    return store.data() + static_cast<std::size_t>(s) * kv_dim_;
+    const int slot = r ? pos % r : pos;
+    return (static_cast<std::size_t>(kv_head) * rings_.slot_count(layer) + slot) * head_dim_;
+  }
+  const float* row(const std::vector<float>& data, int layer, int pos, int kv_head) const {
+    return data.data() + offset(layer, pos, kv_head);
   }
 
-  int kv_dim_;
+  int kv_heads_;
+  int head_dim_;
   KvRings rings_;
   std::vector<std::vector<float>> keys_, values_;
   std::vector<std::vector<float>> checkpoint_keys_, checkpoint_values_;
