@@ -19,9 +19,11 @@ namespace {
 
 constexpr float kCpuTolerance = 1e-3f;
 
-std::unique_ptr<Backend> cpu_backend(const Model& m, int max_batch = 512, int context = 512, bool portable = false) {
+std::unique_ptr<Backend> cpu_backend(const Model& m, int max_batch = 512, int context = 512, bool portable = false,
+                                     int threads = 0) {
   BackendOptions o;
   o.cpu_portable_kernels = portable;
+  o.threads = threads;
   o.context_length = context;
   o.max_batch = max_batch;
   return create_backend("cpu", m, o, {});
@@ -40,20 +42,27 @@ class TestCpuGolden : public QObject {
     QTest::addColumn<QString>("fixture");
     QTest::addColumn<int>("max_batch");
     QTest::addColumn<QString>("kernels");
+    QTest::addColumn<int>("threads");
     for (const char* f : {"tiny-a", "tiny-b"}) {
-      QTest::newRow(qPrintable(QString("%1 one batch").arg(f))) << f << 512 << "auto";
-      QTest::newRow(qPrintable(QString("%1 batches of 7").arg(f))) << f << 7 << "auto";
-      QTest::newRow(qPrintable(QString("%1 default batch (0)").arg(f))) << f << 0 << "auto";
-      QTest::newRow(qPrintable(QString("%1 portable kernels").arg(f))) << f << 512 << "portable";
+      QTest::newRow(qPrintable(QString("%1 one batch").arg(f))) << f << 512 << "auto" << 0;
+      QTest::newRow(qPrintable(QString("%1 batches of 7").arg(f))) << f << 7 << "auto" << 0;
+      QTest::newRow(qPrintable(QString("%1 default batch (0)").arg(f))) << f << 0 << "auto" << 0;
+      QTest::newRow(qPrintable(QString("%1 portable kernels").arg(f))) << f << 512 << "portable" << 0;
     }
+    // One token per step with more threads than kv heads: attention splits a
+    // kv head's query heads over work items (tiny-a: 2 of its 4 per item;
+    // tiny-b: 1 of its 3).
+    QTest::newRow("tiny-a one token at a time, 3 threads") << "tiny-a" << 1 << "auto" << 3;
+    QTest::newRow("tiny-b one token at a time, 5 threads") << "tiny-b" << 1 << "auto" << 5;
   }
   void logits_match_reference() {
     QFETCH(QString, fixture);
     QFETCH(int, max_batch);
     QFETCH(QString, kernels);
+    QFETCH(int, threads);
     const test::GoldenFixture g = test::load_golden(fixture.toStdString());
     auto model = Model::open(g.dir);
-    auto backend = cpu_backend(*model, max_batch, 512, kernels == "portable");
+    auto backend = cpu_backend(*model, max_batch, 512, kernels == "portable", threads);
     const auto logits = all_logits(*backend, g.tokens);
     QCOMPARE(logits.size(), g.logits.size());
     const float diff = test::max_abs_diff(logits.data(), g.logits.data(), logits.size());
