@@ -1,5 +1,7 @@
 // The visible thread. Follows the bottom while an answer streams, unless the
 // user has scrolled up to read.
+pragma ComponentBehavior: Bound
+
 import QtQuick
 import QtQuick.Controls
 import Ossdesk
@@ -16,10 +18,11 @@ ListView {
     bottomMargin: 16
     model: chat.messages
     delegate: MessageDelegate {
+        id: message
         width: Math.min(list.width - 48, 860)
         x: (list.width - width) / 2
         chat: list.chat
-        isLast: index === list.count - 1
+        isLast: message.index === list.count - 1
     }
     ScrollBar.vertical: ScrollBar {}
 

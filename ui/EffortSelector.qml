@@ -1,5 +1,7 @@
 // Low / Medium / High reasoning effort for the conversation (written into the
 // system message). The chosen one is always visible.
+pragma ComponentBehavior: Bound
+
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -13,16 +15,17 @@ RowLayout {
     Repeater {
         model: [{ key: "low", label: qsTr("Low") }, { key: "medium", label: qsTr("Medium") }, { key: "high", label: qsTr("High") }]
         delegate: Button {
+            id: option
             required property var modelData
             objectName: "effort_" + modelData.key
             text: modelData.label
             checkable: true
-            checked: root.effort === modelData.key
+            checked: root.effort === option.modelData.key
             flat: !checked
             highlighted: checked
             font.pixelSize: Theme.small
             padding: 6
-            onClicked: root.chosen(modelData.key)
+            onClicked: root.chosen(option.modelData.key)
         }
     }
 }

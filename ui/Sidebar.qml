@@ -1,5 +1,7 @@
 // Conversations grouped by date (pinned first), a search over titles and
 // messages (Ctrl+F), and the new-chat button (Ctrl+N).
+pragma ComponentBehavior: Bound
+
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -21,7 +23,7 @@ Rectangle {
             objectName: "newChat"
             Layout.fillWidth: true
             text: qsTr("+  New chat")
-            onClicked: chat.newConversation()
+            onClicked: root.chat.newConversation()
         }
 
         TextField {
@@ -41,7 +43,7 @@ Rectangle {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
-            model: chat.conversations
+            model: root.chat.conversations
             section.property: "section"
             section.delegate: Label {
                 required property string section
@@ -67,7 +69,7 @@ Rectangle {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
-            model: chat.searchResults
+            model: root.chat.searchResults
             delegate: ItemDelegate {
                 id: hit
                 required property var conversationId
@@ -89,7 +91,7 @@ Rectangle {
                         font.pixelSize: Theme.small
                     }
                 }
-                onClicked: root.chat.selectConversation(conversationId)
+                onClicked: root.chat.selectConversation(hit.conversationId)
             }
             Label {
                 anchors.centerIn: parent

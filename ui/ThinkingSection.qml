@@ -5,6 +5,8 @@
 // app/gui/text_pieces.h), one text item each, drawn one under another with no
 // gap: as one item, a long reasoning was laid out whole on every streamed frame.
 // A selection runs across the pieces (SelectionSpan).
+pragma ComponentBehavior: Bound
+
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -53,10 +55,11 @@ ColumnLayout {
                 id: pieceRepeater
                 model: shown
                 delegate: TextEdit {
+                    id: pieceText
                     required property string piece
                     objectName: "reasoningText"
                     width: pieceColumn.width
-                    text: piece
+                    text: pieceText.piece
                     readOnly: true
                     selectByMouse: true
                     wrapMode: Text.Wrap
