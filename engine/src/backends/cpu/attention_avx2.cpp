@@ -89,6 +89,8 @@ void scores_for(const float* q, int dim, const KvRows& rows, float scale, float*
       m[h] = std::max(m[h], s);
     }
   }
+  // One of the two running maxima was used (m8 on the eight-head path, m
+  // otherwise); the other is still -inf.
   alignas(32) float m8_lanes[8];
   _mm256_store_ps(m8_lanes, m8);
   for (int h = 0; h < H; ++h) max[h] = std::max(m[h], m8_lanes[h]);
@@ -125,10 +127,11 @@ void values_for(const float* p, int dim, const KvRows& rows, float* out) {
   }
 }
 
-// Calls F<H> for the group size: the head loops unroll for each.
+// Calls fn(std::integral_constant<int, heads>): each group size gets its own
+// instance of the loops above, with the head loops unrolled.
 template <int H = 1, typename Fn>
 void with_heads(int heads, Fn&& fn) {
-  if constexpr (H <= 8) {
+  if constexpr (H <= kMaxGroupHeads) {
     if (heads == H) return fn(std::integral_constant<int, H>{});
     with_heads<H + 1>(heads, fn);
   }
