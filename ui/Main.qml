@@ -19,13 +19,13 @@ ApplicationWindow {
     minimumWidth: 720
     minimumHeight: 480
     visible: true
-    title: chat.currentTitle + " — ossdesk"
+    title: window.chat.currentTitle + " — ossdesk"
     color: Theme.window
     font.pixelSize: Theme.baseSize
 
     SystemPalette { id: systemPalette }
-    Binding { target: Theme; property: "dark"; value: settings.theme === "dark" || (settings.theme === "system" && systemPalette.window.hslLightness < 0.5) }
-    Binding { target: Theme; property: "baseSize"; value: settings.fontSize }
+    Binding { target: Theme; property: "dark"; value: window.settings.theme === "dark" || (window.settings.theme === "system" && systemPalette.window.hslLightness < 0.5) }
+    Binding { target: Theme; property: "baseSize"; value: window.settings.fontSize }
 
     palette.window: Theme.window
     palette.windowText: Theme.text
@@ -42,10 +42,10 @@ ApplicationWindow {
     palette.light: Theme.raised
     palette.midlight: Theme.surface
 
-    Shortcut { sequence: "Ctrl+N"; onActivated: { chat.newConversation(); composer.focusInput() } }
+    Shortcut { sequence: "Ctrl+N"; onActivated: { window.chat.newConversation(); composer.focusInput() } }
     Shortcut { sequence: "Ctrl+F"; onActivated: sidebar.focusSearch() }
-    Shortcut { sequence: "Esc"; enabled: chat.busy; onActivated: chat.stop() }
-    Shortcut { sequence: "Ctrl+Shift+C"; onActivated: chat.copyLastAnswer() }
+    Shortcut { sequence: "Esc"; enabled: window.chat.busy; onActivated: window.chat.stop() }
+    Shortcut { sequence: "Ctrl+Shift+C"; onActivated: window.chat.copyLastAnswer() }
     Shortcut { sequence: "Ctrl+O"; onActivated: modelDialog.open() }
 
     RowLayout {
@@ -75,7 +75,7 @@ ApplicationWindow {
 
             Rectangle {
                 Layout.fillWidth: true
-                visible: chat.lastError !== "" || chat.recoveryMessage !== ""
+                visible: window.chat.lastError !== "" || window.chat.recoveryMessage !== ""
                 implicitHeight: errorText.implicitHeight + 16
                 color: Theme.surface
                 Label {
@@ -84,15 +84,15 @@ ApplicationWindow {
                     anchors.margins: 8
                     wrapMode: Text.Wrap
                     color: Theme.danger
-                    text: chat.lastError !== "" ? chat.lastError : chat.recoveryMessage
+                    text: window.chat.lastError !== "" ? window.chat.lastError : window.chat.recoveryMessage
                 }
-                MouseArea { anchors.fill: parent; onClicked: chat.clearError() }
+                MouseArea { anchors.fill: parent; onClicked: window.chat.clearError() }
             }
 
             StackLayout {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                currentIndex: chat.messages.count > 0 ? 1 : 0
+                currentIndex: window.chat.messages.count > 0 ? 1 : 0
                 EmptyState { chat: window.chat; models: window.models; onOpenRequested: modelDialog.open() }
                 ChatView { id: chatView; chat: window.chat }
             }
@@ -107,7 +107,7 @@ ApplicationWindow {
 
     // "Deleted · Undo" for a few seconds after a conversation is deleted.
     Rectangle {
-        visible: chat.pendingDeleteTitle !== ""
+        visible: window.chat.pendingDeleteTitle !== ""
         anchors.horizontalCenter: parent.horizontalCenter
         anchors.bottom: parent.bottom
         anchors.bottomMargin: 110
@@ -118,8 +118,8 @@ ApplicationWindow {
         RowLayout {
             id: undoRow
             anchors.centerIn: parent
-            Label { text: qsTr("Deleted “%1”").arg(chat.pendingDeleteTitle); color: "#ffffff" }
-            Button { objectName: "undoDelete"; text: qsTr("Undo"); flat: true; onClicked: chat.undoDelete() }
+            Label { text: qsTr("Deleted “%1”").arg(window.chat.pendingDeleteTitle); color: "#ffffff" }
+            Button { objectName: "undoDelete"; text: qsTr("Undo"); flat: true; onClicked: window.chat.undoDelete() }
         }
     }
 
@@ -127,11 +127,11 @@ ApplicationWindow {
         id: modelDialog
         title: qsTr("Open a gpt-oss model (.gguf, or config.json in a Hugging Face folder)")
         nameFilters: [qsTr("Models (*.gguf config.json)"), qsTr("All files (*)")]
-        currentFolder: settings.modelsFolder !== "" ? "file://" + settings.modelsFolder : ""
+        currentFolder: window.settings.modelsFolder !== "" ? "file://" + window.settings.modelsFolder : ""
         onAccepted: {
             const url = selectedFile.toString()
             // A Hugging Face model is its folder: picking its config.json opens the folder.
-            models.load(url.endsWith("/config.json") ? url.slice(0, -"/config.json".length) : url)
+            window.models.load(url.endsWith("/config.json") ? url.slice(0, -"/config.json".length) : url)
         }
     }
 
