@@ -39,9 +39,9 @@ class ChatController : public QObject {
   Q_OBJECT
   QML_ELEMENT
   QML_UNCREATABLE("made by main()")
-  Q_PROPERTY(ConversationListModel* conversations READ conversations CONSTANT)
-  Q_PROPERTY(MessageListModel* messages READ messages CONSTANT)
-  Q_PROPERTY(SearchModel* searchResults READ searchResults CONSTANT)
+  Q_PROPERTY(ossdesk::gui::ConversationListModel* conversations READ conversations CONSTANT)
+  Q_PROPERTY(ossdesk::gui::MessageListModel* messages READ messages CONSTANT)
+  Q_PROPERTY(ossdesk::gui::SearchModel* searchResults READ searchResults CONSTANT)
   Q_PROPERTY(qint64 currentConversationId READ currentConversationId NOTIFY currentChanged)
   Q_PROPERTY(QString currentTitle READ currentTitle NOTIFY currentChanged)
   Q_PROPERTY(QString reasoningEffort READ reasoningEffort WRITE setReasoningEffort NOTIFY currentChanged)
