@@ -50,9 +50,10 @@ Dialog {
 
         Label { text: qsTr("Device") }
         ComboBox {
+            objectName: "deviceBox"
             Layout.fillWidth: true
             readonly property var devices: root.models.devices(backendBox.currentText)
-            model: [qsTr("Best available")].concat(devices.map(d => d.name + " (" + d.detail + ")"))
+            model: [qsTr("Best available"), ...devices.map(d => d.name + " (" + d.detail + ")")]
             enabled: devices.length > 0
             currentIndex: {
                 for (let i = 0; i < devices.length; ++i) if (String(devices[i].index) === root.settings.device) return i + 1

@@ -428,4 +428,24 @@ TestCase {
         verify(copied.indexOf("option 16\noption 17") >= 0, copied)
         verify(copied.endsWith("option 20"), copied)
     }
+
+    // The settings' device list: "Best available", then each device the
+    // chosen backend reports, by name (the CPU backend reports this machine's).
+    function test_15_the_device_list_offers_each_device() {
+        const backend = testSettings.backend
+        testSettings.backend = "cpu"
+        window.settingsDialog.open()
+        tryVerify(() => window.settingsDialog.opened)
+        const box = findByName(window.settingsDialog.contentItem, "deviceBox")
+        verify(box)
+        const devices = box.devices
+        verify(devices.length > 0, "the CPU backend reports this machine")
+        compare(box.count, devices.length + 1)
+        compare(box.textAt(0), "Best available")
+        for (let i = 0; i < devices.length; ++i)
+            verify(box.textAt(i + 1).indexOf(devices[i].name) === 0, box.textAt(i + 1))
+        window.settingsDialog.close()
+        tryVerify(() => !window.settingsDialog.visible)
+        testSettings.backend = backend
+    }
 }
