@@ -1,8 +1,19 @@
 // A fixed set of worker threads for data-parallel loops (the CPU backend's matmuls).
 //
-// parallel_for splits [0, n) into contiguous chunks, one per thread, and returns
-// when all are done; the calling thread takes a chunk too. Not re-entrant: the
-// CPU backend calls it from one thread at a time.
+// parallel_for splits [0, n) into one contiguous range per thread, and
+// returns when all are done; the calling thread takes a range too. A thread
+// works through its range from the front, a few grains at a time, and one
+// that runs out takes the back half of the fullest range left: so a thread
+// that runs slower does less of the work rather than holding every call up
+// (an E-core of a hybrid CPU next to P-cores, a worker that woke late). With
+// fixed ranges each call waited for the slowest thread. (A thread that the
+// OS preempts mid-range still holds the call up for the step it has taken.) The owner's own steps stay contiguous, so a weight matrix
+// is still streamed front to back (small pieces handed out from one shared
+// counter instead made decode 2-4% slower on a 2-core VM: each piece starts
+// a new stream).
+// Which thread runs which rows changes nothing in the result: the callers'
+// pieces are independent. Not re-entrant: the CPU backend calls it from one
+// thread at a time.
 //
 // Hand-offs spin before they sleep. A decode step calls parallel_for some
 // four hundred times in a row, a few hundred microseconds each; waking a
@@ -21,7 +32,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,15 +49,29 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
-  // fn(begin, end) for chunks of [0, n); chunks are multiples of `grain` (except the last).
+  // fn(begin, end) for pieces of [0, n); pieces are multiples of `grain` (except the last).
   void parallel_for(std::size_t n, std::size_t grain,
                     const std::function<void(std::size_t, std::size_t)>& fn);
 
   // How long a hand-off is watched for before the thread sleeps.
   static constexpr std::chrono::microseconds kSpin{200};
+  // A thread takes its own range in this many steps: the finer, the less a
+  // slow thread has taken that others cannot have.
+  static constexpr std::uint32_t kStepsPerRange = 8;
 
  private:
+  // One thread's unclaimed grains [front, back) of the current call, packed
+  // into one word (front low, back high) so that a claim is one
+  // compare-exchange. Every claim's new value follows from the old one alone,
+  // so a value seen again (ABA) is still the state it describes.
+  struct alignas(64) Range {
+    std::atomic<std::uint64_t> bounds{0};
+  };
+
   void worker_loop(unsigned index);
+  void run_ranges(unsigned self);
+  bool take_front(unsigned self, std::uint32_t* begin, std::uint32_t* end);
+  bool steal_into(unsigned self);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;  // guards the sleeps, so a wake-up cannot fall between a check and a wait
@@ -54,7 +81,9 @@ class ThreadPool {
   // read by the workers after they see it.
   const std::function<void(std::size_t, std::size_t)>* job_ = nullptr;
   std::size_t job_n_ = 0;
-  std::size_t job_chunk_ = 0;
+  std::size_t job_grain_ = 1;
+  std::uint32_t job_step_ = 1;  // grains a thread takes from its own range at a time
+  std::unique_ptr<Range[]> ranges_;  // [size()], the caller's first
   std::atomic<unsigned> generation_{0};
   std::atomic<unsigned> pending_{0};  // workers still on the current job
   std::atomic<bool> stopping_{false};

@@ -1,10 +1,12 @@
 // ThreadPool, the CPU backend's workers: every index runs exactly once, in
-// chunks that are multiples of the grain, on the pool's threads; back-to-back
+// chunks that are multiples of the grain, on the pool's threads; a slow
+// thread leaves its share to the others; back-to-back
 // calls (the spinning hand-off) and calls after the workers have fallen asleep
 // (the blocking one) both complete; the pool stops whether its workers spin or
 // sleep.
 #include <QtTest>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -86,6 +88,28 @@ class TestThreadPool : public QObject {
     QCOMPARE(arrived.load(), 3);
     QCOMPARE(ran_on.size(), std::size_t{3});
     QVERIFY(ran_on.count(std::this_thread::get_id()) == 1);
+  }
+
+  // A thread that runs slow (an E-core, a core shared with the UI) does not
+  // hold a call up: the worker's first piece takes 300 ms, and the caller
+  // takes all the other pieces meanwhile. With one fixed chunk per thread the
+  // worker would have had half the indices.
+  void a_slow_thread_leaves_its_share_to_the_others() {
+    ThreadPool pool(2);
+    const auto caller = std::this_thread::get_id();
+    std::atomic<bool> slowed{false};
+    std::mutex m;
+    std::map<std::thread::id, std::size_t> ran;
+    pool.parallel_for(16, 1, [&](std::size_t begin, std::size_t end) {
+      if (std::this_thread::get_id() != caller && !slowed.exchange(true))
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      std::lock_guard<std::mutex> lock(m);
+      ran[std::this_thread::get_id()] += end - begin;
+    });
+    std::size_t total = 0;
+    for (auto [thread, indices] : ran) total += indices;
+    QCOMPARE(total, std::size_t{16});
+    QVERIFY2(ran[caller] >= 14, qPrintable(QString("the caller ran %1 of 16 indices").arg(ran[caller])));
   }
 
   // Destruction right after a call (workers spinning) and after a pause
