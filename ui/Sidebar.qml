@@ -1,6 +1,8 @@
 // Conversations grouped by date (pinned first), a search over titles and
 // messages (Ctrl+F), and the new-chat button (Ctrl+N).
-pragma ComponentBehavior: Bound
+// Not `pragma ComponentBehavior: Bound`: on Qt 6.4 the list's section
+// delegate cannot be created in a bound file ("Component is not ready"), and
+// the date headers vanished.
 
 import QtQuick
 import QtQuick.Controls
@@ -47,6 +49,7 @@ Rectangle {
             section.property: "section"
             section.delegate: Label {
                 required property string section
+                objectName: "sectionHeader"
                 text: section
                 color: Theme.subtle
                 font.pixelSize: Theme.small

@@ -62,7 +62,13 @@ TestCase {
         tryCompare(testModels, "state", "ready", 5000)
     }
     function cleanupTestCase() { window.destroy() }
-    function init() { testChat.newConversation(); probe.setLongAnswer(false) }
+    function init() {
+        // Any warning fails the test: a delegate that QML could not create
+        // says so only as a warning (the sidebar's date headers once did).
+        failOnWarning(/.*/)
+        testChat.newConversation()
+        probe.setLongAnswer(false)
+    }
 
     function test_1_send_and_see_it_stream() {
         const before = probe.submissions()
@@ -121,6 +127,13 @@ TestCase {
         const r = findAll(root(), "reasoningText", []).pop()
         tryVerify(() => r.parent.visible)
         compare(r.text, "Let me think about this.")
+    }
+
+    // The sidebar groups conversations under date headers.
+    function test_16_the_sidebar_groups_by_date() {
+        sendByTyping("Group me")
+        tryCompare(testChat, "busy", false, 5000)
+        tryVerify(() => findAll(root(), "sectionHeader", []).some(h => h.visible && h.text === "Today"), 3000)
     }
 
     function test_5_search_finds_a_message() {
