@@ -3,8 +3,10 @@
 // `blocks` (split_markdown, app/gui/markdown_blocks.h) is a new list on every
 // streamed frame; ListSync writes only the blocks that changed, so only the
 // growing last one is laid out again. A long bullet list comes as several
-// blocks, each after the first drawn flush under the one before. A selection runs across the blocks
-// (SelectionSpan).
+// blocks, each after the first drawn flush under the one before. A numbered
+// list comes as a block per item, its number (`marker`) drawn here in the
+// margin Qt indents a list by: Qt 6.4 would number each block from 1. A
+// selection runs across the blocks (SelectionSpan).
 import QtQuick
 import QtQuick.Layouts
 import Ossdesk
@@ -15,8 +17,11 @@ Item {
     required property ChatController chat
     property var blocks: []
     implicitHeight: column.implicitHeight
+    // How far a list's items stand in from the margin: QTextDocument's indent
+    // step, which Qt's Markdown lists (nested ones in an item too) use.
+    readonly property real listIndent: 40
 
-    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language", "continues"]) }
+    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language", "continues", "marker"]) }
     onBlocksChanged: sync()
     Component.onCompleted: sync()
 
@@ -44,23 +49,39 @@ Item {
                 required property string text
                 required property string language
                 required property bool continues  // more items of the list above: flush under it
+                required property string marker    // an item of a numbered list: its number
                 Layout.fillWidth: true
                 Layout.topMargin: continues ? -column.spacing : 0
                 sourceComponent: kind === "code" ? codeComponent : proseComponent
                 Component {
                     id: proseComponent
-                    TextEdit {
-                        readonly property Item textItem: this
-                        objectName: "answerProse"
-                        text: block.text
-                        textFormat: TextEdit.MarkdownText
-                        readOnly: true
-                        selectByMouse: true
-                        wrapMode: Text.Wrap
-                        color: Theme.text
-                        font.pixelSize: Theme.baseSize
-                        onLinkActivated: link => Qt.openUrlExternally(link)
-                        Keys.onPressed: event => span.copyKey(event)
+                    Item {
+                        readonly property Item textItem: prose
+                        implicitHeight: prose.implicitHeight
+                        Text {
+                            objectName: "listMarker"
+                            visible: block.marker !== ""
+                            width: root.listIndent - font.pixelSize / 2
+                            horizontalAlignment: Text.AlignRight
+                            text: block.marker
+                            color: Theme.text
+                            font.pixelSize: Theme.baseSize
+                        }
+                        TextEdit {
+                            id: prose
+                            objectName: "answerProse"
+                            x: block.marker !== "" ? root.listIndent : 0
+                            width: parent.width - x
+                            text: block.text
+                            textFormat: TextEdit.MarkdownText
+                            readOnly: true
+                            selectByMouse: true
+                            wrapMode: Text.Wrap
+                            color: Theme.text
+                            font.pixelSize: Theme.baseSize
+                            onLinkActivated: link => Qt.openUrlExternally(link)
+                            Keys.onPressed: event => span.copyKey(event)
+                        }
                     }
                 }
                 Component {

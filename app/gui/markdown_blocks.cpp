@@ -2,6 +2,8 @@
 
 #include <QStringList>
 
+#include <optional>
+
 namespace ossdesk::gui {
 namespace {
 
@@ -38,9 +40,71 @@ QChar bullet_of(const QString& item_line) {
 }
 
 // A bullet list is cut before every this-many-th item, so a long one is not
-// laid out whole on every streamed token. Numbered lists stay whole: Qt 6.4
-// cannot start a list at a number other than 1.
+// laid out whole on every streamed token. (A numbered list is cut before
+// every item, see append_prose.)
 constexpr int kListItemsPerBlock = 16;
+
+// The line of a numbered list item: its number, its delimiter (. or )), its
+// content, and the column that content starts at, which the item's indented
+// lines share (CommonMark: 1-4 spaces after the delimiter count; with none,
+// an empty item, or more, a code block in the item, the content starts one
+// column after it).
+struct NumberedItem {
+  int number = 0;
+  QChar delimiter;
+  QString content;
+  int content_column = 0;
+};
+
+// The column after white space at `i` of `line`, from `column` (a tab goes to
+// the next multiple of 4).
+int column_after(QChar c, int column) { return c == '\t' ? (column / 4 + 1) * 4 : column + 1; }
+
+std::optional<NumberedItem> numbered_item(const QString& line) {
+  if (!list_item_start(line) || !bullet_of(line).isNull()) return std::nullopt;
+  int digits = 0;
+  while (line[digits].isDigit()) ++digits;
+  NumberedItem item{line.left(digits).toInt(), line[digits], {}, digits + 2};
+  int i = digits + 1, column = digits + 1;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) column = column_after(line[i++], column);
+  const int gap = column - (digits + 1);
+  if (i == line.size()) return item;  // an empty item, so far
+  if (gap <= 4) {
+    item.content = line.mid(i);
+    item.content_column = column;
+  } else {
+    item.content = QString(gap - 1, ' ') + line.mid(i);
+  }
+  return item;
+}
+
+// `line` without up to `columns` columns of leading white space.
+QString dedented(const QString& line, int columns) {
+  int i = 0, column = 0;
+  while (i < line.size() && column < columns && (line[i] == ' ' || line[i] == '\t')) {
+    const int next = column_after(line[i], column);
+    if (next > columns) return QString(next - columns, ' ') + line.mid(i + 1);  // the rest of a tab
+    column = next;
+    ++i;
+  }
+  return line.mid(i);
+}
+
+// A line at the left margin that starts a block of its own even right under
+// a paragraph, so it cannot be that paragraph's lazy continuation: a bullet
+// item, a numbered item numbered 1, an ATX heading, a quote, a table row, a
+// thematic break.
+bool interrupts_paragraph(const QString& line) {
+  if (list_item_start(line)) return !bullet_of(line).isNull() || numbered_item(line)->number == 1;
+  if (line[0] == '>' || line[0] == '|') return true;
+  int hashes = 0;
+  while (hashes < line.size() && line[hashes] == '#') ++hashes;
+  if (hashes >= 1 && hashes <= 6 && (hashes == line.size() || line[hashes] == ' ')) return true;
+  const QString bare = QString(line).remove(' ').remove('\t');
+  return bare.size() >= 3 && (bare == QString(bare.size(), '-') || bare == QString(bare.size(), '*') || bare == QString(bare.size(), '_'));
+}
+
+bool atx_heading(const QString& line) { return line.startsWith('#') && interrupts_paragraph(line); }
 
 // Lines whose meaning reaches past blank lines: a link reference definition
 // ("[name]: url", used anywhere in the text) and raw HTML (a <pre>, a comment
@@ -58,27 +122,77 @@ bool reaches_past_blank_lines(const QString& line) {
 // Prose lines cut into its top-level blocks: before each line that starts a
 // new block at the left margin after a blank line (a paragraph, a heading, a
 // list, a table, a quote, a rule), where every block before it is closed, so
-// each piece means on its own what it meant in the whole. An item of a list
-// that is still open stays with it (a loose list is one list), an indented
-// line with what it continues. Keeping lines together is always safe; only a
-// cut has to be right. While an answer streams only its last piece changes,
-// and the view lays out that piece again rather than the whole answer.
+// each piece means on its own what it meant in the whole. An item of a bullet
+// list that is still open stays with it (a loose list is one list), an
+// indented line with what it continues. Keeping lines together is always
+// safe; only a cut has to be right. While an answer streams only its last
+// piece changes, and the view lays out that piece again rather than the whole
+// answer.
+//
+// A numbered list at the margin is cut before each of its items instead, and
+// each item keeps its number apart (MarkdownBlock::marker), counted as
+// CommonMark counts: from the first item's number, whatever the others say.
+// It starts where a block may start (after a blank line, at the top, under a
+// heading) or where it interrupts a paragraph, which only a list starting at 1
+// may do. An item holds its indented and blank lines and lines that continue
+// its last paragraph; a line at the margin after a blank one, or one that
+// would interrupt a paragraph, ends the list. (One difference from CommonMark:
+// a line indented less than the item's content, after a blank line, stays in
+// the item, as its writer meant, where CommonMark would end the list.)
 void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
-  auto push = [&out](QStringList piece, bool continues_list) {  // without its trailing blank lines, which mean nothing
-    while (!piece.isEmpty() && piece.back().trimmed().isEmpty()) piece.removeLast();
-    if (!piece.isEmpty()) out.push_back({MarkdownBlock::Prose, piece.join('\n'), {}, continues_list});
+  auto push = [&out](QStringList piece, bool continues_list, const QString& marker) {
+    while (!piece.isEmpty() && piece.back().trimmed().isEmpty()) piece.removeLast();  // trailing blank lines mean nothing
+    // An item is drawn even while it is empty: its number has come, its text not yet.
+    if (!piece.isEmpty() || !marker.isEmpty()) out.push_back({MarkdownBlock::Prose, piece.join('\n'), {}, continues_list, marker});
   };
   for (const QString& line : lines)
-    if (reaches_past_blank_lines(line)) return push(lines, false);
+    if (reaches_past_blank_lines(line)) return push(lines, false, {});
   QStringList piece;
   bool piece_continues_list = false;
+  QString piece_marker;  // the piece is an item of a numbered list
+  auto cut = [&](bool continues_list, const QString& marker) {
+    push(piece, piece_continues_list, piece_marker);
+    piece.clear();
+    piece_continues_list = continues_list;
+    piece_marker = marker;
+  };
   bool after_blank = false;
-  bool open_list = false;  // a list item began at the margin, and no paragraph at the margin has closed it since
-  QChar list_bullet;       // the open list's bullet (null: numbered)
-  int items_in_piece = 0;  // of the open list
+  bool after_heading = false;
+  bool open_list = false;  // a bullet list item began at the margin, and no paragraph at the margin has closed it since
+  QChar list_bullet;       // the open bullet list's bullet
+  int items_in_piece = 0;  // of the open bullet list
+  bool numbered_open = false;  // the piece is an item of a numbered list that has not ended
+  QChar numbered_delimiter;
+  int next_number = 0;
+  int item_column = 0;  // where the open item's content starts
   for (const QString& line : lines) {
     const bool blank = line.trimmed().isEmpty();
     const bool at_margin = !blank && !line[0].isSpace();
+    const auto numbered = at_margin ? numbered_item(line) : std::nullopt;
+    if (numbered_open) {
+      const bool next_item = numbered && numbered->delimiter == numbered_delimiter;
+      if (!next_item && (!at_margin || (!after_blank && !interrupts_paragraph(line)))) {
+        piece << (at_margin ? line : dedented(line, item_column));  // the item goes on
+        after_blank = blank;
+        continue;
+      }
+      numbered_open = false;
+      if (!next_item) cut(false, {});  // the list has ended
+    }
+    const bool starts_numbered = numbered && (after_blank || after_heading || piece.isEmpty() || numbered->number == 1 ||
+                                              (numbered_delimiter == numbered->delimiter && !piece_marker.isEmpty()));
+    if (starts_numbered) {
+      const bool first = piece_marker.isEmpty() || numbered_delimiter != numbered->delimiter;
+      if (first) next_number = numbered->number;
+      cut(!first && !after_blank, QString::number(next_number++) + numbered->delimiter);
+      if (!numbered->content.isEmpty()) piece << numbered->content;
+      numbered_open = true;
+      numbered_delimiter = numbered->delimiter;
+      item_column = numbered->content_column;
+      open_list = false;
+      after_blank = after_heading = false;
+      continue;
+    }
     const bool item = at_margin && list_item_start(line);
     const QChar bullet = item ? bullet_of(line) : QChar();
     const bool ends_block = after_blank && at_margin && !(item && open_list);
@@ -88,9 +202,7 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
     const bool next_items = item && open_list && !bullet.isNull() && bullet == list_bullet &&
                             items_in_piece >= kListItemsPerBlock;
     if ((ends_block || next_items) && !piece.isEmpty()) {
-      push(piece, piece_continues_list);
-      piece.clear();
-      piece_continues_list = next_items && !after_blank;
+      cut(next_items && !after_blank, {});
       items_in_piece = 0;
     }
     piece << line;
@@ -103,8 +215,9 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
       open_list = false;
     }
     after_blank = blank;
+    after_heading = at_margin && atx_heading(line);
   }
-  push(piece, piece_continues_list);
+  push(piece, piece_continues_list, piece_marker);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 // streamed; as pieces, only the growing last one is laid out again. A long
 // bullet list is cut between its items too (a list is far slower to lay out
 // than paragraphs: one of 10,000 characters held the UI thread 300 ms a frame).
+// A numbered list comes as one block per item, its number apart (`marker`),
+// for the view to draw beside the item: Qt 6.4 numbers every list it lays
+// out from 1, so a cut list drawn by Qt would start again at 1.
 #pragma once
 
 #include <QString>
@@ -24,6 +27,10 @@ struct MarkdownBlock {
   // drawn flush under it, copied after a line break. (Items of a loose list
   // are a paragraph apart anyway, as blocks are.)
   bool continues_list = false;
+  // Prose: an item of a numbered list at the left margin, and its number as
+  // the list counts it ("17.", "3)"); `text` is the item's content, without
+  // the number and with its indentation under the number taken off.
+  QString marker = {};
   bool operator==(const MarkdownBlock&) const = default;
 };
 

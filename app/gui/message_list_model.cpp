@@ -46,7 +46,7 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
       QVariantList list;
       for (const MarkdownBlock& b : split_markdown(QString::fromStdString(m.content)))
         list << QVariantMap{{"kind", b.kind == MarkdownBlock::Code ? "code" : "prose"}, {"text", b.text}, {"language", b.language},
-                            {"continues", b.continues_list}};
+                            {"continues", b.continues_list}, {"marker", b.marker}};
       return list;
     }
     case StatusRole: return QString::fromLatin1(storage::to_string(m.status));

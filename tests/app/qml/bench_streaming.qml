@@ -130,6 +130,21 @@ TestCase {
         for (let i = 0; list.length < 30000; ++i) list += "- option " + i + " weighs **this** against `that`, briefly\n"
         run("list", ["Thinking."], piecesOf(list), Qt.UserRole + 3)
     }
+    // A numbered list at the margin comes an item a block; the same list
+    // under a bullet item is one block that Qt lays out whole, as every
+    // numbered list was before.
+    function numberedList(indent) {
+        let list = "The steps:\n\n" + (indent ? "- all of them\n" : "")
+        for (let i = 1; list.length < 20000; ++i)
+            list += indent + i + ". **Step " + i + "** weighs `this` against that\n" + indent + "   - a detail\n" + indent + "   - another\n"
+        return list
+    }
+    function test_numbered_list_of_20000_characters() {
+        run("numbered list", ["Thinking."], piecesOf(numberedList("")), Qt.UserRole + 3)
+    }
+    function test_numbered_list_in_one_block_of_20000_characters() {
+        run("numbered list in one block", ["Thinking."], piecesOf(numberedList("  ")), Qt.UserRole + 3)
+    }
     function test_reasoning_of_150000_characters() {
         const plain = markdownPieces(150000).map(p => p.replace(/[*`#]/g, ""))
         run("reasoning", plain, ["Done."], Qt.UserRole + 4)  // ReasoningRole

@@ -40,6 +40,7 @@ TestCase {
         tryVerify(() => window.visible)
     }
     function cleanupTestCase() { window.destroy() }
+    function init() { failOnWarning(/.*/) }  // what QML could not create says so only as a warning
 
     function test_1_empty_state() {
         testChat.newConversation()
@@ -126,5 +127,26 @@ TestCase {
         tryCompare(testChat, "busy", false, 5000)
         tryVerify(() => findAll(window.contentItem, "answerProse", []).length === 3)  // intro, 16 items, 4 items
         shoot("11-long-list")
+    }
+
+    // A numbered list, an item a block: the numbers go on past the first
+    // block (Qt 6.4 would start each block at 1), stand where Qt puts a
+    // list's numbers, and the items' nested lists (Qt's) sit under their text.
+    function test_8_numbered_list() {
+        const pieces = ["Set it up in order:\n\n"]
+        for (let i = 1; i <= 12; ++i) {
+            pieces.push(i + ". **Step " + i + "**: check the " + (i % 3 === 0 ? "driver, then the long line that wraps under the text of its item rather than under its number, as the lines of a list item drawn by Qt do" : "file") + "\n")
+            if (i % 4 === 2) pieces.push("   - first detail\n   - second detail\n")
+            if (i === 5) pieces.push("   1. nested one\n   2. nested two\n")
+        }
+        pieces.push("\nA bullet list for comparison:\n\n- one\n- two\n")
+        probe.setScript(["Listing."], pieces, 1)
+        testChat.newConversation()
+        testChat.send("Give me twelve steps")
+        tryCompare(testChat, "busy", false, 5000)
+        tryVerify(() => findAll(window.contentItem, "listMarker", []).filter(m => m.visible).length === 12)
+        const markers = findAll(window.contentItem, "listMarker", []).filter(m => m.visible).map(m => m.text)
+        compare(markers, ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "10.", "11.", "12."])
+        shoot("12-numbered-list")
     }
 }
