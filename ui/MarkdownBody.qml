@@ -6,7 +6,8 @@
 // blocks, each after the first drawn flush under the one before. A numbered
 // list comes as a block per item, its number (`marker`) drawn here in the
 // margin Qt indents a list by: Qt 6.4 would number each block from 1. A
-// selection runs across the blocks (SelectionSpan).
+// table is drawn from its cells (TableBlock). A selection runs across the
+// blocks (SelectionSpan).
 import QtQuick
 import QtQuick.Layouts
 import Ossdesk
@@ -21,7 +22,7 @@ Item {
     // step, which Qt's Markdown lists (nested ones in an item too) use.
     readonly property real listIndent: 40
 
-    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language", "continues", "marker"]) }
+    function sync() { ListSync.update(shown, root.blocks || [], ["kind", "text", "language", "continues", "marker", "cells", "align"]) }
     onBlocksChanged: sync()
     Component.onCompleted: sync()
 
@@ -50,9 +51,11 @@ Item {
                 required property string language
                 required property bool continues  // more items of the list above: flush under it
                 required property string marker    // an item of a numbered list: its number
+                required property string cells     // a table: its cells (TableBlock)
+                required property string align     // a table: its columns' alignments
                 Layout.fillWidth: true
                 Layout.topMargin: continues ? -column.spacing : 0
-                sourceComponent: kind === "code" ? codeComponent : proseComponent
+                sourceComponent: kind === "code" ? codeComponent : kind === "table" ? tableComponent : proseComponent
                 Component {
                     id: proseComponent
                     Item {
@@ -82,6 +85,14 @@ Item {
                             onLinkActivated: link => Qt.openUrlExternally(link)
                             Keys.onPressed: event => span.copyKey(event)
                         }
+                    }
+                }
+                Component {
+                    id: tableComponent
+                    TableBlock {
+                        cells: block.cells
+                        align: block.align
+                        source: block.text
                     }
                 }
                 Component {

@@ -104,6 +104,43 @@ bool interrupts_paragraph(const QString& line) {
   return bare.size() >= 3 && (bare == QString(bare.size(), '-') || bare == QString(bare.size(), '*') || bare == QString(bare.size(), '_'));
 }
 
+// A table row's cells (GFM): the pipes at either end are dropped, a pipe
+// escaped as \| belongs to its cell, and each cell is trimmed.
+QStringList table_cells(const QString& line) {
+  QString row = line.trimmed();
+  if (row.startsWith('|')) row.remove(0, 1);
+  if (row.endsWith('|') && !row.endsWith(QLatin1String("\\|"))) row.chop(1);
+  QStringList cells;
+  QString cell;
+  for (qsizetype i = 0; i < row.size(); ++i) {
+    if (row[i] == '\\' && i + 1 < row.size() && row[i + 1] == '|') {
+      cell += '|';
+      ++i;
+    } else if (row[i] == '|') {
+      cells << cell.trimmed();
+      cell.clear();
+    } else {
+      cell += row[i];
+    }
+  }
+  cells << cell.trimmed();
+  return cells;
+}
+
+// A table's delimiter row ("|---|:--:|--:|"): each column's alignment as
+// MarkdownBlock::align spells it; nullopt when the line is not one.
+std::optional<QString> table_alignment(const QString& line) {
+  if (!line.contains('|')) return std::nullopt;
+  QString align;
+  for (const QString& cell : table_cells(line)) {
+    const bool left = cell.startsWith(':'), right = cell.endsWith(':');
+    const QString dashes = cell.mid(left ? 1 : 0, cell.size() - (left ? 1 : 0) - (right ? 1 : 0));
+    if (dashes.isEmpty() || dashes != QString(dashes.size(), '-')) return std::nullopt;
+    align += left && right ? 'c' : right ? 'r' : left ? 'l' : '-';
+  }
+  return align;
+}
+
 bool atx_heading(const QString& line) { return line.startsWith('#') && interrupts_paragraph(line); }
 
 // Lines whose meaning reaches past blank lines: a link reference definition
@@ -140,21 +177,35 @@ bool reaches_past_blank_lines(const QString& line) {
 // a line indented less than the item's content, after a blank line, stays in
 // the item, as its writer meant, where CommonMark would end the list.)
 void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
-  auto push = [&out](QStringList piece, bool continues_list, const QString& marker) {
+  auto push = [&out](QStringList piece, bool continues_list, const QString& marker, const QString& table_align) {
     while (!piece.isEmpty() && piece.back().trimmed().isEmpty()) piece.removeLast();  // trailing blank lines mean nothing
+    if (!table_align.isEmpty()) {  // header, delimiter row, rows
+      MarkdownBlock table{MarkdownBlock::Table, piece.join('\n'), {}};
+      table.align = table_align;
+      for (qsizetype i = 0; i < piece.size(); ++i) {
+        if (i == 1) continue;
+        QStringList cells = table_cells(piece[i]);
+        cells.resize(table_align.size());  // GFM: missing cells are empty, extra ones dropped
+        table.rows << cells;
+      }
+      out.push_back(table);
+      return;
+    }
     // An item is drawn even while it is empty: its number has come, its text not yet.
     if (!piece.isEmpty() || !marker.isEmpty()) out.push_back({MarkdownBlock::Prose, piece.join('\n'), {}, continues_list, marker});
   };
   for (const QString& line : lines)
-    if (reaches_past_blank_lines(line)) return push(lines, false, {});
+    if (reaches_past_blank_lines(line)) return push(lines, false, {}, {});
   QStringList piece;
   bool piece_continues_list = false;
   QString piece_marker;  // the piece is an item of a numbered list
+  QString piece_align;   // the piece is a table with these columns
   auto cut = [&](bool continues_list, const QString& marker) {
-    push(piece, piece_continues_list, piece_marker);
+    push(piece, piece_continues_list, piece_marker, piece_align);
     piece.clear();
     piece_continues_list = continues_list;
     piece_marker = marker;
+    piece_align.clear();
   };
   bool after_blank = false;
   bool after_heading = false;
@@ -165,9 +216,19 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
   QChar numbered_delimiter;
   int next_number = 0;
   int item_column = 0;  // where the open item's content starts
-  for (const QString& line : lines) {
+  for (qsizetype at = 0; at < lines.size(); ++at) {
+    const QString& line = lines[at];
     const bool blank = line.trimmed().isEmpty();
     const bool at_margin = !blank && !line[0].isSpace();
+    if (!piece_align.isEmpty()) {
+      // A table's rows go on to a blank line or a line without a pipe
+      // (GFM would take that line as a row too; answers do not write them).
+      if (!blank && line.contains('|')) {
+        piece << line;
+        continue;
+      }
+      cut(false, {});
+    }
     const auto numbered = at_margin ? numbered_item(line) : std::nullopt;
     if (numbered_open) {
       const bool next_item = numbered && numbered->delimiter == numbered_delimiter;
@@ -193,6 +254,19 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
       after_blank = after_heading = false;
       continue;
     }
+    // A table starts where a block may (after a blank line, at the top,
+    // under a heading): a row of cells, then a delimiter row with as many.
+    if (at_margin && line.contains('|') && (after_blank || after_heading || piece.isEmpty()) && at + 1 < lines.size()) {
+      if (const auto align = table_alignment(lines[at + 1]); align && align->size() == table_cells(line).size()) {
+        cut(false, {});
+        piece << line << lines[at + 1];
+        piece_align = *align;
+        open_list = false;
+        after_blank = after_heading = false;
+        ++at;
+        continue;
+      }
+    }
     const bool item = at_margin && list_item_start(line);
     const QChar bullet = item ? bullet_of(line) : QChar();
     const bool ends_block = after_blank && at_margin && !(item && open_list);
@@ -217,7 +291,7 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
     after_blank = blank;
     after_heading = at_margin && atx_heading(line);
   }
-  push(piece, piece_continues_list, piece_marker);
+  push(piece, piece_continues_list, piece_marker, piece_align);
 }
 
 }  // namespace

@@ -10,7 +10,10 @@
 // than paragraphs: one of 10,000 characters held the UI thread 300 ms a frame).
 // A numbered list comes as one block per item, its number apart (`marker`),
 // for the view to draw beside the item: Qt 6.4 numbers every list it lays
-// out from 1, so a cut list drawn by Qt would start again at 1.
+// out from 1, so a cut list drawn by Qt would start again at 1. A table comes
+// as its cells, for the view to draw: Qt lays a Markdown table out far more
+// slowly than text (a table of 4,000 characters held the UI thread 460 ms a
+// frame while it streamed, one of 20,000 characters 7 s).
 #pragma once
 
 #include <QString>
@@ -19,9 +22,9 @@
 namespace ossdesk::gui {
 
 struct MarkdownBlock {
-  enum Kind { Prose, Code };
+  enum Kind { Prose, Code, Table };
   Kind kind = Prose;
-  QString text;      // code: without the fences
+  QString text;      // code: without the fences; table: its lines as written
   QString language;  // code: the info string's first word ("cpp"), may be empty
   // Prose: more items of the tight bullet list the block before ends with:
   // drawn flush under it, copied after a line break. (Items of a loose list
@@ -31,6 +34,11 @@ struct MarkdownBlock {
   // the list counts it ("17.", "3)"); `text` is the item's content, without
   // the number and with its indentation under the number taken off.
   QString marker = {};
+  // Table: the header's cells, then each row's (as many as the header has),
+  // each cell's Markdown without the pipes around it; and per column its
+  // alignment: 'l', 'c', 'r', or '-' where the delimiter row gives none.
+  QList<QStringList> rows = {};
+  QString align = {};
   bool operator==(const MarkdownBlock&) const = default;
 };
 

@@ -44,9 +44,17 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
     case ReasoningPiecesRole: return split_plain_text(QString::fromStdString(m.reasoning));
     case BlocksRole: {
       QVariantList list;
-      for (const MarkdownBlock& b : split_markdown(QString::fromStdString(m.content)))
-        list << QVariantMap{{"kind", b.kind == MarkdownBlock::Code ? "code" : "prose"}, {"text", b.text}, {"language", b.language},
-                            {"continues", b.continues_list}, {"marker", b.marker}};
+      for (const MarkdownBlock& b : split_markdown(QString::fromStdString(m.content))) {
+        // A table's cells as one string, for the view's ListModel (which
+        // holds strings, not lists of lists): cells end at U+001F, rows at
+        // U+001E; no Markdown cell holds either.
+        QString cells;
+        for (const QStringList& row : b.rows) cells += row.join(QChar(0x1f)) + QChar(0x1e);
+        cells.chop(1);
+        const char* kind = b.kind == MarkdownBlock::Code ? "code" : b.kind == MarkdownBlock::Table ? "table" : "prose";
+        list << QVariantMap{{"kind", kind},          {"text", b.text},   {"language", b.language}, {"continues", b.continues_list},
+                            {"marker", b.marker},    {"cells", cells},   {"align", b.align}};
+      }
       return list;
     }
     case StatusRole: return QString::fromLatin1(storage::to_string(m.status));

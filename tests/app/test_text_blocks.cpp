@@ -74,6 +74,7 @@ class TestTextBlocks : public QObject {
     QCOMPARE(blocks[3].marker, QString("2."));
     QCOMPARE(blocks[3].continues_list, false);  // loose: a paragraph apart
     QCOMPARE(blocks[4].marker, QString());
+    QCOMPARE(blocks[5].kind, MarkdownBlock::Table);
     QCOMPARE(blocks[7].kind, MarkdownBlock::Code);
     QCOMPARE(blocks[7].language, QString("python"));
   }
@@ -189,6 +190,35 @@ class TestTextBlocks : public QObject {
     QCOMPARE(texts(gui::split_markdown("1. a\n   1. x\n   2. y")), (QStringList{"a\n1. x\n2. y"}));
     // Raw HTML keeps the prose whole, numbered list and all.
     QCOMPARE(gui::split_markdown("<b>x</b>\n\n1. a\n2. b").size(), 1);
+  }
+
+  // A table comes as its cells: the header's, then each row's, as many as
+  // the header has; and each column's alignment.
+  void tables_come_as_their_cells() {
+    auto blocks = gui::split_markdown("Sizes:\n\n| format | bits | size |\n|:---|:-:|--:|\n| BF16 | 16 | **41.8** GB |\n"
+                                      "MXFP4 | 4.25 |\n| a \\| b | `c` | 1 | extra |\n\nAfter.");
+    QCOMPARE(blocks.size(), 3);
+    QCOMPARE(blocks[1].kind, MarkdownBlock::Table);
+    QCOMPARE(blocks[1].align, QString("lcr"));
+    QCOMPARE(blocks[1].rows, (QList<QStringList>{{"format", "bits", "size"},
+                                                 {"BF16", "16", "**41.8** GB"},
+                                                 {"MXFP4", "4.25", ""},          // a missing cell is empty
+                                                 {"a | b", "`c`", "1"}}));       // an escaped pipe; the extra cell dropped
+    QVERIFY(blocks[1].text.startsWith("| format | bits | size |\n|:---|"));
+    QCOMPARE(blocks[2].text, QString("After."));
+    // A delimiter row without alignments; a line without a pipe ends the table.
+    blocks = gui::split_markdown("a | b\n--- | ---\n1 | 2\nText");
+    QCOMPARE(blocks.size(), 2);
+    QCOMPARE(blocks[0].align, QString("--"));
+    QCOMPARE(blocks[0].rows, (QList<QStringList>{{"a", "b"}, {"1", "2"}}));
+    QCOMPARE(blocks[1].text, QString("Text"));
+    // Under a heading a table may start without a blank line.
+    QCOMPARE(gui::split_markdown("## Sizes\n| a |\n|---|")[1].kind, MarkdownBlock::Table);
+    // Not tables: a delimiter row with another number of cells, a row of
+    // cells without one (a table still streaming its delimiter), a table
+    // under a paragraph line, a table inside a list item.
+    for (const QString text : {"| a | b |\n|---|", "| a | b |\n|-", "| a | b |", "Text\n| a |\n|---|", "- item\n  | a |\n  |---|"})
+      for (const MarkdownBlock& b : gui::split_markdown(text)) QVERIFY2(b.kind == MarkdownBlock::Prose, qPrintable(text));
   }
 
   void streaming_a_long_list_leaves_finished_blocks_alone() {

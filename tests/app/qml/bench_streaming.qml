@@ -145,6 +145,13 @@ TestCase {
     function test_numbered_list_in_one_block_of_20000_characters() {
         run("numbered list in one block", ["Thinking."], piecesOf(numberedList("  ")), Qt.UserRole + 3)
     }
+    // A table, which the view draws from its cells (TableBlock), row by row.
+    function test_table_of_20000_characters() {
+        let table = "The comparison:\n\n| option | cost | speed | notes |\n|---|--:|--:|---|\n"
+        for (let i = 1; table.length < 20000; ++i)
+            table += "| option " + i + " | **" + (i * 7) + "** GB | " + (i * 3) + " tok/s | uses `flag_" + i + "` when it can |\n"
+        run("table", ["Thinking."], piecesOf(table), Qt.UserRole + 3)
+    }
     function test_reasoning_of_150000_characters() {
         const plain = markdownPieces(150000).map(p => p.replace(/[*`#]/g, ""))
         run("reasoning", plain, ["Done."], Qt.UserRole + 4)  // ReasoningRole

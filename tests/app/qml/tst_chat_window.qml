@@ -129,6 +129,34 @@ TestCase {
         compare(r.text, "Let me think about this.")
     }
 
+    // A table is drawn from its cells (each column aligned as the delimiter
+    // row says) and a numbered list an item a block; a selection across the
+    // answer takes the table whole, as its Markdown, and the items as lines.
+    function test_17_tables_and_numbered_lists_in_a_selection() {
+        probe.setScript(["Hm."], ["Alpha paragraph.\n\n", "| a | b |\n|---|--:|\n", "| 1 | **2** |\n\n",
+                                  "1. first\n", "2. second\n\n", "Omega last words.\n"], 0)
+        sendByTyping("A table and a list")
+        tryCompare(testChat, "busy", false, 5000)
+        const cells = findAll(root(), "tableCell", [])
+        compare(cells.map(c => c.text), ["a", "b", "1", "**2**"])
+        compare(cells[3].horizontalAlignment, Text.AlignRight)
+        compare(cells[2].horizontalAlignment, Text.AlignLeft)
+        verify(cells[0].font.bold && !cells[2].font.bold, "the header is bold")
+        compare(findAll(root(), "listMarker", []).filter(m => m.visible).map(m => m.text), ["1.", "2."])
+
+        const blocks = findAll(root(), "answerProse", [])
+        compare(blocks.map(b => b.text.trim()), ["Alpha paragraph.", "first", "second", "Omega last words."])  // TextEdit gives its Markdown back with a paragraph end
+        const first = blocks[0], last = blocks[3]
+        mousePress(first, 1, first.height / 2, Qt.LeftButton, Qt.NoModifier, 500)
+        mouseMove(first, first.width / 2, first.height / 2, -1, Qt.LeftButton)
+        mouseMove(cells[3], 5, cells[3].height / 2, -1, Qt.LeftButton)
+        mouseMove(last, 30, last.height / 2, -1, Qt.LeftButton)
+        mouseRelease(last, 30, last.height / 2)
+        keyClick(Qt.Key_C, Qt.ControlModifier)
+        compare(probe.clipboardText(), "Alpha paragraph.\n\n| a | b |\n|---|--:|\n| 1 | **2** |\n\nfirst\nsecond\n\n" + last.selectedText)
+        verify(last.selectedText.length > 0)
+    }
+
     // The sidebar groups conversations under date headers.
     function test_16_the_sidebar_groups_by_date() {
         sendByTyping("Group me")

@@ -149,4 +149,26 @@ TestCase {
         compare(markers, ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "10.", "11.", "12."])
         shoot("12-numbered-list")
     }
+
+    // A table as gpt-oss writes them: a column of names, numbers aligned
+    // right, and notes long enough to wrap within their column.
+    function test_9_table() {
+        const pieces = ["Which quantization to pick:\n\n", "| format | bits | 20b size | notes |\n", "|---|--:|--:|---|\n"]
+        const formats = [["BF16", "16", "41.8 GB", "the reference; needs a GPU with **48 GB** or a lot of system memory"],
+                         ["MXFP4", "4.25", "12.8 GB", "what OpenAI ships; experts in `mxfp4`, the rest in bf16"],
+                         ["Q8_0", "8.5", "22.2 GB", "close to bf16"],
+                         ["INT4 AutoRound", "4.2", "12.1 GB", "group size 128, symmetric; slightly lower quality on long reasoning chains than MXFP4"],
+                         ["NVFP4", "4.5", "13.1 GB", "Blackwell tensor cores"]]
+        for (const f of formats) pieces.push("| " + f.join(" | ") + " |\n")
+        pieces.push("\nMXFP4 is the default.\n")
+        probe.setScript(["Comparing."], pieces, 1)
+        testChat.newConversation()
+        testChat.send("Which quantization?")
+        tryCompare(testChat, "busy", false, 5000)
+        tryVerify(() => findAll(window.contentItem, "tableCell", []).length === 24)
+        shoot("13-table")
+        testSettings.theme = "dark"
+        shoot("14-table-dark")
+        testSettings.theme = "light"
+    }
 }
