@@ -254,9 +254,11 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
       after_blank = after_heading = false;
       continue;
     }
-    // A table starts where a block may (after a blank line, at the top,
-    // under a heading): a row of cells, then a delimiter row with as many.
-    if (at_margin && line.contains('|') && (after_blank || after_heading || piece.isEmpty()) && at + 1 < lines.size()) {
+    // A table: a row of cells at the margin, then a delimiter row with as
+    // many. It may interrupt a paragraph (GFM: "**Sizes**" right above a
+    // table stays a paragraph of its own), but not continue a quote.
+    const bool under_quote = at > 0 && lines[at - 1].trimmed().startsWith('>');
+    if (at_margin && line.contains('|') && !under_quote && at + 1 < lines.size()) {
       if (const auto align = table_alignment(lines[at + 1]); align && align->size() == table_cells(line).size()) {
         cut(false, {});
         piece << line << lines[at + 1];

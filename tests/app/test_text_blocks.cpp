@@ -212,12 +212,15 @@ class TestTextBlocks : public QObject {
     QCOMPARE(blocks[0].align, QString("--"));
     QCOMPARE(blocks[0].rows, (QList<QStringList>{{"a", "b"}, {"1", "2"}}));
     QCOMPARE(blocks[1].text, QString("Text"));
-    // Under a heading a table may start without a blank line.
+    // Under a heading or a paragraph line a table starts without a blank line.
     QCOMPARE(gui::split_markdown("## Sizes\n| a |\n|---|")[1].kind, MarkdownBlock::Table);
+    blocks = gui::split_markdown("**Sizes**\n| a |\n|---|\n| 1 |");
+    QCOMPARE(texts(blocks), (QStringList{"**Sizes**", "| a |\n|---|\n| 1 |"}));
+    QCOMPARE(blocks[1].kind, MarkdownBlock::Table);
     // Not tables: a delimiter row with another number of cells, a row of
-    // cells without one (a table still streaming its delimiter), a table
-    // under a paragraph line, a table inside a list item.
-    for (const QString text : {"| a | b |\n|---|", "| a | b |\n|-", "| a | b |", "Text\n| a |\n|---|", "- item\n  | a |\n  |---|"})
+    // cells without one (a table still streaming its delimiter), rows under
+    // a quote, a table inside a list item.
+    for (const QString text : {"| a | b |\n|---|", "| a | b |\n|-", "| a | b |", "> Quote\n| a |\n|---|", "- item\n  | a |\n  |---|"})
       for (const MarkdownBlock& b : gui::split_markdown(text)) QVERIFY2(b.kind == MarkdownBlock::Prose, qPrintable(text));
   }
 
