@@ -40,8 +40,10 @@ Item {
         const cellsOfRow = line.split("\u001f")
         const needs = []
         for (let c = 0; c < columns; ++c) {
-            const text = (cellsOfRow[c] || "").replace(/[*_`]/g, "")  // the Markdown's marks take no room
-            needs.push(Math.ceil((header ? headerMetrics : metrics).advanceWidth(text)) + 2 * padding + 2)
+            // The widest of its lines ("<br/>" breaks one); marks and tags take no room.
+            const lines = (cellsOfRow[c] || "").split(/<br\s*\/?>/i).map(l => l.replace(/<[^>]*>|[*_`]/g, ""))
+            const widest = Math.max(...lines.map(l => (header ? headerMetrics : metrics).advanceWidth(l)))
+            needs.push(Math.ceil(widest) + 2 * padding + 2)
         }
         return needs
     }

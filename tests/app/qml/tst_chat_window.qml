@@ -157,6 +157,20 @@ TestCase {
         verify(last.selectedText.length > 0)
     }
 
+    // A "<br>" breaks the line and loses nothing after it, in prose and in a
+    // table cell (Qt 6.4 dropped the rest of the paragraph).
+    function test_18_a_line_break_tag_keeps_the_rest() {
+        probe.setScript(["Hm."], ["First line<br>second line\n\n", "| a |\n|---|\n| x<br>y |\n"], 0)
+        sendByTyping("Break lines")
+        tryCompare(testChat, "busy", false, 5000)
+        const prose = findAll(root(), "answerProse", [])[0]
+        const shown = prose.getText(0, prose.length)
+        verify(shown.indexOf("second line") > 0, shown)
+        const cells = findAll(root(), "tableCell", [])
+        compare(cells.length, 2)
+        verify(cells[1].implicitHeight > 1.5 * cells[0].implicitHeight, "x and y on two lines")
+    }
+
     // The sidebar groups conversations under date headers.
     function test_16_the_sidebar_groups_by_date() {
         sendByTyping("Group me")

@@ -156,7 +156,7 @@ TestCase {
         const pieces = ["Which quantization to pick:\n\n", "| format | bits | 20b size | notes |\n", "|---|--:|--:|---|\n"]
         const formats = [["BF16", "16", "41.8 GB", "the reference; needs a GPU with **48 GB** or a lot of system memory"],
                          ["MXFP4", "4.25", "12.8 GB", "what OpenAI ships; experts in `mxfp4`, the rest in bf16"],
-                         ["Q8_0", "8.5", "22.2 GB", "close to bf16"],
+                         ["Q8_0", "8.5", "22.2 GB", "close to bf16<br>twice the size of MXFP4"],
                          ["INT4 AutoRound", "4.2", "12.1 GB", "group size 128, symmetric; slightly lower quality on long reasoning chains than MXFP4"],
                          ["NVFP4", "4.5", "13.1 GB", "Blackwell tensor cores"]]
         for (const f of formats) pieces.push("| " + f.join(" | ") + " |\n")
