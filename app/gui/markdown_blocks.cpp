@@ -1,5 +1,7 @@
 #include "markdown_blocks.h"
 
+#include "markdown_html.h"
+
 #include <QStringList>
 
 #include <optional>
@@ -296,46 +298,6 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
   push(piece, piece_continues_list, piece_marker, piece_align);
 }
 
-// `line` with its HTML void elements closed ("<br>" as "<br/>"), outside
-// code spans. Qt 6.4's Markdown import waits for the end tag of an inline
-// HTML element, and a void one has none: everything after a "<br>" in its
-// paragraph (or table cell, or list) was dropped, and gpt-oss writes "<br>"
-// in table cells to break a line. (A "<br>" in an indented code block gets
-// its slash too.)
-QString void_tags_closed(const QString& line) {
-  static const QStringList kVoid{"br", "hr", "img", "wbr", "input", "source", "area", "col", "embed", "track"};
-  if (!line.contains('<')) return line;
-  QString out;
-  out.reserve(line.size() + 8);
-  for (qsizetype i = 0; i < line.size();) {
-    if (line[i] == '`') {  // a code span: copied as it is, to the same run of backticks
-      qsizetype run = 0;
-      while (i + run < line.size() && line[i + run] == '`') ++run;
-      const QString fence(run, '`');
-      const qsizetype close = line.indexOf(fence, i + run);
-      const qsizetype end = close < 0 ? i + run : close + run;
-      out += line.mid(i, end - i);
-      i = end;
-      continue;
-    }
-    if (line[i] == '<') {
-      qsizetype name_end = i + 1;
-      while (name_end < line.size() && line[name_end].isLetter()) ++name_end;
-      const QString name = line.mid(i + 1, name_end - i - 1).toLower();
-      const qsizetype close = line.indexOf('>', name_end);
-      const bool void_tag = kVoid.contains(name) && close > 0 &&
-                            (line[name_end] == '>' || line[name_end] == '/' || line[name_end].isSpace());
-      if (void_tag && line[close - 1] != '/') {
-        out += line.mid(i, close - i) + "/>";
-        i = close + 1;
-        continue;
-      }
-    }
-    out += line[i++];
-  }
-  return out;
-}
-
 }  // namespace
 
 QVector<MarkdownBlock> split_markdown(const QString& markdown) {
@@ -347,7 +309,7 @@ QVector<MarkdownBlock> split_markdown(const QString& markdown) {
   int open_length = 0;
   QString language;
   auto flush_prose = [&] {
-    append_prose(out, prose);
+    append_prose(out, html_made_safe(prose));
     prose.clear();
   };
   for (const QString& line : lines) {
@@ -364,7 +326,7 @@ QVector<MarkdownBlock> split_markdown(const QString& markdown) {
         language = info.section(' ', 0, 0);
         continue;
       }
-      prose << void_tags_closed(line);
+      prose << line;
     } else if (is_fence && mark == open_mark && length >= open_length && info.isEmpty()) {
       out.push_back({MarkdownBlock::Code, code.join('\n'), language});
       code.clear();
