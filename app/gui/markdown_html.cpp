@@ -1,21 +1,13 @@
 #include "markdown_html.h"
 
-#include <QVector>
+#include <algorithm>
+#include <map>
+#include <vector>
 
 namespace ossdesk::gui {
 namespace {
 
 const QStringList kVoidElements{"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"};
-
-// CommonMark's HTML block type 6: these names start a block that runs to a blank line.
-const QStringList kBlockElements{
-    "address", "article", "aside",  "base",     "basefont", "blockquote", "body",     "caption", "center", "col",
-    "colgroup", "dd",     "details", "dialog",  "dir",      "div",        "dl",       "dt",      "fieldset", "figcaption",
-    "figure",  "footer",  "form",   "frame",    "frameset", "h1",         "h2",       "h3",      "h4",     "h5",
-    "h6",      "head",    "header", "hr",       "html",     "iframe",     "legend",   "li",      "link",   "main",
-    "menu",    "menuitem", "nav",   "noframes", "ol",       "optgroup",   "option",   "p",       "param",  "search",
-    "section", "summary", "table",  "tbody",    "td",       "tfoot",      "th",       "thead",   "title",  "tr",
-    "track",   "ul"};
 
 // A tag at `at` ('<'): its name (lower case), whether it closes ("</x>"),
 // and where it ends (past '>'); end 0 when no tag starts there.
@@ -77,16 +69,6 @@ bool starts_list_item(const QString& trimmed) {
 }
 
 // A line (without its indentation) that starts an HTML block ending at a
-// blank line: CommonMark types 6 and 7.
-bool starts_html_block(const QString& trimmed) {
-  if (!trimmed.startsWith('<')) return false;
-  const Tag tag = tag_at(trimmed, 0);
-  if (tag.end == 0) return false;
-  if (kBlockElements.contains(tag.name)) return true;
-  return trimmed.mid(tag.end).trimmed().isEmpty();  // one tag alone on its line
-}
-
-// A line (without its indentation) that starts an HTML block ending at a
 // marker rather than a blank line (CommonMark types 1 to 5: <pre>, <script>,
 // <style>, <textarea>, a comment, <?...?>, <!...>, CDATA): the marker, or "".
 QString html_block_end_marker(const QString& trimmed) {
@@ -101,113 +83,150 @@ QString html_block_end_marker(const QString& trimmed) {
   return {};
 }
 
-// Whether the element `open` starts is closed later on `line`, counting the
-// same elements opened and closed in between (Qt waits for the end tag that
-// matches, so "a<b and c>d, <b>bold</b>" still loses its end).
-bool closed_later(const QString& line, const Tag& open) {
-  int depth = 1;
-  for (qsizetype i = line.indexOf('<', open.end); i >= 0; i = line.indexOf('<', i + 1)) {
-    const Tag tag = tag_at(line, i);
-    if (tag.end == 0 || tag.name != open.name || tag.self_closed) continue;
-    depth += tag.closing ? -1 : 1;
-    if (depth == 0) return true;
-  }
-  return false;
-}
+// What the scanner meets at a '<' outside code: an element's tag (void
+// elements excluded), and where.
+struct TagEvent {
+  qsizetype line, at;
+  bool closing;
+};
 
-}  // namespace
-
-QString inline_html_made_safe(const QString& line) {
-  if (!line.contains('<')) return line;
-  QString out;
-  out.reserve(line.size() + 8);
-  QStringList open;  // elements kept open so far on this line, innermost last
+// Calls `on_tag(at, Tag)` for each '<' of `line` outside code spans and
+// escapes, which says whether the tag was taken (else only its '<' was,
+// and the rest is text), and `on_text(from, to)` for the text between;
+// comments closed on the line and autolinks count as text.
+template <typename OnTag, typename OnText>
+void scan(const QString& line, OnTag on_tag, OnText on_text) {
+  qsizetype text_from = 0;
   for (qsizetype i = 0; i < line.size();) {
     const QChar c = line[i];
-    if (c == '`') {  // a code span: as written, to the same run of backticks
+    if (c == '`') {  // a code span: to the same run of backticks on the line, else the run is text
       qsizetype run = 0;
       while (i + run < line.size() && line[i + run] == '`') ++run;
       const qsizetype close = line.indexOf(QString(run, '`'), i + run);
-      const qsizetype end = close < 0 ? i + run : close + run;
-      out += line.mid(i, end - i);
-      i = end;
-      continue;
-    }
-    if (c == '\\' && i + 1 < line.size()) {  // an escape stays one
-      out += line.mid(i, 2);
+      i = close < 0 ? i + run : close + run;
+    } else if (c == '\\') {
       i += 2;
-      continue;
-    }
-    if (c != '<') {
-      out += c;
+    } else if (c != '<') {
       ++i;
-      continue;
-    }
-    if (line.mid(i, 4) == QLatin1String("<!--")) {
-      const qsizetype close = line.indexOf(QLatin1String("-->"), i + 4);
-      if (close > 0) {
-        out += line.mid(i, close + 3 - i);
-        i = close + 3;
-        continue;
-      }
+    } else if (line.mid(i, 4) == QLatin1String("<!--") && line.indexOf(QLatin1String("-->"), i + 4) > 0) {
+      i = line.indexOf(QLatin1String("-->"), i + 4) + 3;
     } else if (const qsizetype end = autolink_end(line, i)) {
-      out += line.mid(i, end - i);
       i = end;
-      continue;
-    } else if (const Tag tag = tag_at(line, i); tag.end > 0) {
-      const QString text = line.mid(i, tag.end - i);
-      if (!tag.closing && kVoidElements.contains(tag.name)) {
-        out += tag.self_closed ? text : text.chopped(1) + "/>";
-        i = tag.end;
-        continue;
-      }
-      const bool kept = tag.closing ? open.contains(tag.name) : (tag.self_closed || closed_later(line, tag));
-      if (kept) {
-        if (tag.closing) open.remove(open.lastIndexOf(tag.name), open.size() - open.lastIndexOf(tag.name));
-        else if (!tag.self_closed) open << tag.name;
-        out += text;
-        i = tag.end;
-        continue;
-      }
+    } else {
+      on_text(text_from, i);
+      const Tag tag = tag_at(line, i);
+      i = on_tag(i, tag) ? tag.end : i + 1;
+      text_from = i;
     }
-    out += QLatin1String("\\<");
-    ++i;
   }
-  return out;
+  on_text(text_from, line.size());
 }
 
-QStringList html_made_safe(const QStringList& prose_lines) {
-  QStringList out;
-  out.reserve(prose_lines.size());
-  bool html_block = false, in_list = false, in_code = false, after_blank = true;
-  QString block_end;  // an HTML block of types 1-5 runs to the line holding this
-  for (const QString& line : prose_lines) {
-    const QString trimmed = line.trimmed();
-    if (!block_end.isEmpty()) {
-      if (line.contains(block_end, Qt::CaseInsensitive)) block_end.clear();
-      out << line;
-      continue;
+// The prose, line by line: which lines are left as written (code, HTML
+// blocks of types 1-5), and for the others every element tag in document
+// order, so that an opening tag can ask whether it is closed anywhere later
+// (Qt's import waits for the matching end tag across paragraphs).
+class Document {
+ public:
+  explicit Document(const QStringList& lines) : lines_(lines), as_written_(lines.size(), false) {
+    classify();
+    for (qsizetype l = 0; l < lines_.size(); ++l) {
+      if (as_written_[l]) continue;
+      scan(lines_[l], [&](qsizetype at, const Tag& tag) {
+        if (tag.end == 0) return false;
+        if (!tag.self_closed && !kVoidElements.contains(tag.name)) events_[tag.name].push_back({l, at, tag.closing});
+        return true;
+      }, [](qsizetype, qsizetype) {});
     }
-    if (indent_of(line) <= 3 && !(block_end = html_block_end_marker(trimmed)).isEmpty()) {
-      if (trimmed.indexOf(block_end, 2, Qt::CaseInsensitive) > 0) block_end.clear();  // ends on its first line
-      after_blank = false;
-      out << line;
-      continue;
-    }
-    if (trimmed.isEmpty()) {
-      html_block = false;
-      after_blank = true;
-      out << line;
-      continue;
-    }
-    const int indent = indent_of(line);
-    if (indent == 0) in_list = starts_list_item(trimmed) || (in_list && !after_blank);
-    in_code = !in_list && indent >= 4 && (after_blank || in_code);
-    after_blank = false;
-    if (!html_block && !in_code && indent <= 3 && starts_html_block(trimmed)) html_block = true;
-    out << (html_block || in_code ? line : inline_html_made_safe(line));
   }
-  return out;
-}
+
+  QStringList made_safe() {
+    QStringList out;
+    out.reserve(lines_.size());
+    for (qsizetype l = 0; l < lines_.size(); ++l) out << (as_written_[l] ? lines_[l] : line_made_safe(l));
+    return out;
+  }
+
+ private:
+  // Lines to leave alone: indented code outside lists, and HTML blocks that
+  // run to an end marker (<pre>, <script>, <style>, comments, ...).
+  void classify() {
+    bool in_list = false, in_code = false, after_blank = true;
+    QString block_end;
+    for (qsizetype l = 0; l < lines_.size(); ++l) {
+      const QString& line = lines_[l];
+      const QString trimmed = line.trimmed();
+      if (!block_end.isEmpty()) {
+        if (line.contains(block_end, Qt::CaseInsensitive)) block_end.clear();
+        as_written_[l] = true;
+        continue;
+      }
+      const int indent = indent_of(line);
+      if (indent <= 3 && !(block_end = html_block_end_marker(trimmed)).isEmpty()) {
+        if (trimmed.indexOf(block_end, 2, Qt::CaseInsensitive) > 0) block_end.clear();  // ends on its first line
+        as_written_[l] = true;
+        after_blank = false;
+        continue;
+      }
+      if (trimmed.isEmpty()) {
+        after_blank = true;
+        continue;
+      }
+      if (indent == 0) in_list = starts_list_item(trimmed) || (in_list && !after_blank);
+      in_code = !in_list && indent >= 4 && (after_blank || in_code);
+      as_written_[l] = in_code;
+      after_blank = false;
+    }
+  }
+
+  // Whether the element opened at (l, at) is closed later, nesting counted.
+  bool closed_later(const QString& name, qsizetype l, qsizetype at) const {
+    const auto found = events_.find(name);
+    if (found == events_.end()) return false;
+    const std::vector<TagEvent>& events = found->second;
+    auto it = std::find_if(events.begin(), events.end(), [&](const TagEvent& e) { return e.line == l && e.at == at; });
+    int depth = 0;
+    for (; it != events.end(); ++it)
+      if ((depth += it->closing ? -1 : 1) == 0) return true;
+    return false;
+  }
+
+  QString line_made_safe(qsizetype l) {
+    const QString& line = lines_[l];
+    if (!line.contains('<')) return line;
+    QString out;
+    out.reserve(line.size() + 8);
+    scan(line, [&](qsizetype at, const Tag& tag) {
+      const QString text = line.mid(at, tag.end - at);
+      if (tag.end > 0 && !tag.closing && kVoidElements.contains(tag.name)) {
+        out += tag.self_closed ? text : text.chopped(1) + "/>";
+        return true;
+      }
+      bool kept = false;
+      if (tag.end > 0 && tag.closing) {
+        kept = open_.contains(tag.name);
+        if (kept) open_.remove(open_.lastIndexOf(tag.name), open_.size() - open_.lastIndexOf(tag.name));
+      } else if (tag.end > 0) {
+        kept = tag.self_closed || closed_later(tag.name, l, at);
+        if (kept && !tag.self_closed) open_ << tag.name;
+      }
+      // "&lt;" rather than "\\<": it also reads as "<" inside an HTML block.
+      out += kept ? text : QLatin1String("&lt;");
+      return kept;
+    }, [&](qsizetype from, qsizetype to) { out += line.mid(from, to - from); });
+    return out;
+  }
+
+  const QStringList& lines_;
+  std::vector<bool> as_written_;
+  std::map<QString, std::vector<TagEvent>> events_;
+  QStringList open_;  // elements kept open so far, innermost last
+};
+
+}  // namespace
+
+QString inline_html_made_safe(const QString& line) { return Document({line}).made_safe().front(); }
+
+QStringList html_made_safe(const QStringList& prose_lines) { return Document(prose_lines).made_safe(); }
 
 }  // namespace ossdesk::gui

@@ -225,35 +225,39 @@ class TestTextBlocks : public QObject {
       for (const MarkdownBlock& b : gui::split_markdown(text)) QVERIFY2(b.kind == MarkdownBlock::Prose, qPrintable(text));
   }
 
-  // Qt 6.4 drops what follows an inline HTML tag that is never closed (see
+  // Qt 6.4 drops what follows an HTML tag that is never closed (see
   // markdown_html.h): such a "<" is escaped, void elements are closed, and
   // what Qt draws right stays as written.
   void raw_html_that_would_lose_text_is_made_safe() {
     const QList<std::pair<QString, QString>> cases{
-        {"Vector<int> v; end", "Vector\\<int> v; end"},
-        {"if a<b and c>d then", "if a\\<b and c>d then"},
-        {"a<b and c>d, <b>bold</b> end", "a\\<b and c>d, <b>bold</b> end"},  // its </b> ends the second
-        {"<T> generic", "\\<T> generic"},
-        {"the <b> key, a </i> stray", "the \\<b> key, a \\</i> stray"},
+        {"Vector<int> v; end", "Vector&lt;int> v; end"},
+        {"if a<b and c>d then", "if a&lt;b and c>d then"},
+        {"a<b and c>d, <b>bold</b> end", "a&lt;b and c>d, <b>bold</b> end"},  // its </b> ends the second
+        {"<T> generic", "&lt;T> generic"},
+        {"the <b> key, a </i> stray", "the &lt;b> key, a &lt;/i> stray"},
         {"a<br>b <BR >c <br/>d <hr> <img src=\"x.png\">", "a<br/>b <BR />c <br/>d <hr/> <img src=\"x.png\"/>"},
         {"x<sup>2</sup> <b>bold <i>both</i></b> H<sub>2</sub>O", "x<sup>2</sup> <b>bold <i>both</i></b> H<sub>2</sub>O"},
         {"<https://example.com> <me@example.com> a <!-- note --> b", "<https://example.com> <me@example.com> a <!-- note --> b"},
-        {"`f<br>g` ``h`<T>`` \\<kept> 1 < 2", "`f<br>g` ``h`<T>`` \\<kept> 1 \\< 2"},
-        {"std::map<std::string, int> <br", "std::map\\<std::string, int> \\<br"},
+        {"`f<br>g` ``h`<T>`` \\<kept> 1 < 2", "`f<br>g` ``h`<T>`` \\<kept> 1 &lt; 2"},
+        {"std::map<std::string, int> <br", "std::map&lt;std::string, int> &lt;br"},
     };
     for (const auto& [in, safe] : cases) QCOMPARE(gui::inline_html_made_safe(in), safe);
     // In blocks: a table cell, a list item's line, a code block as written.
     auto blocks = gui::split_markdown("| a |\n|---|\n| x<br>y List<T> |\n\n1. Option<T> here\n\n```\n<br> Vec<T>\n```");
-    QCOMPARE(blocks[0].rows[1], QStringList{"x<br/>y List\\<T>"});
-    QCOMPARE(blocks[1].text, QString("Option\\<T> here"));
+    QCOMPARE(blocks[0].rows[1], QStringList{"x<br/>y List&lt;T>"});
+    QCOMPARE(blocks[1].text, QString("Option&lt;T> here"));
     QCOMPARE(blocks[2].text, QString("<br> Vec<T>"));
-    // HTML blocks and indented code outside lists stay as written.
-    const QStringList kept{"<details>", "<summary>More <T></summary>", "", "text <T>", "", "    code <T>", "", "- item", "", "    item <T>"};
-    QCOMPARE(gui::html_made_safe(kept), (QStringList{"<details>", "<summary>More <T></summary>", "", "text \\<T>", "",
-                                                     "    code <T>", "", "- item", "", "    item \\<T>"}));
+    // An element closed paragraphs later stays (a <details> block); one
+    // never closed does not, even as an HTML block ("<p>" or "<div>" alone
+    // hid everything after it); indented code outside lists stays as written.
+    const QStringList lines{"<details>", "<summary>More <T></summary>", "", "text", "</details>", "", "<div>", "", "<p>para", "",
+                            "    code <T>", "", "- item", "", "    item <T>"};
+    QCOMPARE(gui::html_made_safe(lines),
+             (QStringList{"<details>", "<summary>More &lt;T></summary>", "", "text", "</details>", "", "&lt;div>", "", "&lt;p>para", "",
+                          "    code <T>", "", "- item", "", "    item &lt;T>"}));
     const QStringList to_their_end{"<!-- a <T>", "", "still <T> -->", "x <T>", "<pre>", "a <T>", "", "</pre> <T>", "x <T>"};
     QCOMPARE(gui::html_made_safe(to_their_end),
-             (QStringList{"<!-- a <T>", "", "still <T> -->", "x \\<T>", "<pre>", "a <T>", "", "</pre> <T>", "x \\<T>"}));
+             (QStringList{"<!-- a <T>", "", "still <T> -->", "x &lt;T>", "<pre>", "a <T>", "", "</pre> <T>", "x &lt;T>"}));
   }
 
   void streaming_a_long_list_leaves_finished_blocks_alone() {
