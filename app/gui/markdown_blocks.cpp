@@ -178,11 +178,16 @@ bool reaches_past_blank_lines(const QString& line) {
 // would interrupt a paragraph, ends the list. (One difference from CommonMark:
 // a line indented less than the item's content, after a blank line, stays in
 // the item, as its writer meant, where CommonMark would end the list.)
-void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
-  auto push = [&out](QStringList piece, bool continues_list, const QString& marker, const QString& table_align) {
+//
+// `lines` are the prose made safe for Qt (markdown_html.h), `written` the
+// same lines as the answer has them: a table's text, which a copy takes, is
+// its lines as written.
+void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines, const QStringList& written) {
+  qsizetype table_first = 0;  // the line the table being collected starts at
+  auto push = [&](QStringList piece, bool continues_list, const QString& marker, const QString& table_align) {
     while (!piece.isEmpty() && piece.back().trimmed().isEmpty()) piece.removeLast();  // trailing blank lines mean nothing
-    if (!table_align.isEmpty()) {  // header, delimiter row, rows
-      MarkdownBlock table{MarkdownBlock::Table, piece.join('\n'), {}};
+    if (!table_align.isEmpty()) {  // header, delimiter row, rows: consecutive lines
+      MarkdownBlock table{MarkdownBlock::Table, written.mid(table_first, piece.size()).join('\n'), {}};
       table.align = table_align;
       for (qsizetype i = 0; i < piece.size(); ++i) {
         if (i == 1) continue;
@@ -264,6 +269,7 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines) {
       if (const auto align = table_alignment(lines[at + 1]); align && align->size() == table_cells(line).size()) {
         cut(false, {});
         piece << line << lines[at + 1];
+        table_first = at;
         piece_align = *align;
         open_list = false;
         after_blank = after_heading = false;
@@ -309,7 +315,7 @@ QVector<MarkdownBlock> split_markdown(const QString& markdown) {
   int open_length = 0;
   QString language;
   auto flush_prose = [&] {
-    append_prose(out, html_made_safe(prose));
+    append_prose(out, html_made_safe(prose), prose);
     prose.clear();
   };
   for (const QString& line : lines) {

@@ -245,6 +245,7 @@ class TestTextBlocks : public QObject {
     // In blocks: a table cell, a list item's line, a code block as written.
     auto blocks = gui::split_markdown("| a |\n|---|\n| x<br>y List<T> |\n\n1. Option<T> here\n\n```\n<br> Vec<T>\n```");
     QCOMPARE(blocks[0].rows[1], QStringList{"x<br/>y List&lt;T>"});
+    QCOMPARE(blocks[0].text, QString("| a |\n|---|\n| x<br>y List<T> |"));  // what a copy takes: as written
     QCOMPARE(blocks[1].text, QString("Option&lt;T> here"));
     QCOMPARE(blocks[2].text, QString("<br> Vec<T>"));
     // An element closed paragraphs later stays (a <details> block); one
