@@ -193,6 +193,7 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines, const Q
         if (i == 1) continue;
         QStringList cells = table_cells(piece[i]);
         cells.resize(table_align.size());  // GFM: missing cells are empty, extra ones dropped
+        for (QString& cell : cells) cell = inline_html_made_safe(cell);  // each cell is a text of its own
         table.rows << cells;
       }
       out.push_back(table);

@@ -76,10 +76,9 @@ QString html_block_end_marker(const QString& trimmed) {
   if (trimmed.startsWith(QLatin1String("<![CDATA["))) return "]]>";
   if (trimmed.startsWith(QLatin1String("<?"))) return "?>";
   if (trimmed.startsWith(QLatin1String("<!")) && trimmed.size() > 2 && trimmed[2].isLetter()) return ">";
-  for (const char* name : {"pre", "script", "style", "textarea"}) {
-    const Tag tag = tag_at(trimmed, 0);
+  const Tag tag = tag_at(trimmed, 0);
+  for (const char* name : {"pre", "script", "style", "textarea"})
     if (!tag.closing && tag.name == QLatin1String(name)) return QString("</%1>").arg(name);
-  }
   return {};
 }
 
@@ -179,14 +178,21 @@ class Document {
     }
   }
 
-  // Whether the element opened at (l, at) is closed later, nesting counted.
+  // Whether the element opened at (l, at) is closed later, nesting counted:
+  // on its own line, or anywhere after when it starts its line. The view
+  // lays out each block (a paragraph, a list item, a table cell) in a text of
+  // its own, so an element may only span lines where the prose stays one
+  // text, which a line starting with a tag makes it (markdown_blocks.cpp:
+  // raw HTML may hold blank lines).
   bool closed_later(const QString& name, qsizetype l, qsizetype at) const {
     const auto found = events_.find(name);
     if (found == events_.end()) return false;
     const std::vector<TagEvent>& events = found->second;
+    const QString& line = lines_[l];
+    const bool starts_line = indent_of(line) <= 3 && line.left(at).trimmed().isEmpty();
     auto it = std::find_if(events.begin(), events.end(), [&](const TagEvent& e) { return e.line == l && e.at == at; });
     int depth = 0;
-    for (; it != events.end(); ++it)
+    for (; it != events.end() && (starts_line || it->line == l); ++it)
       if ((depth += it->closing ? -1 : 1) == 0) return true;
     return false;
   }

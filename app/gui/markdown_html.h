@@ -10,9 +10,10 @@
 // closed paragraphs later showed all their text. So, outside code:
 //   - void elements are closed ("<br>" as "<br/>", which Qt draws as a line
 //     break);
-//   - an element closed anywhere later (matching ends counted as Qt counts
-//     them), the end tag that closes it, autolinks and comments closed on
-//     their line stay as written;
+//   - an element closed later on its line, or anywhere later when it starts
+//     its line (an HTML block, which keeps the prose one text), with matching
+//     ends counted as Qt counts them, the end tag that closes it, autolinks
+//     and comments closed on their line stay as written;
 //   - any other "<" becomes "&lt;", which shows as "<" in Markdown and inside
 //     an HTML block alike;
 //   - indented code outside lists and the HTML blocks that run to an end

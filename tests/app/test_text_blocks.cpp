@@ -256,6 +256,11 @@ class TestTextBlocks : public QObject {
     QCOMPARE(gui::html_made_safe(lines),
              (QStringList{"<details>", "<summary>More &lt;T></summary>", "", "text", "</details>", "", "&lt;div>", "", "&lt;p>para", "",
                           "    code <T>", "", "- item", "", "    item &lt;T>"}));
+    // Inside a paragraph an element must close on its line: the blocks are
+    // laid out apart, and "the <b> key" alone would hide "key".
+    QCOMPARE(gui::html_made_safe({"the <b> key", "", "later </b> end"}), (QStringList{"the &lt;b> key", "", "later &lt;/b> end"}));
+    QCOMPARE(texts(gui::split_markdown("1. a <i>x\n2. y</i> b")), (QStringList{"a &lt;i>x", "y&lt;/i> b"}));
+    QCOMPARE(gui::split_markdown("| a | b |\n|---|---|\n| <b>x | y</b> |")[0].rows[1], (QStringList{"&lt;b>x", "y&lt;/b>"}));
     const QStringList to_their_end{"<!-- a <T>", "", "still <T> -->", "x <T>", "<pre>", "a <T>", "", "</pre> <T>", "x <T>"};
     QCOMPARE(gui::html_made_safe(to_their_end),
              (QStringList{"<!-- a <T>", "", "still <T> -->", "x &lt;T>", "<pre>", "a <T>", "", "</pre> <T>", "x &lt;T>"}));
