@@ -305,6 +305,17 @@ void append_prose(QVector<MarkdownBlock>& out, const QStringList& lines, const Q
   push(piece, piece_continues_list, piece_marker, piece_align);
 }
 
+// A footnote definition ("[^1]: Source."), which CommonMark without the
+// footnote extension, and so Qt, reads as a link definition and does not
+// show: with its bracket escaped it shows as written, and so does each
+// "[^1]" that refers to it.
+QString footnote_shown(const QString& line) {
+  int i = 0;
+  while (i < line.size() && i < 3 && line[i] == ' ') ++i;
+  if (!line.mid(i).startsWith(QLatin1String("[^")) || line.indexOf(QLatin1String("]:"), i + 2) <= i + 2) return line;
+  return line.left(i) + '\\' + line.mid(i);
+}
+
 }  // namespace
 
 QVector<MarkdownBlock> split_markdown(const QString& markdown) {
@@ -316,7 +327,9 @@ QVector<MarkdownBlock> split_markdown(const QString& markdown) {
   int open_length = 0;
   QString language;
   auto flush_prose = [&] {
-    append_prose(out, html_made_safe(prose), prose);
+    QStringList shown = prose;
+    for (QString& line : shown) line = footnote_shown(line);
+    append_prose(out, html_made_safe(shown), prose);
     prose.clear();
   };
   for (const QString& line : lines) {

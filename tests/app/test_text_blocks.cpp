@@ -266,6 +266,17 @@ class TestTextBlocks : public QObject {
              (QStringList{"<!-- a <T>", "", "still <T> -->", "x &lt;T>", "<pre>", "a <T>", "", "</pre> <T>", "x &lt;T>"}));
   }
 
+  // A footnote definition shows as written (Qt would take it for a link
+  // definition and hide it), and the prose around it is cut as usual.
+  void footnote_definitions_show() {
+    QCOMPARE(texts(gui::split_markdown("Fact[^1].\n\n[^1]: Source, 2024.\n\n  [^note]: Indented.\n\nEnd.")),
+             (QStringList{"Fact[^1].", "\\[^1]: Source, 2024.\n\n  \\[^note]: Indented.", "End."}));  // an indented line stays with what it follows
+    // Not definitions: no colon after the label, an empty label, a plain reference definition.
+    QCOMPARE(texts(gui::split_markdown("[^1] text")), QStringList{"[^1] text"});
+    QCOMPARE(texts(gui::split_markdown("[^]: x")), QStringList{"[^]: x"});
+    QCOMPARE(texts(gui::split_markdown("[d]: https://example.com")), QStringList{"[d]: https://example.com"});
+  }
+
   void streaming_a_long_list_leaves_finished_blocks_alone() {
     QString text = "Options:\n\n";
     for (int i = 0; i < 60; ++i) text += "- option " + QString::number(i) + " with **this** and `that`\n";

@@ -162,12 +162,14 @@ TestCase {
     // table cell; "Vector<int>" and "a<b and c>d" show as written.
     function test_18_raw_html_loses_nothing() {
         probe.setScript(["Hm."], ["First line<br>second line, a Vector<int>, ", "a<b and c>d, <b>bold</b> end\n\n",
-                                  "| a |\n|---|\n| x<br>y |\n"], 0)
+                                  "| a |\n|---|\n| x<br>y |\n\n", "[^1]: Source, 2024.\n"], 0)
         sendByTyping("Break lines")
         tryCompare(testChat, "busy", false, 5000)
         const prose = findAll(root(), "answerProse", [])[0]
         const shown = prose.getText(0, prose.length)
         compare(shown, "First line\u2028second line, a Vector<int>, a<b and c>d, bold end")
+        const footnote = findAll(root(), "answerProse", [])[1]
+        compare(footnote.getText(0, footnote.length), "[^1]: Source, 2024.")  // a footnote, not a hidden link definition
         const cells = findAll(root(), "tableCell", [])
         compare(cells.length, 2)
         verify(cells[1].implicitHeight > 1.5 * cells[0].implicitHeight, "x and y on two lines")
