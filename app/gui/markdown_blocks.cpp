@@ -1,6 +1,7 @@
 #include "markdown_blocks.h"
 
 #include "markdown_html.h"
+#include "markdown_lines.h"
 
 #include <QStringList>
 
@@ -22,17 +23,6 @@ bool fence(const QString& line, QChar* mark, int* length, QString* info) {
   *length = n;
   *info = line.mid(i + n).trimmed();
   return true;
-}
-
-// A line that may start a list item: a bullet (- + *) or a number of up to
-// nine digits and . or ), then a space or the end of the line.
-bool list_item_start(const QString& line) {
-  if (line.isEmpty()) return false;
-  if (line[0] == '-' || line[0] == '+' || line[0] == '*') return line.size() == 1 || line[1] == ' ' || line[1] == '\t';
-  int digits = 0;
-  while (digits < line.size() && digits < 10 && line[digits].isDigit()) ++digits;
-  if (digits == 0 || digits > 9 || digits >= line.size() || (line[digits] != '.' && line[digits] != ')')) return false;
-  return digits + 1 == line.size() || line[digits + 1] == ' ' || line[digits + 1] == '\t';
 }
 
 // The bullet of a list item line ('-', '+' or '*'); null for a numbered item.
@@ -57,10 +47,6 @@ struct NumberedItem {
   QString content;
   int content_column = 0;
 };
-
-// The column after white space at `i` of `line`, from `column` (a tab goes to
-// the next multiple of 4).
-int column_after(QChar c, int column) { return c == '\t' ? (column / 4 + 1) * 4 : column + 1; }
 
 std::optional<NumberedItem> numbered_item(const QString& line) {
   if (!list_item_start(line) || !bullet_of(line).isNull()) return std::nullopt;

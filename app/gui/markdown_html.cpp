@@ -1,5 +1,7 @@
 #include "markdown_html.h"
 
+#include "markdown_lines.h"
+
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -48,24 +50,6 @@ qsizetype autolink_end(const QString& s, qsizetype at) {
   const bool scheme = colon >= 2 && colon <= 32 && inside[0].isLetter();
   const bool email = inside.indexOf('@') > 0 && inside.indexOf('@') < inside.size() - 1;
   return scheme || email ? close + 1 : 0;
-}
-
-int indent_of(const QString& line) {
-  int column = 0;
-  for (QChar c : line) {
-    if (c == ' ') ++column;
-    else if (c == '\t') column = (column / 4 + 1) * 4;
-    else break;
-  }
-  return column;
-}
-
-bool starts_list_item(const QString& trimmed) {
-  if (trimmed.isEmpty()) return false;
-  if ((trimmed[0] == '-' || trimmed[0] == '+' || trimmed[0] == '*') && (trimmed.size() == 1 || trimmed[1] == ' ')) return true;
-  qsizetype digits = 0;
-  while (digits < trimmed.size() && digits < 10 && trimmed[digits].isDigit()) ++digits;
-  return digits > 0 && digits < 10 && digits < trimmed.size() && (trimmed[digits] == '.' || trimmed[digits] == ')');
 }
 
 // A line (without its indentation) that starts an HTML block ending at a
@@ -123,8 +107,8 @@ void scan(const QString& line, OnTag on_tag, OnText on_text) {
 
 // The prose, line by line: which lines are left as written (code, HTML
 // blocks of types 1-5), and for the others every element tag in document
-// order, so that an opening tag can ask whether it is closed anywhere later
-// (Qt's import waits for the matching end tag across paragraphs).
+// order, so that an opening tag can ask whether it is closed later
+// (closed_later says where it may be).
 class Document {
  public:
   explicit Document(const QStringList& lines) : lines_(lines), as_written_(lines.size(), false) {
@@ -171,7 +155,7 @@ class Document {
         after_blank = true;
         continue;
       }
-      if (indent == 0) in_list = starts_list_item(trimmed) || (in_list && !after_blank);
+      if (indent == 0) in_list = list_item_start(trimmed) || (in_list && !after_blank);
       in_code = !in_list && indent >= 4 && (after_blank || in_code);
       as_written_[l] = in_code;
       after_blank = false;
